@@ -1,0 +1,321 @@
+//! Every clap type of mqtk lives here: the command tree, the shared connection flags and the
+//! value parsers. Nothing here does I/O; `conn` and `cmd` turn these into validated options.
+//!
+//! clap guidelines: give every short flag explicitly (`short = 'x'`), let `long` derive from
+//! the field name unless mosquitto spells it differently, and use an UPPERCASE `value_name`.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+/// mqtk: MQTT from the command line (pub, sub, bench, ping).
+#[derive(Debug, Parser)]
+#[command(
+    name = "mqtk",
+    version,
+    disable_help_flag = true,
+    disable_version_flag = true,
+    max_term_width = 100,
+    after_help = "Exit codes are listed in `man mqtk` and in the README."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Print help (-h is the broker host, as in mosquitto)
+    #[arg(long, action = ArgAction::Help, global = true)]
+    pub help: Option<bool>,
+
+    /// Print the version
+    #[arg(long, action = ArgAction::Version)]
+    pub version: Option<bool>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Publish messages (a drop-in for mosquitto_pub)
+    #[command(name = "pub", disable_help_flag = true)]
+    Publish(Box<PubArgs>),
+
+    /// Write the shell completions and man pages (used to refresh completions/ and man/)
+    #[command(hide = true, disable_help_flag = true)]
+    Gen(GenArgs),
+}
+
+/// `mqtk gen`: where to write the generated files.
+#[derive(Debug, Args)]
+pub struct GenArgs {
+    /// Folder that receives completions/ and man/
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out_dir: PathBuf,
+}
+
+/// Connection flags shared by every command that talks to a broker.
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Connection")]
+pub struct ConnArgs {
+    /// Broker host [default: localhost]
+    #[arg(short = 'h', long, value_name = "HOST", env = "MQTK_HOST")]
+    pub host: Option<String>,
+
+    /// Broker port [default: 1883, 8883 with TLS, 80/443 with WebSockets]
+    #[arg(short = 'p', long, value_name = "PORT", env = "MQTK_PORT")]
+    pub port: Option<u16>,
+
+    /// Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path]
+    ///
+    /// For mqtt:// and mqtts:// the path is the topic (as mosquitto's -L); for ws:// and wss://
+    /// it is the WebSocket path.
+    #[arg(short = 'L', long, value_name = "URL", env = "MQTK_URL")]
+    pub url: Option<String>,
+
+    /// Connect over WebSockets to host:port
+    #[arg(long)]
+    pub ws: bool,
+
+    /// WebSocket path [default: /mqtt]
+    #[arg(long, value_name = "PATH")]
+    pub ws_path: Option<String>,
+
+    /// Extra WebSocket upgrade header, 'Name: value' (repeatable)
+    #[arg(long, value_name = "HEADER")]
+    pub ws_header: Vec<String>,
+
+    /// Connect to a broker's unix socket instead of TCP
+    #[arg(long, value_name = "PATH", env = "MQTK_UNIX")]
+    pub unix: Option<PathBuf>,
+
+    /// Tunnel through an HTTP CONNECT proxy: http://[user:pass@]host:port
+    #[arg(long, value_name = "URL", env = "MQTK_PROXY")]
+    pub proxy: Option<String>,
+
+    /// MQTT version: 311 (mqttv311) or 5 (mqttv5) [default: 311]
+    #[arg(short = 'V', long, value_name = "VERSION", env = "MQTK_PROTOCOL_VERSION")]
+    pub protocol_version: Option<String>,
+
+    /// Keepalive in seconds, 0 disables [default: 60]
+    #[arg(short = 'k', long, value_name = "SECONDS", env = "MQTK_KEEPALIVE")]
+    pub keepalive: Option<u16>,
+
+    /// Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, env = "MQTK_CONNECT_TIMEOUT")]
+    pub connect_timeout: Option<Duration>,
+
+    /// Username
+    #[arg(short = 'u', long, value_name = "USER", env = "MQTK_USERNAME")]
+    pub username: Option<String>,
+
+    /// Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)
+    #[arg(short = 'P', long = "pw", value_name = "PASSWORD", env = "MQTK_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+
+    /// Read the password from the first line of FILE
+    #[arg(long, value_name = "FILE", env = "MQTK_PASSWORD_FILE")]
+    pub password_file: Option<PathBuf>,
+
+    /// CA certificates (PEM) to trust; switches TLS on
+    #[arg(long, value_name = "FILE", env = "MQTK_CAFILE")]
+    pub cafile: Option<PathBuf>,
+
+    /// Folder of CA certificates (PEM) to trust; switches TLS on
+    #[arg(long, value_name = "DIR", env = "MQTK_CAPATH")]
+    pub capath: Option<PathBuf>,
+
+    /// Trust the operating system's CA store; switches TLS on
+    #[arg(long)]
+    pub tls_use_os_certs: bool,
+
+    /// Client certificate (PEM) for mutual TLS; needs --key
+    #[arg(long, value_name = "FILE", env = "MQTK_CERT")]
+    pub cert: Option<PathBuf>,
+
+    /// Client private key (PEM: PKCS#1, PKCS#8 or SEC1); needs --cert
+    #[arg(long, value_name = "FILE", env = "MQTK_KEY")]
+    pub key: Option<PathBuf>,
+
+    /// Do not verify the broker's certificate (prints a warning)
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// Only this TLS version: tlsv1.2 or tlsv1.3
+    #[arg(long, value_name = "VERSION")]
+    pub tls_version: Option<String>,
+
+    /// ALPN protocol to offer (repeatable)
+    #[arg(long, value_name = "PROTOCOL")]
+    pub tls_alpn: Vec<String>,
+
+    /// Will topic, published by the broker if we vanish without DISCONNECT
+    #[arg(long, value_name = "TOPIC")]
+    pub will_topic: Option<String>,
+
+    /// Will payload [default: empty]
+    #[arg(long, value_name = "PAYLOAD")]
+    pub will_payload: Option<String>,
+
+    /// Will QoS
+    #[arg(long, value_name = "QOS", value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub will_qos: Option<u8>,
+
+    /// Retain the will
+    #[arg(long)]
+    pub will_retain: bool,
+
+    /// MQTT 5 property: COMMAND NAME VALUE (user-property takes NAME VALUE); implies -V 5
+    ///
+    /// COMMAND is connect, publish or will. NAME is mosquitto's spelling: content-type,
+    /// correlation-data, message-expiry-interval, payload-format-indicator, response-topic,
+    /// topic-alias, user-property, session-expiry-interval, receive-maximum,
+    /// maximum-packet-size, topic-alias-maximum, request-problem-information,
+    /// request-response-information, will-delay-interval.
+    #[arg(short = 'D', long = "property", value_name = "COMMAND NAME VALUE", num_args = 3..=4, action = ArgAction::Append)]
+    pub property: Vec<String>,
+
+    /// Connection settings profile from the config file
+    #[arg(long, value_name = "NAME", env = "MQTK_PROFILE")]
+    pub profile: Option<String>,
+
+    /// Trace every MQTT packet on stderr (passwords are never printed)
+    #[arg(short = 'd', long)]
+    pub debug: bool,
+
+    /// Print no warnings
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Client identity and session flags with mosquitto's short spellings (`pub`, `sub`).
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Session")]
+pub struct SessionArgs {
+    /// Client id [default: mqtk- and random characters; empty on MQTT 5 so the broker assigns one]
+    #[arg(short = 'i', long, value_name = "ID", conflicts_with = "id_prefix")]
+    pub id: Option<String>,
+
+    /// Client id prefix; the process id is appended (as mosquitto)
+    #[arg(short = 'I', long, value_name = "PREFIX")]
+    pub id_prefix: Option<String>,
+
+    /// Keep the session when we disconnect (clean session off); needs -i
+    #[arg(short = 'c', long)]
+    pub disable_clean_session: bool,
+
+    /// MQTT 5 session expiry in seconds, or inf / -1 for never
+    #[arg(short = 'x', long, value_name = "SECONDS", allow_hyphen_values = true)]
+    pub session_expiry: Option<String>,
+}
+
+/// `mqtk pub`.
+#[derive(Debug, Args)]
+#[command(
+    about = "Publish messages (a drop-in for mosquitto_pub)",
+    long_about = "Publish one message (-m, -f, -s, -n), one per stdin line (-l) or one per \
+                  JSON line (--jsonl). QoS 1 and 2 messages are acknowledged by the broker \
+                  before mqtk exits 0."
+)]
+pub struct PubArgs {
+    /// Topic to publish to
+    #[arg(short = 't', long, value_name = "TOPIC")]
+    pub topic: Option<String>,
+
+    /// Message payload
+    #[arg(short = 'm', long, value_name = "MESSAGE", value_parser = clap::value_parser!(OsString), group = "input")]
+    pub message: Option<OsString>,
+
+    /// Send the contents of FILE (any bytes) as the message
+    #[arg(short = 'f', long, value_name = "FILE", group = "input")]
+    pub file: Option<PathBuf>,
+
+    /// Send all of stdin as one message
+    #[arg(short = 's', long, group = "input")]
+    pub stdin_file: bool,
+
+    /// Send each line of stdin as a message (newline not included), over one connection
+    #[arg(short = 'l', long, group = "input")]
+    pub stdin_line: bool,
+
+    /// Send a zero-length message
+    #[arg(short = 'n', long, group = "input")]
+    pub null_message: bool,
+
+    /// Read one JSON object per stdin line: {"topic","payload"|"payload_base64","qos","retain","properties"}
+    #[arg(long, group = "input")]
+    pub jsonl: bool,
+
+    /// Quality of service: 0, 1 or 2
+    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub qos: u8,
+
+    /// Ask the broker to retain the message
+    #[arg(short = 'r', long)]
+    pub retain: bool,
+
+    /// Publish the message N times
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub repeat: Option<u64>,
+
+    /// Wait this long between repeats: seconds (0.5) or a duration (500ms)
+    #[arg(long, value_name = "DELAY", value_parser = parse_seconds_or_duration)]
+    pub repeat_delay: Option<Duration>,
+
+    /// At most N messages per second (for -l, --jsonl and --repeat)
+    #[arg(long, value_name = "N", value_parser = parse_rate)]
+    pub rate: Option<f64>,
+
+    /// QoS 1/2 messages in flight at once (mosquitto's -M) [default: 1000]
+    #[arg(short = 'M', long = "max-inflight", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_inflight: Option<u16>,
+
+    #[command(flatten)]
+    pub session: SessionArgs,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// A humantime duration such as `10s` or `250ms`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("{e} (try 10s or 250ms)"))
+}
+
+/// mosquitto's float seconds (`0.5`) or a humantime duration (`500ms`).
+pub fn parse_seconds_or_duration(text: &str) -> Result<Duration, String> {
+    if let Ok(seconds) = text.parse::<f64>() {
+        return Duration::try_from_secs_f64(seconds)
+            .map_err(|_| format!("'{text}' is not a duration: give seconds >= 0 or e.g. 500ms"));
+    }
+    parse_duration(text)
+}
+
+/// A positive, finite message rate.
+pub fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!("'{text}' is not a rate: give messages per second > 0, e.g. 100")),
+    }
+}
+
+/// The complete clap command, for completions and man pages.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn repeat_delay_accepts_float_seconds_and_humantime() {
+        assert_eq!(parse_seconds_or_duration("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_seconds_or_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_seconds_or_duration("-1").is_err());
+        assert!(parse_seconds_or_duration("soon").is_err());
+    }
+}

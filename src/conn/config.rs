@@ -1,0 +1,165 @@
+//! The config file `$XDG_CONFIG_HOME/mqtk/config.toml` (or `$MQTK_CONFIG`): a `[default]`
+//! table and named `[profile.NAME]` tables of connection settings.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::Failure;
+
+/// Connection settings a profile may set; every field mirrors a connection flag.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Profile {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub url: Option<String>,
+    pub ws: Option<bool>,
+    pub ws_path: Option<String>,
+    pub unix: Option<PathBuf>,
+    pub proxy: Option<String>,
+    pub protocol_version: Option<String>,
+    pub keepalive: Option<u16>,
+    pub connect_timeout: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub cafile: Option<PathBuf>,
+    pub capath: Option<PathBuf>,
+    pub tls_use_os_certs: Option<bool>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub insecure: Option<bool>,
+    pub tls_version: Option<String>,
+    pub tls_alpn: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    default: Profile,
+    #[serde(default)]
+    profile: BTreeMap<String, Profile>,
+}
+
+/// Where the config file is looked for: `$MQTK_CONFIG`, else `$XDG_CONFIG_HOME/mqtk/config.toml`,
+/// else `~/.config/mqtk/config.toml`.
+pub fn config_path() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("MQTK_CONFIG").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(path));
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").filter(|p| !p.is_empty()).map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("mqtk").join("config.toml"))
+}
+
+/// The settings that apply: the named profile laid over `[default]`. A missing file is an
+/// empty config unless a profile was asked for.
+pub fn load_profile(name: Option<&str>) -> Result<Profile, Failure> {
+    let Some(path) = config_path() else {
+        return match name {
+            Some(name) => Err(no_such_profile(name, None)),
+            None => Ok(Profile::default()),
+        };
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return match name {
+                Some(name) => Err(no_such_profile(name, Some(&path))),
+                None => Ok(Profile::default()),
+            };
+        }
+        Err(e) => {
+            return Err(Failure::NoInput(format!("cannot read config file {}: {e}", path.display())))
+        }
+    };
+    let file = parse(&text, &path)?;
+    let mut profile = file.default;
+    if let Some(name) = name {
+        let named = file.profile.get(name).ok_or_else(|| no_such_profile(name, Some(&path)))?;
+        profile = named.clone().over(profile);
+    }
+    Ok(profile)
+}
+
+fn parse(text: &str, path: &Path) -> Result<ConfigFile, Failure> {
+    toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|span| text[..span.start].lines().count().max(1));
+        let message = e.message().replace('\n', " ");
+        match line {
+            Some(line) => Failure::Usage(format!("config file {}:{line}: {message}", path.display())),
+            None => Failure::Usage(format!("config file {}: {message}", path.display())),
+        }
+    })
+}
+
+fn no_such_profile(name: &str, path: Option<&Path>) -> Failure {
+    match path {
+        Some(path) => Failure::Usage(format!(
+            "--profile {name}: no [profile.{name}] table in {}",
+            path.display()
+        )),
+        None => Failure::Usage(format!(
+            "--profile {name}: no config file (set XDG_CONFIG_HOME, HOME or MQTK_CONFIG)"
+        )),
+    }
+}
+
+impl Profile {
+    /// `self`'s settings, falling back to `base` where `self` has none.
+    fn over(self, base: Profile) -> Profile {
+        Profile {
+            host: self.host.or(base.host),
+            port: self.port.or(base.port),
+            url: self.url.or(base.url),
+            ws: self.ws.or(base.ws),
+            ws_path: self.ws_path.or(base.ws_path),
+            unix: self.unix.or(base.unix),
+            proxy: self.proxy.or(base.proxy),
+            protocol_version: self.protocol_version.or(base.protocol_version),
+            keepalive: self.keepalive.or(base.keepalive),
+            connect_timeout: self.connect_timeout.or(base.connect_timeout),
+            username: self.username.or(base.username),
+            password: self.password.or(base.password),
+            password_file: self.password_file.or(base.password_file),
+            cafile: self.cafile.or(base.cafile),
+            capath: self.capath.or(base.capath),
+            tls_use_os_certs: self.tls_use_os_certs.or(base.tls_use_os_certs),
+            cert: self.cert.or(base.cert),
+            key: self.key.or(base.key),
+            insecure: self.insecure.or(base.insecure),
+            tls_version: self.tls_version.or(base.tls_version),
+            tls_alpn: self.tls_alpn.or(base.tls_alpn),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_profile_overrides_default_table() {
+        let file = parse(
+            "[default]\nhost = \"a\"\nport = 1\n[profile.x]\nport = 2\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        let merged = file.profile["x"].clone().over(file.default);
+        assert_eq!(merged.host.as_deref(), Some("a"));
+        assert_eq!(merged.port, Some(2));
+    }
+
+    #[test]
+    fn malformed_file_names_file_and_line() {
+        let err = parse("[default]\nhost = \"a\"\nport = \"x\"\n", Path::new("c.toml")).unwrap_err();
+        assert!(err.to_string().starts_with("config file c.toml:3:"), "{err}");
+        let err = parse("[default]\nhots = 1\n", Path::new("c.toml")).unwrap_err();
+        assert!(err.to_string().contains("c.toml:2"), "{err}");
+    }
+}

@@ -1,0 +1,490 @@
+//! The connection module shared by every command: the validated [`ConnectOptions`] built
+//! once from the connection flags (flag > env > profile > default), and [`client`], which
+//! opens the MQTT connection those options describe.
+
+pub mod broker;
+pub mod client;
+pub mod codes;
+pub mod config;
+pub mod props;
+pub mod tls;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio_rustls::rustls::ClientConfig;
+
+use crate::cli::{ConnArgs, SessionArgs};
+use crate::error::Failure;
+use broker::{BrokerUrl, Scheme};
+use config::Profile;
+use props::PropertySet;
+use tls::{TlsSettings, TlsVersion};
+
+/// MQTT's largest packet (the remaining-length field's limit); mosquitto's default too.
+pub const MAX_PACKET_SIZE: u32 = 268_435_455;
+
+/// The MQTT protocol version spoken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProtocolVersion {
+    V311,
+    V5,
+}
+
+/// Where the broker is and how bytes get there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// TCP (with TLS when `ConnectOptions::tls` is set).
+    Tcp { host: String, port: u16 },
+    /// WebSocket to the full URL `ws[s]://host:port/path`.
+    WebSocket { url: String, host: String, port: u16 },
+    /// A unix domain socket.
+    Unix(PathBuf),
+}
+
+/// An HTTP CONNECT proxy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxySettings {
+    pub host: String,
+    pub port: u16,
+    pub login: Option<(String, Secret)>,
+}
+
+/// A password that never shows up in `Debug` output or traces.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+/// The will message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Will {
+    pub topic: String,
+    pub payload: Bytes,
+    pub qos: u8,
+    pub retain: bool,
+}
+
+/// Everything needed to connect, validated. Commands never see clap types.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    pub endpoint: Endpoint,
+    /// The TLS client config when TLS is on; built once and shared.
+    pub tls: Option<Arc<ClientConfig>>,
+    pub ws_headers: Vec<(String, String)>,
+    pub proxy: Option<ProxySettings>,
+    pub version: ProtocolVersion,
+    pub client_id: String,
+    pub clean_session: bool,
+    /// MQTT 5 session expiry in seconds (`u32::MAX` = never).
+    pub session_expiry: Option<u32>,
+    pub keepalive: Duration,
+    pub connect_timeout: Duration,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub will: Option<Will>,
+    pub properties: PropertySet,
+    /// The topic carried in an `mqtt://host/topic` URL.
+    pub url_topic: Option<String>,
+    /// QoS 1/2 messages in flight at once.
+    pub max_inflight: u16,
+    pub debug: bool,
+    pub quiet: bool,
+}
+
+impl ConnectOptions {
+    /// Validates the connection flags, reading the config file and secrets they point to.
+    pub fn from_args(args: &ConnArgs, session: &SessionArgs) -> Result<ConnectOptions, Failure> {
+        let profile = config::load_profile(args.profile.as_deref())?;
+        Resolver { args, profile }.resolve(session)
+    }
+
+    /// The broker, as shown in messages (`localhost:1883`, `ws://…`, `unix:/path`).
+    pub fn broker_display(&self) -> String {
+        let tls = if self.tls.is_some() { " (TLS)" } else { "" };
+        match &self.endpoint {
+            Endpoint::Tcp { host, port } if host.contains(':') => format!("[{host}]:{port}{tls}"),
+            Endpoint::Tcp { host, port } => format!("{host}:{port}{tls}"),
+            Endpoint::WebSocket { url, .. } => url.clone(),
+            Endpoint::Unix(path) => format!("unix:{}", path.display()),
+        }
+    }
+
+    /// Prints a warning on stderr unless `--quiet`.
+    pub fn warn(&self, message: &str) {
+        if !self.quiet {
+            eprintln!("mqtk: warning: {message}");
+        }
+    }
+}
+
+/// Merges flags/env (already combined by clap) with the profile, then validates.
+struct Resolver<'a> {
+    args: &'a ConnArgs,
+    profile: Profile,
+}
+
+impl Resolver<'_> {
+    fn resolve(self, session: &SessionArgs) -> Result<ConnectOptions, Failure> {
+        let args = self.args;
+        let p = &self.profile;
+
+        let url: Option<BrokerUrl> = args.url.clone().or(p.url.clone()).map(|u| u.parse()).transpose()?;
+        let properties = PropertySet::parse(&args.property)?;
+        let version = self.version(&properties, session)?;
+
+        let ws = args.ws || p.ws == Some(true) || url.as_ref().is_some_and(|u| u.scheme.is_ws());
+        let unix = args.unix.clone().or(p.unix.clone());
+        let tls_settings = self.tls_settings(url.as_ref())?;
+        let port_given = args.port.or(url.as_ref().and_then(|u| u.port)).or(p.port);
+        // mosquitto switches TLS on for port 8883 without other TLS options.
+        let tls_on = tls_settings.is_some() || (port_given == Some(8883) && unix.is_none());
+        let tls_settings = match tls_settings {
+            Some(settings) => Some(settings),
+            None if tls_on => Some(TlsSettings::default()),
+            None => None,
+        };
+
+        let host = args
+            .host
+            .clone()
+            .or(url.as_ref().map(|u| u.host.clone()))
+            .or(p.host.clone())
+            .unwrap_or_else(|| "localhost".to_string());
+        if host.is_empty() {
+            return Err(Failure::Usage("-h/--host is empty: give the broker's host name or address".into()));
+        }
+        let port = port_given.unwrap_or(match (ws, tls_on) {
+            (false, false) => 1883,
+            (false, true) => 8883,
+            (true, false) => 80,
+            (true, true) => 443,
+        });
+        if port == 0 {
+            return Err(Failure::Usage("-p/--port 0: give a port from 1 to 65535".into()));
+        }
+
+        let ws_headers = args.ws_header.iter().map(|h| parse_header(h)).collect::<Result<Vec<_>, _>>()?;
+        let endpoint = if let Some(path) = unix {
+            if ws || tls_on || args.proxy.is_some() {
+                return Err(Failure::Usage(
+                    "--unix cannot be combined with TLS, WebSockets or --proxy: drop one of them".into(),
+                ));
+            }
+            Endpoint::Unix(path)
+        } else if ws {
+            let path = args
+                .ws_path
+                .clone()
+                .or(url.as_ref().filter(|u| u.scheme.is_ws()).and_then(|u| u.path.clone()))
+                .or(p.ws_path.clone())
+                .unwrap_or_else(|| "mqtt".to_string());
+            let scheme = if tls_on { "wss" } else { "ws" };
+            let shown_host = if host.contains(':') { format!("[{host}]") } else { host.clone() };
+            let url = format!("{scheme}://{shown_host}:{port}/{}", path.trim_start_matches('/'));
+            Endpoint::WebSocket { url, host, port }
+        } else {
+            Endpoint::Tcp { host, port }
+        };
+        if !ws_headers.is_empty() && !matches!(endpoint, Endpoint::WebSocket { .. }) {
+            return Err(Failure::Usage("--ws-header needs a WebSocket connection (--ws or a ws:// URL)".into()));
+        }
+
+        let tls = match &tls_settings {
+            Some(settings) => {
+                if settings.insecure && !args.quiet {
+                    eprintln!("mqtk: warning: --insecure: the broker's certificate is not verified");
+                }
+                Some(tls::client_config(settings)?)
+            }
+            None => None,
+        };
+
+        let proxy = args.proxy.clone().or(p.proxy.clone()).map(|u| parse_proxy(&u)).transpose()?;
+        let (client_id, clean_session) = client_identity(session, version)?;
+        let session_expiry = session_expiry(session, version)?;
+        let keepalive = self.keepalive(version)?;
+        let connect_timeout = self.connect_timeout()?;
+        let (username, password) = self.credentials(url.as_ref())?;
+        let will = will(args, version)?;
+
+        Ok(ConnectOptions {
+            endpoint,
+            tls,
+            ws_headers,
+            proxy,
+            version,
+            client_id,
+            clean_session,
+            session_expiry,
+            keepalive,
+            connect_timeout,
+            username,
+            password,
+            will,
+            properties,
+            url_topic: url.filter(|u| !u.scheme.is_ws()).and_then(|u| u.path).filter(|t| !t.is_empty()),
+            max_inflight: 1000,
+            debug: args.debug,
+            quiet: args.quiet,
+        })
+    }
+
+    fn version(&self, properties: &PropertySet, session: &SessionArgs) -> Result<ProtocolVersion, Failure> {
+        let given = self.args.protocol_version.clone().or(self.profile.protocol_version.clone());
+        let version = match given.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None => None,
+            Some("311" | "mqttv311" | "3.1.1" | "4") => Some(ProtocolVersion::V311),
+            Some("5" | "mqttv5" | "5.0") => Some(ProtocolVersion::V5),
+            Some("31" | "mqttv31" | "3.1" | "3") => {
+                return Err(Failure::Usage(
+                    "-V 31: MQTT 3.1 is not supported (mqtk's MQTT library speaks 3.1.1 and 5): use -V 311 or -V 5".into(),
+                ))
+            }
+            Some(other) => {
+                return Err(Failure::Usage(format!("-V/--protocol-version '{other}': use 311 or 5")))
+            }
+        };
+        match (version, properties.is_empty()) {
+            (Some(ProtocolVersion::V311), false) => Err(Failure::Usage(
+                "-D properties need MQTT 5: drop -V 311 (any -D selects MQTT 5)".into(),
+            )),
+            (None, false) => Ok(ProtocolVersion::V5),
+            (Some(v), _) => Ok(v),
+            (None, true) if session.session_expiry.is_some() && false => Ok(ProtocolVersion::V5),
+            (None, true) => Ok(ProtocolVersion::V311),
+        }
+    }
+
+    fn tls_settings(&self, url: Option<&BrokerUrl>) -> Result<Option<TlsSettings>, Failure> {
+        let (a, p) = (self.args, &self.profile);
+        let cafile = a.cafile.clone().or(p.cafile.clone());
+        let capath = a.capath.clone().or(p.capath.clone());
+        let use_os_certs = a.tls_use_os_certs || p.tls_use_os_certs == Some(true);
+        let cert = a.cert.clone().or(p.cert.clone());
+        let key = a.key.clone().or(p.key.clone());
+        let insecure = a.insecure || p.insecure == Some(true);
+        let version = a.tls_version.clone().or(p.tls_version.clone()).map(|v| v.parse::<TlsVersion>()).transpose()?;
+        let alpn = if a.tls_alpn.is_empty() { p.tls_alpn.clone().unwrap_or_default() } else { a.tls_alpn.clone() };
+        let client_auth = match (cert, key) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            (Some(_), None) => return Err(Failure::Usage("--cert needs --key (the client's private key)".into())),
+            (None, Some(_)) => return Err(Failure::Usage("--key needs --cert (the client's certificate)".into())),
+        };
+        let url_tls = url.is_some_and(|u| u.scheme.is_tls());
+        let any = url_tls
+            || cafile.is_some()
+            || capath.is_some()
+            || use_os_certs
+            || client_auth.is_some()
+            || insecure
+            || version.is_some()
+            || !alpn.is_empty();
+        Ok(any.then_some(TlsSettings { cafile, capath, use_os_certs, client_auth, insecure, version, alpn }))
+    }
+
+    fn keepalive(&self, version: ProtocolVersion) -> Result<Duration, Failure> {
+        let seconds = self.args.keepalive.or(self.profile.keepalive).unwrap_or(60);
+        // rumqttc's MQTT 5 options panic below 5 s, so refuse first.
+        if version == ProtocolVersion::V5 && seconds < 5 {
+            return Err(Failure::Usage(format!(
+                "-k {seconds}: with MQTT 5 the keepalive must be 5 to 65535 seconds"
+            )));
+        }
+        Ok(Duration::from_secs(u64::from(seconds)))
+    }
+
+    fn connect_timeout(&self) -> Result<Duration, Failure> {
+        let from_profile = self
+            .profile
+            .connect_timeout
+            .as_deref()
+            .map(|t| {
+                humantime::parse_duration(t)
+                    .map_err(|e| Failure::Usage(format!("config file: connect-timeout '{t}': {e}")))
+            })
+            .transpose()?;
+        let timeout = self.args.connect_timeout.or(from_profile).unwrap_or(Duration::from_secs(10));
+        if timeout.is_zero() {
+            return Err(Failure::Usage("--connect-timeout 0: give a duration above zero, e.g. 10s".into()));
+        }
+        Ok(timeout)
+    }
+
+    /// Password order: -P, --password-file, MQTK_PASSWORD(_FILE) via clap, URL, profile.
+    fn credentials(&self, url: Option<&BrokerUrl>) -> Result<(Option<String>, Option<Secret>), Failure> {
+        let (a, p) = (self.args, &self.profile);
+        let username = a
+            .username
+            .clone()
+            .or(url.and_then(|u| u.username.clone()))
+            .or(p.username.clone());
+        let password = match (&a.password, &a.password_file) {
+            (Some(_), Some(_)) => {
+                return Err(Failure::Usage(
+                    "give the password once: -P/MQTK_PASSWORD or --password-file/MQTK_PASSWORD_FILE".into(),
+                ))
+            }
+            (Some(pw), None) => Some(pw.clone()),
+            (None, Some(file)) => Some(read_password_file(file, "--password-file")?),
+            (None, None) => match (url.and_then(|u| u.password.clone()), &p.password, &p.password_file) {
+                (Some(pw), _, _) => Some(pw),
+                (None, Some(pw), _) => Some(pw.clone()),
+                (None, None, Some(file)) => Some(read_password_file(file, "config file password-file")?),
+                (None, None, None) => None,
+            },
+        };
+        if password.is_some() && username.is_none() {
+            return Err(Failure::Usage("a password needs a username: add -u/--username".into()));
+        }
+        Ok((username, password.map(Secret)))
+    }
+}
+
+fn read_password_file(path: &std::path::Path, what: &str) -> Result<String, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::NoInput(format!("{what} {}: {e}", path.display())))?;
+    let line = text.lines().next().unwrap_or("");
+    Ok(line.to_string())
+}
+
+fn client_identity(session: &SessionArgs, version: ProtocolVersion) -> Result<(String, bool), Failure> {
+    let id = match (&session.id, &session.id_prefix) {
+        (Some(id), _) => Some(id.clone()),
+        (None, Some(prefix)) => Some(format!("{prefix}{}", std::process::id())),
+        (None, None) => None,
+    };
+    let clean = !session.disable_clean_session;
+    if !clean && id.as_deref().is_none_or(str::is_empty) {
+        return Err(Failure::Usage(
+            "-c/--disable-clean-session needs a client id the broker can find again: add -i ID".into(),
+        ));
+    }
+    if let Some(id) = &id {
+        if id.len() > 65535 {
+            return Err(Failure::Usage("-i/--id is longer than 65535 bytes".into()));
+        }
+    }
+    let id = id.unwrap_or_else(|| match version {
+        // MQTT 5 lets the broker assign an id, as mosquitto does.
+        ProtocolVersion::V5 => String::new(),
+        ProtocolVersion::V311 => random_client_id(),
+    });
+    Ok((id, clean))
+}
+
+/// `mqtk-` and 16 random alphanumerics (23 bytes: the MQTT 3.1.1 guaranteed id length).
+pub fn random_client_id() -> String {
+    use rand::distributions::{Alphanumeric, DistString};
+    format!("mqtk-{}", Alphanumeric.sample_string(&mut rand::thread_rng(), 18))
+}
+
+fn session_expiry(session: &SessionArgs, version: ProtocolVersion) -> Result<Option<u32>, Failure> {
+    let Some(text) = session.session_expiry.as_deref() else {
+        // As mosquitto: a kept MQTT 5 session does not expire unless -x says otherwise.
+        return Ok((version == ProtocolVersion::V5 && session.disable_clean_session).then_some(u32::MAX));
+    };
+    if version != ProtocolVersion::V5 {
+        return Err(Failure::Usage(format!(
+            "-x {text}: session expiry is an MQTT 5 feature: add -V 5"
+        )));
+    }
+    match text {
+        "inf" | "infinity" | "∞" | "-1" => Ok(Some(u32::MAX)),
+        _ => text.parse::<u32>().map(Some).map_err(|_| {
+            Failure::Usage(format!("-x {text}: give seconds (0 to 4294967295), inf or -1"))
+        }),
+    }
+}
+
+fn will(args: &ConnArgs, version: ProtocolVersion) -> Result<Option<Will>, Failure> {
+    let Some(topic) = &args.will_topic else {
+        if args.will_payload.is_some() || args.will_qos.is_some() || args.will_retain {
+            return Err(Failure::Usage(
+                "--will-payload, --will-qos and --will-retain need --will-topic".into(),
+            ));
+        }
+        return Ok(None);
+    };
+    validate_topic(topic, "--will-topic")?;
+    let _ = version;
+    Ok(Some(Will {
+        topic: topic.clone(),
+        payload: Bytes::from(args.will_payload.clone().unwrap_or_default()),
+        qos: args.will_qos.unwrap_or(0),
+        retain: args.will_retain,
+    }))
+}
+
+fn parse_header(text: &str) -> Result<(String, String), Failure> {
+    match text.split_once(':') {
+        Some((name, value)) if !name.trim().is_empty() && !name.contains(' ') => {
+            Ok((name.trim().to_string(), value.trim().to_string()))
+        }
+        _ => Err(Failure::Usage(format!("--ws-header '{text}': write it as 'Name: value'"))),
+    }
+}
+
+fn parse_proxy(text: &str) -> Result<ProxySettings, Failure> {
+    let bad = |why: &str| Failure::Usage(format!("--proxy '{}': {why} (expected http://[user:pass@]host:port)", broker::redact(text)));
+    let rest = text.strip_prefix("http://").ok_or_else(|| bad("only http:// proxies are supported"))?;
+    let rest = rest.trim_end_matches('/');
+    let (login, hostport) = match rest.rsplit_once('@') {
+        Some((info, hostport)) => {
+            let (user, pass) = info.split_once(':').unwrap_or((info, ""));
+            (Some((user.to_string(), Secret(pass.to_string()))), hostport)
+        }
+        None => (None, rest),
+    };
+    let url: BrokerUrl = format!("mqtt://{hostport}").parse().map_err(|_| bad("bad host or port"))?;
+    let port = url.port.ok_or_else(|| bad("missing port"))?;
+    Ok(ProxySettings { host: url.host, port, login })
+}
+
+/// Checks a topic name for publishing: not empty, no wildcards, no NUL, at most 65535 bytes.
+pub fn validate_topic(topic: &str, flag: &str) -> Result<(), Failure> {
+    let bad = |why: &str| Err(Failure::Usage(format!("{flag} '{}': {why}", shorten(topic))));
+    if topic.is_empty() {
+        return bad("a topic cannot be empty");
+    }
+    if topic.contains(['+', '#']) {
+        return bad("wildcards + and # are only for subscribing; give a plain topic");
+    }
+    if topic.contains('\0') {
+        return bad("a topic cannot contain a NUL character");
+    }
+    if topic.len() > 65535 {
+        return bad("a topic is at most 65535 bytes");
+    }
+    Ok(())
+}
+
+fn shorten(text: &str) -> String {
+    if text.len() <= 80 {
+        return text.replace('\0', "\\0");
+    }
+    let mut end = 77;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &text[..end])
+}
+
+impl Scheme {
+    /// The scheme's name as written in URLs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::Mqtt => "mqtt",
+            Scheme::Mqtts => "mqtts",
+            Scheme::Ws => "ws",
+            Scheme::Wss => "wss",
+        }
+    }
+}

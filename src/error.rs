@@ -1,0 +1,195 @@
+//! The failures mqtk reports and the exit code each one maps to. The table here is the
+//! contract documented in README.md and the man pages: keep all three in step.
+
+use std::fmt;
+
+/// Exit codes of mqtk's own failures. mosquitto's codes are kept where scripts depend on
+/// them (27 for a `-W` timeout, the CONNACK reason on refusal: 1-5 for MQTT 3.1.1,
+/// 128-159 for MQTT 5), so these sit in the gap between them.
+pub mod code {
+    /// Everything the user asked for was done.
+    pub const SUCCESS: u8 = 0;
+    /// `sub -W` expired before enough messages arrived (mosquitto's MOSQ_ERR_TIMEOUT).
+    pub const TIMEOUT: u8 = 27;
+    /// A flag or value is wrong; nothing was sent.
+    pub const USAGE: u8 = 64;
+    /// Input data (a --jsonl line, a payload) is malformed or too large; earlier messages were sent.
+    pub const DATA: u8 = 65;
+    /// A file named on the command line cannot be read.
+    pub const NO_INPUT: u8 = 66;
+    /// The broker's host name does not resolve.
+    pub const DNS: u8 = 68;
+    /// The broker cannot be reached: connection refused, reset, or not an MQTT server.
+    pub const UNREACHABLE: u8 = 69;
+    /// A bug in mqtk.
+    pub const INTERNAL: u8 = 70;
+    /// The broker did not complete the connection within --connect-timeout.
+    pub const CONNECT_TIMEOUT: u8 = 71;
+    /// TLS failed: certificate not trusted, wrong host name, client certificate refused, bad PEM.
+    pub const TLS: u8 = 72;
+    /// The connection was lost after CONNACK; messages may be unacknowledged.
+    pub const CONNECTION_LOST: u8 = 73;
+    /// The broker rejected a publish (MQTT 5 PUBACK/PUBREC reason >= 0x80).
+    pub const PUBLISH_REJECTED: u8 = 74;
+    /// The broker rejected a subscription (SUBACK 0x80 or MQTT 5 reason >= 0x80).
+    pub const SUBSCRIBE_REJECTED: u8 = 75;
+    /// Interrupted by Ctrl-C (SIGINT) or SIGTERM.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// A failure with a known exit code. Wrapped in `anyhow::Error` and found again by
+/// [`exit_code`] with a downcast.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad flag or value.
+    Usage(String),
+    /// Bad input data after the run started.
+    Data(String),
+    /// Unreadable input file.
+    NoInput(String),
+    /// The broker refused CONNECT with this reason code.
+    Refused { code: u8, reason: String },
+    /// DNS lookup failed.
+    Dns(String),
+    /// TCP or transport-level failure before CONNACK.
+    Unreachable(String),
+    /// No CONNACK within --connect-timeout.
+    ConnectTimeout(String),
+    /// TLS failure.
+    Tls(String),
+    /// The connection dropped after CONNACK.
+    ConnectionLost(String),
+    /// The broker rejected one or more publishes.
+    PublishRejected(String),
+    /// The broker rejected a subscription.
+    SubscribeRejected(String),
+    /// `-W` expired.
+    Timeout(String),
+    /// SIGINT / SIGTERM.
+    Interrupted,
+}
+
+impl Failure {
+    /// The process exit code for this failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Usage(_) => code::USAGE,
+            Failure::Data(_) => code::DATA,
+            Failure::NoInput(_) => code::NO_INPUT,
+            Failure::Refused { code, .. } => *code,
+            Failure::Dns(_) => code::DNS,
+            Failure::Unreachable(_) => code::UNREACHABLE,
+            Failure::ConnectTimeout(_) => code::CONNECT_TIMEOUT,
+            Failure::Tls(_) => code::TLS,
+            Failure::ConnectionLost(_) => code::CONNECTION_LOST,
+            Failure::PublishRejected(_) => code::PUBLISH_REJECTED,
+            Failure::SubscribeRejected(_) => code::SUBSCRIBE_REJECTED,
+            Failure::Timeout(_) => code::TIMEOUT,
+            Failure::Interrupted => code::INTERRUPTED,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Usage(m)
+            | Failure::Data(m)
+            | Failure::NoInput(m)
+            | Failure::Dns(m)
+            | Failure::Unreachable(m)
+            | Failure::ConnectTimeout(m)
+            | Failure::Tls(m)
+            | Failure::ConnectionLost(m)
+            | Failure::PublishRejected(m)
+            | Failure::SubscribeRejected(m)
+            | Failure::Timeout(m) => f.write_str(m),
+            Failure::Refused { code, reason } => {
+                write!(f, "the broker refused the connection: {reason} (CONNACK code {code})")
+            }
+            Failure::Interrupted => f.write_str("interrupted"),
+        }
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// Shorthand for a usage failure as an `anyhow::Error`.
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    Failure::Usage(message.into()).into()
+}
+
+/// The exit code for any error: a [`Failure`] anywhere in the chain decides, anything else
+/// is a bug (70).
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<Failure>())
+        .map_or(code::INTERNAL, Failure::exit_code)
+}
+
+/// True when the error is a closed stdout (`mqtk sub | head`), which is not a failure.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_codes_collide_with_no_connack_code_or_timeout() {
+        let own = [
+            code::USAGE,
+            code::DATA,
+            code::NO_INPUT,
+            code::DNS,
+            code::UNREACHABLE,
+            code::INTERNAL,
+            code::CONNECT_TIMEOUT,
+            code::TLS,
+            code::CONNECTION_LOST,
+            code::PUBLISH_REJECTED,
+            code::SUBSCRIBE_REJECTED,
+        ];
+        for c in own {
+            assert!(!(1..=5).contains(&c) && !(128..=162).contains(&c) && c != code::TIMEOUT);
+        }
+        let mut sorted = own.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), own.len());
+    }
+
+    #[test]
+    fn exit_code_finds_the_failure_behind_context() {
+        let error = anyhow::Error::from(Failure::Tls("bad".into())).context("connecting");
+        assert_eq!(exit_code(&error), code::TLS);
+        assert_eq!(exit_code(&anyhow::anyhow!("plain")), code::INTERNAL);
+    }
+}
+
+/// The exit-code table, as printed in the man pages (and mirrored in README.md, which a
+/// test checks against this list).
+pub const EXIT_CODE_TABLE: &[(&str, &str)] = &[
+    ("0", "success: every message sent (and, at QoS 1/2, acknowledged)"),
+    ("1-5", "MQTT 3.1.1 CONNACK refusal, as mosquitto: 1 protocol version, 2 client id, 3 server unavailable, 4 bad user name or password, 5 not authorised"),
+    ("27", "sub -W timeout expired (as mosquitto)"),
+    ("64", "usage error: a flag or value is wrong; nothing was sent"),
+    ("65", "bad input data: a --jsonl line or payload is malformed or too large (earlier messages were sent and acknowledged)"),
+    ("66", "an input file (-f, --password-file, --cafile, ...) cannot be read"),
+    ("68", "the broker's host name does not resolve"),
+    ("69", "the broker cannot be reached: connection refused or reset, or not an MQTT server"),
+    ("70", "internal error (a bug: please report it)"),
+    ("71", "no CONNACK within --connect-timeout"),
+    ("72", "TLS failure: untrusted or mismatched certificate, client certificate refused, bad PEM file"),
+    ("73", "connection lost after connecting; the message says how many messages were not acknowledged"),
+    ("74", "the broker rejected a publish (MQTT 5 PUBACK/PUBREC reason code >= 0x80)"),
+    ("75", "the broker rejected a subscription (SUBACK failure)"),
+    ("128-159", "MQTT 5 CONNACK refusal: the reason code, as mosquitto (e.g. 134 bad user name or password, 135 not authorized)"),
+    ("130", "interrupted (Ctrl-C); also MQTT 5 CONNACK 0x82 protocol error, which mqtk's well-formed CONNECT does not provoke"),
+];

@@ -89,7 +89,7 @@ pub fn load_profile(name: Option<&str>) -> Result<Profile, Failure> {
 
 fn parse(text: &str, path: &Path) -> Result<ConfigFile, Failure> {
     toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|span| text[..span.start].lines().count().max(1));
+        let line = e.span().map(|span| text[..span.start].matches('\n').count() + 1);
         let message = e.message().replace('\n', " ");
         match line {
             Some(line) => Failure::Usage(format!("config file {}:{line}: {message}", path.display())),

@@ -1,0 +1,84 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_mqtk_global_optspecs
+    string join \n help version
+end
+
+function __fish_mqtk_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_mqtk_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_mqtk_using_subcommand
+    set -l cmd (__fish_mqtk_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c mqtk -n "__fish_mqtk_needs_command" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
+complete -c mqtk -n "__fish_mqtk_needs_command" -l version -d 'Print the version'
+complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "pub" -d 'Publish messages (a drop-in for mosquitto_pub)'
+complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "gen" -d 'Write the shell completions and man pages (used to refresh completions/ and man/)'
+complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s t -l topic -d 'Topic to publish to' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s m -l message -d 'Message payload' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s f -l file -d 'Send the contents of FILE (any bytes) as the message' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s q -l qos -d 'Quality of service: 0, 1 or 2' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l repeat -d 'Publish the message N times' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l repeat-delay -d 'Wait this long between repeats: seconds (0.5) or a duration (500ms)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l rate -d 'At most N messages per second (for -l, --jsonl and --repeat)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s M -l max-inflight -d 'QoS 1/2 messages in flight at once (mosquitto\'s -M) [default: 1000]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s i -l id -d 'Client id [default: mqtk- and random characters; empty on MQTT 5 so the broker assigns one]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s I -l id-prefix -d 'Client id prefix; the process id is appended (as mosquitto)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s x -l session-expiry -d 'MQTT 5 session expiry in seconds, or inf / -1 for never' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s h -l host -d 'Broker host [default: localhost]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s p -l port -d 'Broker port [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l ws-path -d 'WebSocket path [default: /mqtt]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l proxy -d 'Tunnel through an HTTP CONNECT proxy: http://[user:pass@]host:port' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s V -l protocol-version -d 'MQTT version: 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s u -l username -d 'Username' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l password-file -d 'Read the password from the first line of FILE' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l cafile -d 'CA certificates (PEM) to trust; switches TLS on' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l capath -d 'Folder of CA certificates (PEM) to trust; switches TLS on' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l key -d 'Client private key (PEM: PKCS#1, PKCS#8 or SEC1); needs --cert' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l will-payload -d 'Will payload [default: empty]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l will-qos -d 'Will QoS' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s D -l property -d 'MQTT 5 property: COMMAND NAME VALUE (user-property takes NAME VALUE); implies -V 5' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l profile -d 'Connection settings profile from the config file' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s s -l stdin-file -d 'Send all of stdin as one message'
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s l -l stdin-line -d 'Send each line of stdin as a message (newline not included), over one connection'
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s n -l null-message -d 'Send a zero-length message'
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l jsonl -d 'Read one JSON object per stdin line: {"topic","payload"|"payload_base64","qos","retain","properties"}'
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s r -l retain -d 'Ask the broker to retain the message'
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s c -l disable-clean-session -d 'Keep the session when we disconnect (clean session off); needs -i'
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l ws -d 'Connect over WebSockets to host:port'
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l tls-use-os-certs -d 'Trust the operating system\'s CA store; switches TLS on'
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l insecure -d 'Do not verify the broker\'s certificate (prints a warning)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l will-retain -d 'Retain the will'
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l quiet -d 'Print no warnings'
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand gen" -l out-dir -d 'Folder that receives completions/ and man/' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand gen" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub gen help" -f -a "pub" -d 'Publish messages (a drop-in for mosquitto_pub)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub gen help" -f -a "gen" -d 'Write the shell completions and man pages (used to refresh completions/ and man/)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub gen help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

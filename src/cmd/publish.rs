@@ -177,7 +177,7 @@ impl Tally {
         if !conn.quiet {
             let detail = text.map(|t| format!(": {t}")).unwrap_or_default();
             eprintln!(
-                "mqtk: error: message {number} rejected by the broker: {} (0x{reason:02x}){detail}",
+                "mqtk: message {number} rejected by the broker: {} (0x{reason:02x}){detail}",
                 crate::conn::codes::reason_text(reason)
             );
         }

@@ -1,0 +1,221 @@
+//! Connection settings shared by every command: credentials (and keeping them off argv),
+//! the config file's profiles, the will, -L URLs, timeouts and refusals.
+
+use std::time::{Duration, Instant};
+
+use crate::broker::Broker;
+use crate::subscriber::Subscriber;
+use crate::util::{assert_fails, mqtk, publish, run_code, run_ok, topic};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn auth_broker() -> Broker {
+    Broker::builder().password("alice", "s3cret").start()
+}
+
+#[test]
+fn wrong_password_exits_with_the_connack_code() {
+    let broker = auth_broker();
+    // mosquitto 2.0 answers "not authorised" (5; MQTT 5: 0x87 = 135) to a wrong password.
+    assert_fails(publish(broker.port, &["-t", "a", "-m", "x", "-u", "alice", "-P", "wrong"]), 5, "CONNACK code 5");
+    assert_fails(publish(broker.port, &["-t", "a", "-m", "x", "-u", "alice", "-P", "wrong", "-V", "5"]), 135, "CONNACK code 135");
+    assert_fails(publish(broker.port, &["-t", "a", "-m", "x"]), 5, "refused");
+}
+
+#[test]
+fn password_from_flag_file_and_environment() {
+    let broker = auth_broker();
+    let t = topic("auth");
+    let sub = Subscriber::start_with_login(broker.port, &t, 1, "alice", "s3cret");
+    run_ok(publish(broker.port, &["-t", &t, "-m", "flag", "-u", "alice", "-P", "s3cret"]));
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pw");
+    std::fs::write(&file, "s3cret\n").unwrap();
+    run_ok(publish(broker.port, &["-t", &t, "-m", "file", "-u", "alice", "--password-file", file.to_str().unwrap()]));
+
+    let mut cmd = publish(broker.port, &["-t", &t, "-m", "env", "-u", "alice"]);
+    cmd.env("MQTK_PASSWORD", "s3cret");
+    run_ok(cmd);
+
+    let mut cmd = publish(broker.port, &["-t", &t, "-m", "env-user"]);
+    cmd.env("MQTK_USERNAME", "alice").env("MQTK_PASSWORD", "s3cret");
+    run_ok(cmd);
+
+    let got = sub.wait_for(4, WAIT);
+    let payloads: Vec<&[u8]> = got.iter().map(|m| m.payload.as_slice()).collect();
+    assert_eq!(payloads, vec![&b"flag"[..], b"file", b"env", b"env-user"]);
+}
+
+#[test]
+fn password_is_never_printed_by_debug() {
+    let broker = auth_broker();
+    let output = run_ok(publish(broker.port, &["-t", "a", "-m", "x", "-u", "alice", "-P", "s3cret", "-d"]));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("sending CONNECT"), "{stderr}");
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+}
+
+#[test]
+fn missing_password_file_is_exit_66() {
+    assert_fails(
+        publish(9, &["-t", "a", "-m", "x", "-u", "alice", "--password-file", "/nonexistent/pw"]),
+        66,
+        "--password-file /nonexistent/pw",
+    );
+}
+
+#[test]
+fn url_carries_credentials_port_and_topic() {
+    let broker = auth_broker();
+    let t = topic("url");
+    let sub = Subscriber::start_with_login(broker.port, &t, 0, "alice", "s3cret");
+    let mut cmd = mqtk();
+    cmd.args(["pub", "-L", &format!("mqtt://alice:s3cret@127.0.0.1:{}/{t}", broker.port), "-m", "via url"]);
+    run_ok(cmd);
+    assert_eq!(sub.wait_for(1, WAIT)[0].payload, b"via url");
+}
+
+/// Writes a config file and returns a command that uses it.
+fn with_config(dir: &tempfile::TempDir, text: &str) -> std::process::Command {
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    let mut cmd = mqtk();
+    cmd.env("MQTK_CONFIG", &path);
+    cmd
+}
+
+#[test]
+fn profile_precedence_is_flag_then_env_then_profile_then_default() {
+    let broker = auth_broker();
+    let t = topic("profile");
+    let sub = Subscriber::start_with_login(broker.port, &t, 0, "alice", "s3cret");
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[default]\nhost = \"127.0.0.1\"\nport = 9\nusername = \"alice\"\npassword = \"s3cret\"\n\n\
+         [profile.lab]\nport = {}\n",
+        broker.port
+    );
+    // [profile.lab] overrides [default]'s port.
+    let mut cmd = with_config(&dir, &config);
+    cmd.args(["pub", "--profile", "lab", "-t", &t, "-m", "profile"]);
+    run_ok(cmd);
+    // MQTK_PROFILE selects it too.
+    let mut cmd = with_config(&dir, &config);
+    cmd.env("MQTK_PROFILE", "lab").args(["pub", "-t", &t, "-m", "env-profile"]);
+    run_ok(cmd);
+    // The environment beats the profile: port 9 fails.
+    let mut cmd = with_config(&dir, &config);
+    cmd.env("MQTK_PORT", "9").args(["pub", "--profile", "lab", "--connect-timeout", "3s", "-t", &t, "-m", "x"]);
+    assert_eq!(run_code(cmd).0, 69);
+    // A flag beats the environment.
+    let mut cmd = with_config(&dir, &config);
+    cmd.env("MQTK_PORT", "9").args(["pub", "--profile", "lab", "-p", &broker.port.to_string(), "-t", &t, "-m", "flag"]);
+    run_ok(cmd);
+    // [default] alone: port 9 fails.
+    let mut cmd = with_config(&dir, &config);
+    cmd.args(["pub", "--connect-timeout", "3s", "-t", &t, "-m", "x"]);
+    assert_eq!(run_code(cmd).0, 69);
+
+    let payloads: Vec<Vec<u8>> = sub.wait_for(3, WAIT).into_iter().map(|m| m.payload).collect();
+    assert_eq!(payloads, vec![b"profile".to_vec(), b"env-profile".to_vec(), b"flag".to_vec()]);
+}
+
+#[test]
+fn malformed_config_and_unknown_profile_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = with_config(&dir, "[default]\nhost = \"x\"\nport = \"not a number\"\n");
+    cmd.args(["pub", "-t", "a", "-m", "x"]);
+    assert_fails(cmd, 64, "config.toml:3");
+    let mut cmd = with_config(&dir, "[default]\nhost = \"x\"\n");
+    cmd.args(["pub", "--profile", "nope", "-t", "a", "-m", "x"]);
+    assert_fails(cmd, 64, "[profile.nope]");
+}
+
+#[test]
+fn will_is_published_when_killed_and_not_on_clean_exit() {
+    let broker = Broker::start();
+    let will_topic = topic("will");
+    let sub = Subscriber::start(broker.port, &will_topic, 1);
+
+    // Clean exit: no will.
+    run_ok(publish(broker.port, &["-t", &topic("data"), "-m", "x", "--will-topic", &will_topic, "--will-payload", "gone"]));
+    assert!(sub.settle(Duration::from_millis(500)).is_empty(), "will sent on a clean exit");
+
+    // SIGKILL in the middle of -l: the broker publishes the will.
+    let mut cmd = publish(
+        broker.port,
+        &["-t", &topic("data"), "-l", "--will-topic", &will_topic, "--will-payload", "gone", "--will-qos", "1", "-k", "5"],
+    );
+    cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    use std::io::Write;
+    stdin.write_all(b"one\ntwo\n").unwrap();
+    stdin.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let got = sub.wait_for(1, WAIT);
+    assert_eq!(got.len(), 1, "will not delivered");
+    assert_eq!((got[0].payload.as_slice(), got[0].qos), (&b"gone"[..], 1));
+}
+
+#[test]
+fn refused_port_is_exit_69() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    assert_fails(publish(port, &["-t", "a", "-m", "x"]), 69, "connection refused");
+}
+
+#[test]
+fn silent_server_times_out_within_connect_timeout() {
+    // Accepts TCP but never answers CONNECT.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let holder = std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().take(1).collect();
+        std::thread::sleep(Duration::from_secs(5));
+        drop(held);
+    });
+    let mut cmd = mqtk();
+    cmd.args(["pub", "-h", "127.0.0.1", "-p", &port.to_string(), "--connect-timeout", "1s", "-t", "a", "-m", "x"]);
+    let started = Instant::now();
+    assert_fails(cmd, 71, "--connect-timeout");
+    assert!(started.elapsed() < Duration::from_secs(4), "took {:?}", started.elapsed());
+    holder.join().unwrap();
+}
+
+#[test]
+fn broker_killed_mid_stream_reports_unacknowledged_messages() {
+    let mut broker = Broker::start();
+    let mut cmd = publish(broker.port, &["-t", &topic("lost"), "-l", "-q", "1"]);
+    cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    use std::io::Write;
+    stdin.write_all(b"one\ntwo\n").unwrap();
+    stdin.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    broker.kill();
+    // Keep feeding: the next messages can never be acknowledged.
+    let _ = stdin.write_all(b"three\nfour\n");
+    let _ = stdin.flush();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(73), "{stderr}");
+    assert!(stderr.contains("not acknowledged"), "{stderr}");
+}
+
+#[test]
+fn debug_traces_the_packets() {
+    let broker = Broker::start();
+    let output = run_ok(publish(broker.port, &["-t", &topic("trace"), "-m", "x", "-q", "1", "-d"]));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for packet in ["sending CONNECT", "received CONNACK", "sending PUBLISH", "received PUBACK", "sending DISCONNECT"] {
+        assert!(stderr.contains(packet), "{packet} missing: {stderr}");
+    }
+    assert!(output.stdout.is_empty(), "pub prints nothing on stdout");
+}

@@ -1,0 +1,16 @@
+//! The integration tests: one binary, run against a real mosquitto the harness starts.
+
+/// The mosquitto the tests own (ports, listeners, certificates).
+mod broker;
+/// The generated completions and man pages match the clap definition.
+mod generated;
+/// `mqtk pub` against a plain listener: payloads, QoS, retain, stdin modes, bad input.
+mod publish;
+/// Connection settings: auth, passwords off argv, profiles, will, timeouts, URLs.
+mod connection;
+/// A rumqttc subscriber that checks what arrives, independent of mqtk.
+mod subscriber;
+/// TLS, mutual TLS, WebSockets and unix sockets.
+mod transports;
+/// Running mqtk with a hermetic environment.
+mod util;

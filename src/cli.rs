@@ -92,7 +92,12 @@ pub struct ConnArgs {
     pub proxy: Option<String>,
 
     /// MQTT version: 311 (mqttv311) or 5 (mqttv5) [default: 311]
-    #[arg(short = 'V', long, value_name = "VERSION", env = "MQTK_PROTOCOL_VERSION")]
+    #[arg(
+        short = 'V',
+        long,
+        value_name = "VERSION",
+        env = "MQTK_PROTOCOL_VERSION"
+    )]
     pub protocol_version: Option<String>,
 
     /// Keepalive in seconds, 0 disables [default: 60]
@@ -108,7 +113,13 @@ pub struct ConnArgs {
     pub username: Option<String>,
 
     /// Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)
-    #[arg(short = 'P', long = "pw", value_name = "PASSWORD", env = "MQTK_PASSWORD", hide_env_values = true)]
+    #[arg(
+        short = 'P',
+        long = "pw",
+        value_name = "PASSWORD",
+        env = "MQTK_PASSWORD",
+        hide_env_values = true
+    )]
     pub password: Option<String>,
 
     /// Read the password from the first line of FILE
@@ -293,7 +304,9 @@ pub fn parse_seconds_or_duration(text: &str) -> Result<Duration, String> {
 pub fn parse_rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
-        _ => Err(format!("'{text}' is not a rate: give messages per second > 0, e.g. 100")),
+        _ => Err(format!(
+            "'{text}' is not a rate: give messages per second > 0, e.g. 100"
+        )),
     }
 }
 
@@ -313,8 +326,14 @@ mod tests {
 
     #[test]
     fn repeat_delay_accepts_float_seconds_and_humantime() {
-        assert_eq!(parse_seconds_or_duration("0.5"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_seconds_or_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(
+            parse_seconds_or_duration("0.5"),
+            Ok(Duration::from_millis(500))
+        );
+        assert_eq!(
+            parse_seconds_or_duration("250ms"),
+            Ok(Duration::from_millis(250))
+        );
         assert!(parse_seconds_or_duration("-1").is_err());
         assert!(parse_seconds_or_duration("soon").is_err());
     }

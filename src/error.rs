@@ -105,7 +105,10 @@ impl fmt::Display for Failure {
             | Failure::SubscribeRejected(m)
             | Failure::Timeout(m) => f.write_str(m),
             Failure::Refused { code, reason } => {
-                write!(f, "the broker refused the connection: {reason} (CONNACK code {code})")
+                write!(
+                    f,
+                    "the broker refused the connection: {reason} (CONNACK code {code})"
+                )
             }
             Failure::Interrupted => f.write_str("interrupted"),
         }
@@ -136,6 +139,27 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }
+
+/// The exit-code table, as printed in the man pages (and mirrored in README.md, which a
+/// test checks against this list).
+pub const EXIT_CODE_TABLE: &[(&str, &str)] = &[
+    ("0", "success: every message sent (and, at QoS 1/2, acknowledged)"),
+    ("1-5", "MQTT 3.1.1 CONNACK refusal, as mosquitto: 1 protocol version, 2 client id, 3 server unavailable, 4 bad user name or password, 5 not authorised"),
+    ("27", "sub -W timeout expired (as mosquitto)"),
+    ("64", "usage error: a flag or value is wrong; nothing was sent"),
+    ("65", "bad input data: a --jsonl line or payload is malformed or too large (earlier messages were sent and acknowledged)"),
+    ("66", "an input file (-f, --password-file, --cafile, ...) cannot be read"),
+    ("68", "the broker's host name does not resolve"),
+    ("69", "the broker cannot be reached: connection refused or reset, or not an MQTT server"),
+    ("70", "internal error (a bug: please report it)"),
+    ("71", "no CONNACK within --connect-timeout"),
+    ("72", "TLS failure: untrusted or mismatched certificate, client certificate refused, bad PEM file"),
+    ("73", "connection lost after connecting; the message says how many messages were not acknowledged"),
+    ("74", "the broker rejected a publish (MQTT 5 PUBACK/PUBREC reason code >= 0x80)"),
+    ("75", "the broker rejected a subscription (SUBACK failure)"),
+    ("128-159", "MQTT 5 CONNACK refusal: the reason code, as mosquitto (e.g. 134 bad user name or password, 135 not authorized)"),
+    ("130", "interrupted (Ctrl-C); also MQTT 5 CONNACK 0x82 protocol error, which mqtk's well-formed CONNECT does not provoke"),
+];
 
 #[cfg(test)]
 mod tests {
@@ -172,24 +196,3 @@ mod tests {
         assert_eq!(exit_code(&anyhow::anyhow!("plain")), code::INTERNAL);
     }
 }
-
-/// The exit-code table, as printed in the man pages (and mirrored in README.md, which a
-/// test checks against this list).
-pub const EXIT_CODE_TABLE: &[(&str, &str)] = &[
-    ("0", "success: every message sent (and, at QoS 1/2, acknowledged)"),
-    ("1-5", "MQTT 3.1.1 CONNACK refusal, as mosquitto: 1 protocol version, 2 client id, 3 server unavailable, 4 bad user name or password, 5 not authorised"),
-    ("27", "sub -W timeout expired (as mosquitto)"),
-    ("64", "usage error: a flag or value is wrong; nothing was sent"),
-    ("65", "bad input data: a --jsonl line or payload is malformed or too large (earlier messages were sent and acknowledged)"),
-    ("66", "an input file (-f, --password-file, --cafile, ...) cannot be read"),
-    ("68", "the broker's host name does not resolve"),
-    ("69", "the broker cannot be reached: connection refused or reset, or not an MQTT server"),
-    ("70", "internal error (a bug: please report it)"),
-    ("71", "no CONNACK within --connect-timeout"),
-    ("72", "TLS failure: untrusted or mismatched certificate, client certificate refused, bad PEM file"),
-    ("73", "connection lost after connecting; the message says how many messages were not acknowledged"),
-    ("74", "the broker rejected a publish (MQTT 5 PUBACK/PUBREC reason code >= 0x80)"),
-    ("75", "the broker rejected a subscription (SUBACK failure)"),
-    ("128-159", "MQTT 5 CONNACK refusal: the reason code, as mosquitto (e.g. 134 bad user name or password, 135 not authorized)"),
-    ("130", "interrupted (Ctrl-C); also MQTT 5 CONNACK 0x82 protocol error, which mqtk's well-formed CONNECT does not provoke"),
-];

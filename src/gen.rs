@@ -25,7 +25,11 @@ pub fn generated_files() -> Vec<(PathBuf, Vec<u8>)> {
     files.push((PathBuf::from("man/mqtk.1"), man_page(root.clone())));
     for sub in root.get_subcommands().filter(|s| !s.is_hide_set()) {
         let name = format!("mqtk-{}", sub.get_name());
-        let page = sub.clone().name(name.clone()).display_name(name.clone()).bin_name(format!("mqtk {}", sub.get_name()));
+        let page = sub
+            .clone()
+            .name(name.clone())
+            .display_name(name.clone())
+            .bin_name(format!("mqtk {}", sub.get_name()));
         files.push((PathBuf::from(format!("man/{name}.1")), man_page(page)));
     }
     files
@@ -38,7 +42,8 @@ pub fn write_all(dir: &Path) -> anyhow::Result<()> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        std::fs::write(&path, bytes).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(&path, bytes)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     }
     Ok(())
 }
@@ -55,7 +60,11 @@ fn man_page(command: clap::Command) -> Vec<u8> {
 fn exit_status_section() -> String {
     let mut roff = String::from(".SH \"EXIT STATUS\"\n");
     for (code, meaning) in EXIT_CODE_TABLE {
-        roff.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", code.replace('-', "\\-"), meaning.replace('-', "\\-")));
+        roff.push_str(&format!(
+            ".TP\n\\fB{}\\fR\n{}\n",
+            code.replace('-', "\\-"),
+            meaning.replace('-', "\\-")
+        ));
     }
     roff
 }

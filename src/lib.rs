@@ -29,7 +29,10 @@ pub fn main() -> ExitCode {
     };
     // The process default provider serves any TLS code path that does not name one.
     let _ = conn::tls::provider().as_ref().clone().install_default();
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => return fail(&anyhow::anyhow!("cannot start the async runtime: {e}")),
     };
@@ -41,7 +44,10 @@ pub fn main() -> ExitCode {
 }
 
 fn fail(error: &anyhow::Error) -> ExitCode {
-    if !matches!(error.downcast_ref::<error::Failure>(), Some(error::Failure::Interrupted)) {
+    if !matches!(
+        error.downcast_ref::<error::Failure>(),
+        Some(error::Failure::Interrupted)
+    ) {
         eprintln!("mqtk: error: {error:#}");
     }
     ExitCode::from(error::exit_code(error))

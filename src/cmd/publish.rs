@@ -41,7 +41,11 @@ pub struct PubOptions {
 #[derive(Debug)]
 pub enum Input {
     /// One payload (-m, -f, -s, -n), sent `count` times `delay` apart.
-    Single { payload: Bytes, count: u64, delay: Duration },
+    Single {
+        payload: Bytes,
+        count: u64,
+        delay: Duration,
+    },
     /// One message per stdin line (-l).
     Lines,
     /// One JSON object per stdin line (--jsonl).
@@ -57,10 +61,14 @@ impl PubOptions {
         if let Some(topic) = &topic {
             validate_topic(topic, "-t/--topic")?;
         } else if !args.jsonl {
-            return Err(Failure::Usage("-t/--topic is required (or give it in -L mqtt://host/topic)".into()));
+            return Err(Failure::Usage(
+                "-t/--topic is required (or give it in -L mqtt://host/topic)".into(),
+            ));
         }
         if args.repeat.is_some() && (args.stdin_line || args.jsonl) {
-            return Err(Failure::Usage("--repeat works with -m, -f, -s or -n, not with -l or --jsonl".into()));
+            return Err(Failure::Usage(
+                "--repeat works with -m, -f, -s or -n, not with -l or --jsonl".into(),
+            ));
         }
         let single = |payload: Bytes| Input::Single {
             payload,
@@ -78,7 +86,9 @@ impl PubOptions {
             std::io::stdin()
                 .lock()
                 .read_to_end(&mut bytes)
-                .map_err(|e| Failure::NoInput(format!("-s/--stdin-file: cannot read stdin: {e}")))?;
+                .map_err(|e| {
+                    Failure::NoInput(format!("-s/--stdin-file: cannot read stdin: {e}"))
+                })?;
             single(Bytes::from(bytes))
         } else if args.null_message {
             single(Bytes::new())
@@ -87,7 +97,9 @@ impl PubOptions {
         } else if args.jsonl {
             Input::JsonLines
         } else {
-            return Err(Failure::Usage("give the message: -m, -f, -s, -l, -n or --jsonl".into()));
+            return Err(Failure::Usage(
+                "give the message: -m, -f, -s, -l, -n or --jsonl".into(),
+            ));
         };
         if let (Input::Single { payload, .. }, Some(topic)) = (&input, &topic) {
             check_size(payload.len(), topic, MAX_PACKET_SIZE)
@@ -120,7 +132,9 @@ fn os_bytes(text: std::ffi::OsString) -> Vec<u8> {
 fn check_size(payload: usize, topic: &str, max: u32) -> Result<(), String> {
     let overhead = 5 + 2 + topic.len() + 2 + 64;
     if payload.saturating_add(overhead) > max as usize {
-        return Err(format!("a {payload}-byte payload does not fit the maximum packet size of {max} bytes"));
+        return Err(format!(
+            "a {payload}-byte payload does not fit the maximum packet size of {max} bytes"
+        ));
     }
     Ok(())
 }
@@ -153,10 +167,21 @@ impl Tally {
                 self.written += 1;
                 self.waiting.insert(*pkid, self.written);
             }
-            Event::PubAck { pkid, reason, reason_string } | Event::PubRec { pkid, reason, reason_string } => {
+            Event::PubAck {
+                pkid,
+                reason,
+                reason_string,
+            }
+            | Event::PubRec {
+                pkid,
+                reason,
+                reason_string,
+            } => {
                 if *reason >= 0x80 {
                     self.reject(*pkid, *reason, reason_string.as_deref(), conn);
-                } else if matches!(event, Event::PubAck { .. }) && self.waiting.remove(pkid).is_some() {
+                } else if matches!(event, Event::PubAck { .. })
+                    && self.waiting.remove(pkid).is_some()
+                {
                     self.acked += 1;
                 }
             }
@@ -172,7 +197,9 @@ impl Tally {
     }
 
     fn reject(&mut self, pkid: u16, reason: u8, text: Option<&str>, conn: &ConnectOptions) {
-        let Some(number) = self.waiting.remove(&pkid) else { return };
+        let Some(number) = self.waiting.remove(&pkid) else {
+            return;
+        };
         self.rejected += 1;
         if !conn.quiet {
             let detail = text.map(|t| format!(": {t}")).unwrap_or_default();
@@ -199,20 +226,32 @@ pub async fn run(args: &PubArgs) -> anyhow::Result<()> {
 async fn publish(opts: PubOptions) -> anyhow::Result<()> {
     let opts = Arc::new(opts);
     let (client, events, connack) = client::connect(&opts.conn).await?;
-    let max_packet = connack.max_packet_size().unwrap_or(MAX_PACKET_SIZE).min(MAX_PACKET_SIZE);
+    let max_packet = connack
+        .max_packet_size()
+        .unwrap_or(MAX_PACKET_SIZE)
+        .min(MAX_PACKET_SIZE);
     if let (Input::Single { payload, .. }, Some(topic)) = (&opts.input, &opts.topic) {
         if let Err(why) = check_size(payload.len(), topic, max_packet) {
             // Say goodbye properly, then fail: nothing was sent.
             let (mut rx, _) = events.spawn(16);
             client.disconnect().await;
             client::drain_until_closed(&mut rx, opts.conn.connect_timeout).await;
-            return Err(Failure::Data(format!("the message is too large for {}: {why}", opts.conn.broker_display())).into());
+            return Err(Failure::Data(format!(
+                "the message is too large for {}: {why}",
+                opts.conn.broker_display()
+            ))
+            .into());
         }
     }
 
     let (mut rx, _driver) = events.spawn(1024);
     let submitted = Arc::new(AtomicU64::new(0));
-    let mut producer = tokio::spawn(produce(client.clone(), opts.clone(), max_packet, submitted.clone()));
+    let mut producer = tokio::spawn(produce(
+        client.clone(),
+        opts.clone(),
+        max_packet,
+        submitted.clone(),
+    ));
     let mut produced: Option<Produced> = None;
     let mut tally = Tally::default();
     let interrupt = tokio::signal::ctrl_c();
@@ -264,7 +303,10 @@ async fn publish(opts: PubOptions) -> anyhow::Result<()> {
             // mosquitto closes the connection after rejecting a publish; the rejection is the news.
             return Err(rejected(&tally, n).into());
         }
-        return Err(Failure::ConnectionLost(format!("{lost}; {unconfirmed} of {n} messages were not acknowledged")).into());
+        return Err(Failure::ConnectionLost(format!(
+            "{lost}; {unconfirmed} of {n} messages were not acknowledged"
+        ))
+        .into());
     }
 
     client.disconnect().await;
@@ -279,15 +321,32 @@ async fn publish(opts: PubOptions) -> anyhow::Result<()> {
 }
 
 fn rejected(tally: &Tally, submitted: u64) -> Failure {
-    Failure::PublishRejected(format!("{} of {submitted} messages were rejected by the broker", tally.rejected))
+    Failure::PublishRejected(format!(
+        "{} of {submitted} messages were rejected by the broker",
+        tally.rejected
+    ))
 }
 
 /// Feeds the messages into the client, paced by --rate, until the input ends.
-async fn produce(client: Client, opts: Arc<PubOptions>, max_packet: u32, submitted: Arc<AtomicU64>) -> Produced {
+async fn produce(
+    client: Client,
+    opts: Arc<PubOptions>,
+    max_packet: u32,
+    submitted: Arc<AtomicU64>,
+) -> Produced {
     let mut pacer = Pacer::new(opts.rate);
-    let mut sender = Sender { client, opts: &opts, alias_sent: false, submitted: &submitted };
+    let mut sender = Sender {
+        client,
+        opts: &opts,
+        alias_sent: false,
+        submitted: &submitted,
+    };
     let error = match &opts.input {
-        Input::Single { payload, count, delay } => {
+        Input::Single {
+            payload,
+            count,
+            delay,
+        } => {
             let topic = opts.topic.as_deref().unwrap_or_default();
             let mut outcome = None;
             for i in 0..*count {
@@ -295,7 +354,10 @@ async fn produce(client: Client, opts: Arc<PubOptions>, max_packet: u32, submitt
                     tokio::time::sleep(*delay).await;
                 }
                 pacer.wait().await;
-                if let Err(e) = sender.send(topic, opts.qos, opts.retain, payload.clone(), None).await {
+                if let Err(e) = sender
+                    .send(topic, opts.qos, opts.retain, payload.clone(), None)
+                    .await
+                {
                     outcome = Some(e);
                     break;
                 }
@@ -336,7 +398,10 @@ async fn produce(client: Client, opts: Arc<PubOptions>, max_packet: u32, submitt
             outcome
         }
     };
-    Produced { count: submitted.load(Ordering::Relaxed), error }
+    Produced {
+        count: submitted.load(Ordering::Relaxed),
+        error,
+    }
 }
 
 /// Publishes through the client, applying `-D publish` properties and topic aliases.
@@ -368,12 +433,19 @@ impl Sender<'_> {
                 self.alias_sent = true;
             }
         }
-        self.client.publish(topic, qos, retain, payload, properties).await?;
+        self.client
+            .publish(topic, qos, retain, payload, properties)
+            .await?;
         self.submitted.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
-    async fn send_json(&mut self, line: &[u8], number: u64, max_packet: u32) -> Result<(), Failure> {
+    async fn send_json(
+        &mut self,
+        line: &[u8],
+        number: u64,
+        max_packet: u32,
+    ) -> Result<(), Failure> {
         let bad = |why: String| Failure::Data(format!("--jsonl line {number}: {why}"));
         if line.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
@@ -410,11 +482,16 @@ struct Pacer {
 
 impl Pacer {
     fn new(rate: Option<f64>) -> Pacer {
-        Pacer { interval: rate.map(|r| Duration::from_secs_f64(1.0 / r)), next: None }
+        Pacer {
+            interval: rate.map(|r| Duration::from_secs_f64(1.0 / r)),
+            next: None,
+        }
     }
 
     async fn wait(&mut self) {
-        let Some(interval) = self.interval else { return };
+        let Some(interval) = self.interval else {
+            return;
+        };
         let now = Instant::now();
         let due = self.next.unwrap_or(now);
         if due > now {

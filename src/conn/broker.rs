@@ -73,7 +73,14 @@ impl std::str::FromStr for BrokerUrl {
         if host.is_empty() {
             return Err(bad("missing host"));
         }
-        Ok(BrokerUrl { scheme, username, password, host, port, path })
+        Ok(BrokerUrl {
+            scheme,
+            username,
+            password,
+            host,
+            port,
+            path,
+        })
     }
 }
 
@@ -122,7 +129,9 @@ fn percent_decode(text: &str) -> String {
 
 /// The URL with any password replaced, for error messages.
 pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
     let authority_end = rest.find('/').unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
     match authority.rsplit_once('@') {
@@ -156,7 +165,10 @@ mod tests {
     #[test]
     fn ws_and_ipv6() {
         let url = parse("wss://[::1]:8443/mqtt");
-        assert_eq!((url.scheme, url.host.as_str(), url.port), (Scheme::Wss, "::1", Some(8443)));
+        assert_eq!(
+            (url.scheme, url.host.as_str(), url.port),
+            (Scheme::Wss, "::1", Some(8443))
+        );
         assert_eq!(url.path.as_deref(), Some("mqtt"));
         let url = parse("ws://localhost");
         assert_eq!((url.port, url.path), (None, None));
@@ -164,10 +176,19 @@ mod tests {
 
     #[test]
     fn bad_urls_are_usage_errors_without_password() {
-        for bad in ["localhost:1883", "http://x", "mqtt://:1883", "mqtt://h:0", "mqtt://h:99999"] {
+        for bad in [
+            "localhost:1883",
+            "http://x",
+            "mqtt://:1883",
+            "mqtt://h:0",
+            "mqtt://h:99999",
+        ] {
             assert!(bad.parse::<BrokerUrl>().is_err(), "{bad}");
         }
-        let err = "foo://u:secret@h".parse::<BrokerUrl>().unwrap_err().to_string();
+        let err = "foo://u:secret@h"
+            .parse::<BrokerUrl>()
+            .unwrap_err()
+            .to_string();
         assert!(!err.contains("secret"), "{err}");
     }
 }

@@ -30,8 +30,14 @@ pub enum Client {
 
 /// The receiving half: the rumqttc event loop, polled by the command.
 pub enum Events {
-    V4 { eventloop: Box<rumqttc::EventLoop>, debug: bool },
-    V5 { eventloop: Box<rumqttc::v5::EventLoop>, debug: bool },
+    V4 {
+        eventloop: Box<rumqttc::EventLoop>,
+        debug: bool,
+    },
+    V5 {
+        eventloop: Box<rumqttc::v5::EventLoop>,
+        debug: bool,
+    },
 }
 
 /// What the broker said in a successful CONNACK.
@@ -68,16 +74,35 @@ pub enum Event {
     ConnAck(ConnAckInfo),
     Publish(Message),
     /// QoS 1 done. `reason` is 0 on MQTT 3.1.1.
-    PubAck { pkid: u16, reason: u8, reason_string: Option<String> },
+    PubAck {
+        pkid: u16,
+        reason: u8,
+        reason_string: Option<String>,
+    },
     /// QoS 2 step one; a reason >= 0x80 ends the exchange.
-    PubRec { pkid: u16, reason: u8, reason_string: Option<String> },
+    PubRec {
+        pkid: u16,
+        reason: u8,
+        reason_string: Option<String>,
+    },
     /// QoS 2 done.
-    PubComp { pkid: u16, reason: u8 },
-    SubAck { pkid: u16, codes: Vec<u8> },
-    UnsubAck { pkid: u16 },
+    PubComp {
+        pkid: u16,
+        reason: u8,
+    },
+    SubAck {
+        pkid: u16,
+        codes: Vec<u8>,
+    },
+    UnsubAck {
+        pkid: u16,
+    },
     PingResp,
     /// MQTT 5 server DISCONNECT.
-    ServerDisconnect { reason: u8, reason_string: Option<String> },
+    ServerDisconnect {
+        reason: u8,
+        reason_string: Option<String>,
+    },
     /// A packet we wrote to the socket.
     Sent(Sent),
     /// Anything else (incoming PUBREL, ...).
@@ -102,7 +127,11 @@ pub enum Sent {
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Event::ConnAck(info) => write!(f, "received CONNACK (session present: {})", info.session_present),
+            Event::ConnAck(info) => write!(
+                f,
+                "received CONNACK (session present: {})",
+                info.session_present
+            ),
             Event::Publish(m) => write!(
                 f,
                 "received PUBLISH (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
@@ -113,10 +142,16 @@ impl fmt::Display for Event {
                 String::from_utf8_lossy(&m.topic),
                 m.payload.len()
             ),
-            Event::PubAck { pkid, reason, .. } => write!(f, "received PUBACK (m{pkid}, rc{reason})"),
-            Event::PubRec { pkid, reason, .. } => write!(f, "received PUBREC (m{pkid}, rc{reason})"),
+            Event::PubAck { pkid, reason, .. } => {
+                write!(f, "received PUBACK (m{pkid}, rc{reason})")
+            }
+            Event::PubRec { pkid, reason, .. } => {
+                write!(f, "received PUBREC (m{pkid}, rc{reason})")
+            }
             Event::PubComp { pkid, reason } => write!(f, "received PUBCOMP (m{pkid}, rc{reason})"),
-            Event::SubAck { pkid, codes } => write!(f, "received SUBACK (m{pkid}, codes {codes:?})"),
+            Event::SubAck { pkid, codes } => {
+                write!(f, "received SUBACK (m{pkid}, codes {codes:?})")
+            }
             Event::UnsubAck { pkid } => write!(f, "received UNSUBACK (m{pkid})"),
             Event::PingResp => f.write_str("received PINGRESP"),
             Event::ServerDisconnect { reason, .. } => write!(f, "received DISCONNECT (rc{reason})"),
@@ -139,15 +174,28 @@ pub async fn connect(opts: &ConnectOptions) -> Result<(Client, Events, ConnAckIn
     }
     let (client, mut events) = match opts.version {
         ProtocolVersion::V311 => {
-            let (client, eventloop) = rumqttc::AsyncClient::new(v4_options(opts)?, REQUEST_CHANNEL_CAPACITY);
+            let (client, eventloop) =
+                rumqttc::AsyncClient::new(v4_options(opts)?, REQUEST_CHANNEL_CAPACITY);
             let mut eventloop = Box::new(eventloop);
             eventloop.set_network_options(network_options(opts));
-            (Client::V4(client), Events::V4 { eventloop, debug: opts.debug })
+            (
+                Client::V4(client),
+                Events::V4 {
+                    eventloop,
+                    debug: opts.debug,
+                },
+            )
         }
         ProtocolVersion::V5 => {
             let (client, eventloop) =
                 rumqttc::v5::AsyncClient::new(v5_options(opts)?, REQUEST_CHANNEL_CAPACITY);
-            (Client::V5(client), Events::V5 { eventloop: Box::new(eventloop), debug: opts.debug })
+            (
+                Client::V5(client),
+                Events::V5 {
+                    eventloop: Box::new(eventloop),
+                    debug: opts.debug,
+                },
+            )
         }
     };
     let first = tokio::time::timeout(opts.connect_timeout, events.poll_raw()).await;
@@ -169,7 +217,10 @@ pub async fn connect(opts: &ConnectOptions) -> Result<(Client, Events, ConnAckIn
         }
     };
     if opts.debug {
-        eprintln!("mqtk: debug: received CONNACK (session present: {})", connack.session_present);
+        eprintln!(
+            "mqtk: debug: received CONNACK (session present: {})",
+            connack.session_present
+        );
     }
     Ok((client, events, connack))
 }
@@ -207,12 +258,16 @@ fn network_options(opts: &ConnectOptions) -> rumqttc::NetworkOptions {
 fn transport(opts: &ConnectOptions) -> (String, u16, Transport) {
     let tls = opts.tls.clone().map(TlsConfiguration::Rustls);
     match (&opts.endpoint, tls) {
-        (Endpoint::Tcp { host, port }, None) if host.contains(':') => (format!("[{host}]"), *port, Transport::Tcp),
+        (Endpoint::Tcp { host, port }, None) if host.contains(':') => {
+            (format!("[{host}]"), *port, Transport::Tcp)
+        }
         (Endpoint::Tcp { host, port }, None) => (host.clone(), *port, Transport::Tcp),
         (Endpoint::Tcp { host, port }, Some(tls)) => (host.clone(), *port, Transport::Tls(tls)),
         // rumqttc takes the whole URL as the address for WebSockets and ignores the port.
         (Endpoint::WebSocket { url, port, .. }, None) => (url.clone(), *port, Transport::Ws),
-        (Endpoint::WebSocket { url, port, .. }, Some(tls)) => (url.clone(), *port, Transport::Wss(tls)),
+        (Endpoint::WebSocket { url, port, .. }, Some(tls)) => {
+            (url.clone(), *port, Transport::Wss(tls))
+        }
         (Endpoint::Unix(path), _) => (path.display().to_string(), 0, Transport::Unix),
     }
 }
@@ -221,7 +276,10 @@ fn proxy(opts: &ConnectOptions) -> Option<Proxy> {
     opts.proxy.as_ref().map(|p| Proxy {
         ty: ProxyType::Http,
         auth: match &p.login {
-            Some((user, pass)) => ProxyAuth::Basic { username: user.clone(), password: pass.0.clone() },
+            Some((user, pass)) => ProxyAuth::Basic {
+                username: user.clone(),
+                password: pass.0.clone(),
+            },
             None => ProxyAuth::None,
         },
         addr: p.host.clone(),
@@ -232,7 +290,9 @@ fn proxy(opts: &ConnectOptions) -> Option<Proxy> {
 /// The `--ws-header` request modifier, if any headers were given.
 fn header_modifier(
     opts: &ConnectOptions,
-) -> Option<impl Fn(http::Request<()>) -> std::future::Ready<http::Request<()>> + Send + Sync + 'static> {
+) -> Option<
+    impl Fn(http::Request<()>) -> std::future::Ready<http::Request<()>> + Send + Sync + 'static,
+> {
     if opts.ws_headers.is_empty() {
         return None;
     }
@@ -259,10 +319,21 @@ fn v4_options(opts: &ConnectOptions) -> Result<rumqttc::MqttOptions, Failure> {
     o.set_max_packet_size(MAX_PACKET_SIZE as usize, MAX_PACKET_SIZE as usize);
     o.set_inflight(opts.max_inflight.max(1));
     if let Some(user) = &opts.username {
-        o.set_credentials(user.clone(), opts.password.as_ref().map(|p| p.0.clone()).unwrap_or_default());
+        o.set_credentials(
+            user.clone(),
+            opts.password
+                .as_ref()
+                .map(|p| p.0.clone())
+                .unwrap_or_default(),
+        );
     }
     if let Some(will) = &opts.will {
-        o.set_last_will(rumqttc::LastWill::new(will.topic.clone(), will.payload.clone(), v4_qos(will.qos), will.retain));
+        o.set_last_will(rumqttc::LastWill::new(
+            will.topic.clone(),
+            will.payload.clone(),
+            v4_qos(will.qos),
+            will.retain,
+        ));
     }
     if let Some(proxy) = proxy(opts) {
         o.set_proxy(proxy);
@@ -296,7 +367,13 @@ fn v5_options(opts: &ConnectOptions) -> Result<rumqttc::v5::MqttOptions, Failure
     // Without a cap rumqttc preallocates 65536 in-flight slots (13.9 MiB) per client.
     o.set_outgoing_inflight_upper_limit(opts.max_inflight.max(1));
     if let Some(user) = &opts.username {
-        o.set_credentials(user.clone(), opts.password.as_ref().map(|p| p.0.clone()).unwrap_or_default());
+        o.set_credentials(
+            user.clone(),
+            opts.password
+                .as_ref()
+                .map(|p| p.0.clone())
+                .unwrap_or_default(),
+        );
     }
     if let Some(will) = &opts.will {
         o.set_last_will(V5LastWill::new(
@@ -344,9 +421,15 @@ impl Client {
         properties: Option<PublishProperties>,
     ) -> Result<(), Failure> {
         let sent = match self {
-            Client::V4(c) => c.publish_bytes(topic, v4_qos(qos), retain, payload).await.map_err(|e| e.to_string()),
+            Client::V4(c) => c
+                .publish_bytes(topic, v4_qos(qos), retain, payload)
+                .await
+                .map_err(|e| e.to_string()),
             Client::V5(c) => match properties {
-                Some(props) => c.publish_bytes_with_properties(topic, v5_qos(qos), retain, payload, props).await,
+                Some(props) => {
+                    c.publish_bytes_with_properties(topic, v5_qos(qos), retain, payload, props)
+                        .await
+                }
                 None => c.publish_bytes(topic, v5_qos(qos), retain, payload).await,
             }
             .map_err(|e| e.to_string()),
@@ -399,7 +482,10 @@ impl Events {
     /// is never cancelled mid-poll (rumqttc can drop a packet when a poll is cancelled while
     /// writing), stops after the first error, and hands itself back through the join handle
     /// so a command may reconnect by spawning it again.
-    pub fn spawn(mut self, capacity: usize) -> (mpsc::Receiver<Result<Event, Fault>>, JoinHandle<Events>) {
+    pub fn spawn(
+        mut self,
+        capacity: usize,
+    ) -> (mpsc::Receiver<Result<Event, Fault>>, JoinHandle<Events>) {
         let (tx, rx) = mpsc::channel(capacity);
         let handle = tokio::spawn(async move {
             loop {
@@ -417,7 +503,10 @@ impl Events {
 
 /// After DISCONNECT was queued: reads events until the broker closes the connection (so
 /// unread acks do not make the kernel reset it and the broker drop our tail), at most `limit`.
-pub async fn drain_until_closed(events: &mut mpsc::Receiver<Result<Event, Fault>>, limit: Duration) {
+pub async fn drain_until_closed(
+    events: &mut mpsc::Receiver<Result<Event, Fault>>,
+    limit: Duration,
+) {
     let _ = tokio::time::timeout(limit, async {
         while let Some(Ok(_)) = events.recv().await {}
     })
@@ -443,7 +532,10 @@ fn from_v4(event: rumqttc::Event) -> Event {
     match event {
         rumqttc::Event::Outgoing(outgoing) => Event::Sent(sent(outgoing)),
         rumqttc::Event::Incoming(packet) => match packet {
-            P::ConnAck(ack) => Event::ConnAck(ConnAckInfo { session_present: ack.session_present, properties: None }),
+            P::ConnAck(ack) => Event::ConnAck(ConnAckInfo {
+                session_present: ack.session_present,
+                properties: None,
+            }),
             P::Publish(p) => Event::Publish(Message {
                 topic: Bytes::from(p.topic.into_bytes()),
                 payload: p.payload,
@@ -453,9 +545,20 @@ fn from_v4(event: rumqttc::Event) -> Event {
                 pkid: p.pkid,
                 properties: None,
             }),
-            P::PubAck(ack) => Event::PubAck { pkid: ack.pkid, reason: 0, reason_string: None },
-            P::PubRec(rec) => Event::PubRec { pkid: rec.pkid, reason: 0, reason_string: None },
-            P::PubComp(comp) => Event::PubComp { pkid: comp.pkid, reason: 0 },
+            P::PubAck(ack) => Event::PubAck {
+                pkid: ack.pkid,
+                reason: 0,
+                reason_string: None,
+            },
+            P::PubRec(rec) => Event::PubRec {
+                pkid: rec.pkid,
+                reason: 0,
+                reason_string: None,
+            },
+            P::PubComp(comp) => Event::PubComp {
+                pkid: comp.pkid,
+                reason: 0,
+            },
             P::SubAck(ack) => Event::SubAck {
                 pkid: ack.pkid,
                 codes: ack
@@ -479,7 +582,10 @@ fn from_v5(event: rumqttc::v5::Event) -> Event {
     match event {
         rumqttc::v5::Event::Outgoing(outgoing) => Event::Sent(sent(outgoing)),
         rumqttc::v5::Event::Incoming(packet) => match packet {
-            P::ConnAck(ack) => Event::ConnAck(ConnAckInfo { session_present: ack.session_present, properties: ack.properties }),
+            P::ConnAck(ack) => Event::ConnAck(ConnAckInfo {
+                session_present: ack.session_present,
+                properties: ack.properties,
+            }),
             P::Publish(p) => Event::Publish(Message {
                 topic: p.topic,
                 payload: p.payload,
@@ -499,7 +605,10 @@ fn from_v5(event: rumqttc::v5::Event) -> Event {
                 reason: codes::pubrec(rec.reason),
                 reason_string: rec.properties.and_then(|p| p.reason_string),
             },
-            P::PubComp(comp) => Event::PubComp { pkid: comp.pkid, reason: codes::pubcomp(comp.reason) },
+            P::PubComp(comp) => Event::PubComp {
+                pkid: comp.pkid,
+                reason: codes::pubcomp(comp.reason),
+            },
             P::SubAck(ack) => Event::SubAck {
                 pkid: ack.pkid,
                 codes: ack
@@ -535,8 +644,12 @@ impl Fault {
     pub fn into_failure(self, opts: &ConnectOptions, connected: bool) -> Failure {
         let broker = opts.broker_display();
         let refused = match &self {
-            Fault::V4(rumqttc::ConnectionError::ConnectionRefused(code)) => Some(codes::v4_connack(*code)),
-            Fault::V5(rumqttc::v5::ConnectionError::ConnectionRefused(code)) => Some(codes::v5_connack(*code)),
+            Fault::V4(rumqttc::ConnectionError::ConnectionRefused(code)) => {
+                Some(codes::v4_connack(*code))
+            }
+            Fault::V5(rumqttc::v5::ConnectionError::ConnectionRefused(code)) => {
+                Some(codes::v5_connack(*code))
+            }
             _ => None,
         };
         if let Some(code) = refused {
@@ -548,7 +661,8 @@ impl Fault {
         }
         let timed_out = matches!(
             &self,
-            Fault::V4(rumqttc::ConnectionError::NetworkTimeout) | Fault::V5(rumqttc::v5::ConnectionError::Timeout(_))
+            Fault::V4(rumqttc::ConnectionError::NetworkTimeout)
+                | Fault::V5(rumqttc::v5::ConnectionError::Timeout(_))
         );
         let error: &(dyn std::error::Error + 'static) = match &self {
             Fault::V4(e) => e,
@@ -603,7 +717,9 @@ fn chain_text(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// Walks the chain, looking inside `io::Error`s too (their `source()` skips the inner error).
-fn walk<'a, T: std::error::Error + 'static>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a T> {
+fn walk<'a, T: std::error::Error + 'static>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
     let mut next = Some(error);
     while let Some(e) = next {
         if let Some(found) = e.downcast_ref::<T>() {
@@ -621,7 +737,9 @@ fn walk<'a, T: std::error::Error + 'static>(error: &'a (dyn std::error::Error + 
     None
 }
 
-fn find_rustls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+fn find_rustls_error<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a rustls::Error> {
     walk::<rustls::Error>(error)
 }
 

@@ -1,7 +1,9 @@
 //! MQTT reason codes as numbers and names. rumqttc's MQTT 5 enums carry no numeric value,
 //! so the wire values from the MQTT 5 specification (section 2.4) are mapped here.
 
-use rumqttc::v5::mqttbytes::v5::{ConnectReturnCode as V5Connect, PubAckReason, PubCompReason, PubRecReason};
+use rumqttc::v5::mqttbytes::v5::{
+    ConnectReturnCode as V5Connect, PubAckReason, PubCompReason, PubRecReason,
+};
 use rumqttc::ConnectReturnCode as V4Connect;
 
 /// The wire value of an MQTT 3.1.1 CONNACK return code.

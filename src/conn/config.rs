@@ -53,7 +53,11 @@ pub fn config_path() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CONFIG_HOME")
         .filter(|p| !p.is_empty())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").filter(|p| !p.is_empty()).map(|h| PathBuf::from(h).join(".config")))?;
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|p| !p.is_empty())
+                .map(|h| PathBuf::from(h).join(".config"))
+        })?;
     Some(base.join("mqtk").join("config.toml"))
 }
 
@@ -75,13 +79,19 @@ pub fn load_profile(name: Option<&str>) -> Result<Profile, Failure> {
             };
         }
         Err(e) => {
-            return Err(Failure::NoInput(format!("cannot read config file {}: {e}", path.display())))
+            return Err(Failure::NoInput(format!(
+                "cannot read config file {}: {e}",
+                path.display()
+            )))
         }
     };
     let file = parse(&text, &path)?;
     let mut profile = file.default;
     if let Some(name) = name {
-        let named = file.profile.get(name).ok_or_else(|| no_such_profile(name, Some(&path)))?;
+        let named = file
+            .profile
+            .get(name)
+            .ok_or_else(|| no_such_profile(name, Some(&path)))?;
         profile = named.clone().over(profile);
     }
     Ok(profile)
@@ -89,10 +99,14 @@ pub fn load_profile(name: Option<&str>) -> Result<Profile, Failure> {
 
 fn parse(text: &str, path: &Path) -> Result<ConfigFile, Failure> {
     toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|span| text[..span.start].matches('\n').count() + 1);
+        let line = e
+            .span()
+            .map(|span| text[..span.start].matches('\n').count() + 1);
         let message = e.message().replace('\n', " ");
         match line {
-            Some(line) => Failure::Usage(format!("config file {}:{line}: {message}", path.display())),
+            Some(line) => {
+                Failure::Usage(format!("config file {}:{line}: {message}", path.display()))
+            }
             None => Failure::Usage(format!("config file {}: {message}", path.display())),
         }
     })
@@ -157,8 +171,15 @@ mod tests {
 
     #[test]
     fn malformed_file_names_file_and_line() {
-        let err = parse("[default]\nhost = \"a\"\nport = \"x\"\n", Path::new("c.toml")).unwrap_err();
-        assert!(err.to_string().starts_with("config file c.toml:3:"), "{err}");
+        let err = parse(
+            "[default]\nhost = \"a\"\nport = \"x\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("config file c.toml:3:"),
+            "{err}"
+        );
         let err = parse("[default]\nhots = 1\n", Path::new("c.toml")).unwrap_err();
         assert!(err.to_string().contains("c.toml:2"), "{err}");
     }

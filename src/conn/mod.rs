@@ -18,7 +18,7 @@ use tokio_rustls::rustls::ClientConfig;
 
 use crate::cli::{ConnArgs, SessionArgs};
 use crate::error::Failure;
-use broker::{BrokerUrl, Scheme};
+use broker::BrokerUrl;
 use config::Profile;
 use props::PropertySet;
 use tls::{TlsSettings, TlsVersion};
@@ -39,7 +39,11 @@ pub enum Endpoint {
     /// TCP (with TLS when `ConnectOptions::tls` is set).
     Tcp { host: String, port: u16 },
     /// WebSocket to the full URL `ws[s]://host:port/path`.
-    WebSocket { url: String, host: String, port: u16 },
+    WebSocket {
+        url: String,
+        host: String,
+        port: u16,
+    },
     /// A unix domain socket.
     Unix(PathBuf),
 }
@@ -135,9 +139,14 @@ impl Resolver<'_> {
         let args = self.args;
         let p = &self.profile;
 
-        let url: Option<BrokerUrl> = args.url.clone().or(p.url.clone()).map(|u| u.parse()).transpose()?;
+        let url: Option<BrokerUrl> = args
+            .url
+            .clone()
+            .or(p.url.clone())
+            .map(|u| u.parse())
+            .transpose()?;
         let properties = PropertySet::parse(&args.property)?;
-        let version = self.version(&properties, session)?;
+        let version = self.version(&properties)?;
 
         let ws = args.ws || p.ws == Some(true) || url.as_ref().is_some_and(|u| u.scheme.is_ws());
         let unix = args.unix.clone().or(p.unix.clone());
@@ -158,7 +167,9 @@ impl Resolver<'_> {
             .or(p.host.clone())
             .unwrap_or_else(|| "localhost".to_string());
         if host.is_empty() {
-            return Err(Failure::Usage("-h/--host is empty: give the broker's host name or address".into()));
+            return Err(Failure::Usage(
+                "-h/--host is empty: give the broker's host name or address".into(),
+            ));
         }
         let port = port_given.unwrap_or(match (ws, tls_on) {
             (false, false) => 1883,
@@ -167,14 +178,21 @@ impl Resolver<'_> {
             (true, true) => 443,
         });
         if port == 0 {
-            return Err(Failure::Usage("-p/--port 0: give a port from 1 to 65535".into()));
+            return Err(Failure::Usage(
+                "-p/--port 0: give a port from 1 to 65535".into(),
+            ));
         }
 
-        let ws_headers = args.ws_header.iter().map(|h| parse_header(h)).collect::<Result<Vec<_>, _>>()?;
+        let ws_headers = args
+            .ws_header
+            .iter()
+            .map(|h| parse_header(h))
+            .collect::<Result<Vec<_>, _>>()?;
         let endpoint = if let Some(path) = unix {
             if ws || tls_on || args.proxy.is_some() {
                 return Err(Failure::Usage(
-                    "--unix cannot be combined with TLS, WebSockets or --proxy: drop one of them".into(),
+                    "--unix cannot be combined with TLS, WebSockets or --proxy: drop one of them"
+                        .into(),
                 ));
             }
             Endpoint::Unix(path)
@@ -182,37 +200,56 @@ impl Resolver<'_> {
             let path = args
                 .ws_path
                 .clone()
-                .or(url.as_ref().filter(|u| u.scheme.is_ws()).and_then(|u| u.path.clone()))
+                .or(url
+                    .as_ref()
+                    .filter(|u| u.scheme.is_ws())
+                    .and_then(|u| u.path.clone()))
                 .or(p.ws_path.clone())
                 .unwrap_or_else(|| "mqtt".to_string());
             let scheme = if tls_on { "wss" } else { "ws" };
-            let shown_host = if host.contains(':') { format!("[{host}]") } else { host.clone() };
-            let url = format!("{scheme}://{shown_host}:{port}/{}", path.trim_start_matches('/'));
+            let shown_host = if host.contains(':') {
+                format!("[{host}]")
+            } else {
+                host.clone()
+            };
+            let url = format!(
+                "{scheme}://{shown_host}:{port}/{}",
+                path.trim_start_matches('/')
+            );
             Endpoint::WebSocket { url, host, port }
         } else {
             Endpoint::Tcp { host, port }
         };
         if !ws_headers.is_empty() && !matches!(endpoint, Endpoint::WebSocket { .. }) {
-            return Err(Failure::Usage("--ws-header needs a WebSocket connection (--ws or a ws:// URL)".into()));
+            return Err(Failure::Usage(
+                "--ws-header needs a WebSocket connection (--ws or a ws:// URL)".into(),
+            ));
         }
 
         let tls = match &tls_settings {
             Some(settings) => {
                 if settings.insecure && !args.quiet {
-                    eprintln!("mqtk: warning: --insecure: the broker's certificate is not verified");
+                    eprintln!(
+                        "mqtk: warning: --insecure: the broker's certificate is not verified"
+                    );
                 }
                 Some(tls::client_config(settings)?)
             }
             None => None,
         };
 
-        let proxy = args.proxy.clone().or(p.proxy.clone()).map(|u| parse_proxy(&u)).transpose()?;
+        let proxy = args
+            .proxy
+            .clone()
+            .or(p.proxy.clone())
+            .map(|u| parse_proxy(&u))
+            .transpose()?;
         let (client_id, clean_session) = client_identity(session, version)?;
         let session_expiry = session_expiry(session, version)?;
         let keepalive = self.keepalive(version)?;
         let connect_timeout = self.connect_timeout()?;
         let (username, password) = self.credentials(url.as_ref())?;
-        let will = will(args, version)?;
+        let will = will(args)?;
 
         Ok(ConnectOptions {
             endpoint,
@@ -229,15 +266,22 @@ impl Resolver<'_> {
             password,
             will,
             properties,
-            url_topic: url.filter(|u| !u.scheme.is_ws()).and_then(|u| u.path).filter(|t| !t.is_empty()),
+            url_topic: url
+                .filter(|u| !u.scheme.is_ws())
+                .and_then(|u| u.path)
+                .filter(|t| !t.is_empty()),
             max_inflight: 1000,
             debug: args.debug,
             quiet: args.quiet,
         })
     }
 
-    fn version(&self, properties: &PropertySet, session: &SessionArgs) -> Result<ProtocolVersion, Failure> {
-        let given = self.args.protocol_version.clone().or(self.profile.protocol_version.clone());
+    fn version(&self, properties: &PropertySet) -> Result<ProtocolVersion, Failure> {
+        let given = self
+            .args
+            .protocol_version
+            .clone()
+            .or(self.profile.protocol_version.clone());
         let version = match given.as_deref().map(str::to_ascii_lowercase).as_deref() {
             None => None,
             Some("311" | "mqttv311" | "3.1.1" | "4") => Some(ProtocolVersion::V311),
@@ -257,7 +301,6 @@ impl Resolver<'_> {
             )),
             (None, false) => Ok(ProtocolVersion::V5),
             (Some(v), _) => Ok(v),
-            (None, true) if session.session_expiry.is_some() && false => Ok(ProtocolVersion::V5),
             (None, true) => Ok(ProtocolVersion::V311),
         }
     }
@@ -270,13 +313,30 @@ impl Resolver<'_> {
         let cert = a.cert.clone().or(p.cert.clone());
         let key = a.key.clone().or(p.key.clone());
         let insecure = a.insecure || p.insecure == Some(true);
-        let version = a.tls_version.clone().or(p.tls_version.clone()).map(|v| v.parse::<TlsVersion>()).transpose()?;
-        let alpn = if a.tls_alpn.is_empty() { p.tls_alpn.clone().unwrap_or_default() } else { a.tls_alpn.clone() };
+        let version = a
+            .tls_version
+            .clone()
+            .or(p.tls_version.clone())
+            .map(|v| v.parse::<TlsVersion>())
+            .transpose()?;
+        let alpn = if a.tls_alpn.is_empty() {
+            p.tls_alpn.clone().unwrap_or_default()
+        } else {
+            a.tls_alpn.clone()
+        };
         let client_auth = match (cert, key) {
             (Some(cert), Some(key)) => Some((cert, key)),
             (None, None) => None,
-            (Some(_), None) => return Err(Failure::Usage("--cert needs --key (the client's private key)".into())),
-            (None, Some(_)) => return Err(Failure::Usage("--key needs --cert (the client's certificate)".into())),
+            (Some(_), None) => {
+                return Err(Failure::Usage(
+                    "--cert needs --key (the client's private key)".into(),
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(Failure::Usage(
+                    "--key needs --cert (the client's certificate)".into(),
+                ))
+            }
         };
         let url_tls = url.is_some_and(|u| u.scheme.is_tls());
         let any = url_tls
@@ -287,7 +347,15 @@ impl Resolver<'_> {
             || insecure
             || version.is_some()
             || !alpn.is_empty();
-        Ok(any.then_some(TlsSettings { cafile, capath, use_os_certs, client_auth, insecure, version, alpn }))
+        Ok(any.then_some(TlsSettings {
+            cafile,
+            capath,
+            use_os_certs,
+            client_auth,
+            insecure,
+            version,
+            alpn,
+        }))
     }
 
     fn keepalive(&self, version: ProtocolVersion) -> Result<Duration, Failure> {
@@ -311,15 +379,24 @@ impl Resolver<'_> {
                     .map_err(|e| Failure::Usage(format!("config file: connect-timeout '{t}': {e}")))
             })
             .transpose()?;
-        let timeout = self.args.connect_timeout.or(from_profile).unwrap_or(Duration::from_secs(10));
+        let timeout = self
+            .args
+            .connect_timeout
+            .or(from_profile)
+            .unwrap_or(Duration::from_secs(10));
         if timeout.is_zero() {
-            return Err(Failure::Usage("--connect-timeout 0: give a duration above zero, e.g. 10s".into()));
+            return Err(Failure::Usage(
+                "--connect-timeout 0: give a duration above zero, e.g. 10s".into(),
+            ));
         }
         Ok(timeout)
     }
 
     /// Password order: -P, --password-file, MQTK_PASSWORD(_FILE) via clap, URL, profile.
-    fn credentials(&self, url: Option<&BrokerUrl>) -> Result<(Option<String>, Option<Secret>), Failure> {
+    fn credentials(
+        &self,
+        url: Option<&BrokerUrl>,
+    ) -> Result<(Option<String>, Option<Secret>), Failure> {
         let (a, p) = (self.args, &self.profile);
         let username = a
             .username
@@ -327,22 +404,29 @@ impl Resolver<'_> {
             .or(url.and_then(|u| u.username.clone()))
             .or(p.username.clone());
         let password = match (&a.password, &a.password_file) {
-            (Some(_), Some(_)) => {
-                return Err(Failure::Usage(
-                    "give the password once: -P/MQTK_PASSWORD or --password-file/MQTK_PASSWORD_FILE".into(),
-                ))
-            }
+            (Some(_), Some(_)) => return Err(Failure::Usage(
+                "give the password once: -P/MQTK_PASSWORD or --password-file/MQTK_PASSWORD_FILE"
+                    .into(),
+            )),
             (Some(pw), None) => Some(pw.clone()),
             (None, Some(file)) => Some(read_password_file(file, "--password-file")?),
-            (None, None) => match (url.and_then(|u| u.password.clone()), &p.password, &p.password_file) {
+            (None, None) => match (
+                url.and_then(|u| u.password.clone()),
+                &p.password,
+                &p.password_file,
+            ) {
                 (Some(pw), _, _) => Some(pw),
                 (None, Some(pw), _) => Some(pw.clone()),
-                (None, None, Some(file)) => Some(read_password_file(file, "config file password-file")?),
+                (None, None, Some(file)) => {
+                    Some(read_password_file(file, "config file password-file")?)
+                }
                 (None, None, None) => None,
             },
         };
         if password.is_some() && username.is_none() {
-            return Err(Failure::Usage("a password needs a username: add -u/--username".into()));
+            return Err(Failure::Usage(
+                "a password needs a username: add -u/--username".into(),
+            ));
         }
         Ok((username, password.map(Secret)))
     }
@@ -355,7 +439,10 @@ fn read_password_file(path: &std::path::Path, what: &str) -> Result<String, Fail
     Ok(line.to_string())
 }
 
-fn client_identity(session: &SessionArgs, version: ProtocolVersion) -> Result<(String, bool), Failure> {
+fn client_identity(
+    session: &SessionArgs,
+    version: ProtocolVersion,
+) -> Result<(String, bool), Failure> {
     let id = match (&session.id, &session.id_prefix) {
         (Some(id), _) => Some(id.clone()),
         (None, Some(prefix)) => Some(format!("{prefix}{}", std::process::id())),
@@ -364,7 +451,8 @@ fn client_identity(session: &SessionArgs, version: ProtocolVersion) -> Result<(S
     let clean = !session.disable_clean_session;
     if !clean && id.as_deref().is_none_or(str::is_empty) {
         return Err(Failure::Usage(
-            "-c/--disable-clean-session needs a client id the broker can find again: add -i ID".into(),
+            "-c/--disable-clean-session needs a client id the broker can find again: add -i ID"
+                .into(),
         ));
     }
     if let Some(id) = &id {
@@ -383,13 +471,18 @@ fn client_identity(session: &SessionArgs, version: ProtocolVersion) -> Result<(S
 /// `mqtk-` and 16 random alphanumerics (23 bytes: the MQTT 3.1.1 guaranteed id length).
 pub fn random_client_id() -> String {
     use rand::distributions::{Alphanumeric, DistString};
-    format!("mqtk-{}", Alphanumeric.sample_string(&mut rand::thread_rng(), 18))
+    format!(
+        "mqtk-{}",
+        Alphanumeric.sample_string(&mut rand::thread_rng(), 18)
+    )
 }
 
 fn session_expiry(session: &SessionArgs, version: ProtocolVersion) -> Result<Option<u32>, Failure> {
     let Some(text) = session.session_expiry.as_deref() else {
         // As mosquitto: a kept MQTT 5 session does not expire unless -x says otherwise.
-        return Ok((version == ProtocolVersion::V5 && session.disable_clean_session).then_some(u32::MAX));
+        return Ok(
+            (version == ProtocolVersion::V5 && session.disable_clean_session).then_some(u32::MAX),
+        );
     };
     if version != ProtocolVersion::V5 {
         return Err(Failure::Usage(format!(
@@ -399,12 +492,14 @@ fn session_expiry(session: &SessionArgs, version: ProtocolVersion) -> Result<Opt
     match text {
         "inf" | "infinity" | "∞" | "-1" => Ok(Some(u32::MAX)),
         _ => text.parse::<u32>().map(Some).map_err(|_| {
-            Failure::Usage(format!("-x {text}: give seconds (0 to 4294967295), inf or -1"))
+            Failure::Usage(format!(
+                "-x {text}: give seconds (0 to 4294967295), inf or -1"
+            ))
         }),
     }
 }
 
-fn will(args: &ConnArgs, version: ProtocolVersion) -> Result<Option<Will>, Failure> {
+fn will(args: &ConnArgs) -> Result<Option<Will>, Failure> {
     let Some(topic) = &args.will_topic else {
         if args.will_payload.is_some() || args.will_qos.is_some() || args.will_retain {
             return Err(Failure::Usage(
@@ -414,7 +509,6 @@ fn will(args: &ConnArgs, version: ProtocolVersion) -> Result<Option<Will>, Failu
         return Ok(None);
     };
     validate_topic(topic, "--will-topic")?;
-    let _ = version;
     Ok(Some(Will {
         topic: topic.clone(),
         payload: Bytes::from(args.will_payload.clone().unwrap_or_default()),
@@ -428,13 +522,22 @@ fn parse_header(text: &str) -> Result<(String, String), Failure> {
         Some((name, value)) if !name.trim().is_empty() && !name.contains(' ') => {
             Ok((name.trim().to_string(), value.trim().to_string()))
         }
-        _ => Err(Failure::Usage(format!("--ws-header '{text}': write it as 'Name: value'"))),
+        _ => Err(Failure::Usage(format!(
+            "--ws-header '{text}': write it as 'Name: value'"
+        ))),
     }
 }
 
 fn parse_proxy(text: &str) -> Result<ProxySettings, Failure> {
-    let bad = |why: &str| Failure::Usage(format!("--proxy '{}': {why} (expected http://[user:pass@]host:port)", broker::redact(text)));
-    let rest = text.strip_prefix("http://").ok_or_else(|| bad("only http:// proxies are supported"))?;
+    let bad = |why: &str| {
+        Failure::Usage(format!(
+            "--proxy '{}': {why} (expected http://[user:pass@]host:port)",
+            broker::redact(text)
+        ))
+    };
+    let rest = text
+        .strip_prefix("http://")
+        .ok_or_else(|| bad("only http:// proxies are supported"))?;
     let rest = rest.trim_end_matches('/');
     let (login, hostport) = match rest.rsplit_once('@') {
         Some((info, hostport)) => {
@@ -443,14 +546,25 @@ fn parse_proxy(text: &str) -> Result<ProxySettings, Failure> {
         }
         None => (None, rest),
     };
-    let url: BrokerUrl = format!("mqtt://{hostport}").parse().map_err(|_| bad("bad host or port"))?;
+    let url: BrokerUrl = format!("mqtt://{hostport}")
+        .parse()
+        .map_err(|_| bad("bad host or port"))?;
     let port = url.port.ok_or_else(|| bad("missing port"))?;
-    Ok(ProxySettings { host: url.host, port, login })
+    Ok(ProxySettings {
+        host: url.host,
+        port,
+        login,
+    })
 }
 
 /// Checks a topic name for publishing: not empty, no wildcards, no NUL, at most 65535 bytes.
 pub fn validate_topic(topic: &str, flag: &str) -> Result<(), Failure> {
-    let bad = |why: &str| Err(Failure::Usage(format!("{flag} '{}': {why}", shorten(topic))));
+    let bad = |why: &str| {
+        Err(Failure::Usage(format!(
+            "{flag} '{}': {why}",
+            shorten(topic)
+        )))
+    };
     if topic.is_empty() {
         return bad("a topic cannot be empty");
     }
@@ -475,16 +589,4 @@ fn shorten(text: &str) -> String {
         end -= 1;
     }
     format!("{}...", &text[..end])
-}
-
-impl Scheme {
-    /// The scheme's name as written in URLs.
-    pub fn name(self) -> &'static str {
-        match self {
-            Scheme::Mqtt => "mqtt",
-            Scheme::Mqtts => "mqtts",
-            Scheme::Ws => "ws",
-            Scheme::Wss => "wss",
-        }
-    }
 }

@@ -182,7 +182,9 @@ mod tests {
     use super::*;
 
     fn words(list: &[&[&str]]) -> Vec<String> {
-        list.iter().flat_map(|w| w.iter().map(|s| s.to_string())).collect()
+        list.iter()
+            .flat_map(|w| w.iter().map(|s| s.to_string()))
+            .collect()
     }
 
     #[test]
@@ -197,7 +199,10 @@ mod tests {
         .unwrap();
         let publish = set.publish.unwrap();
         assert_eq!(publish.content_type.as_deref(), Some("text/plain"));
-        assert_eq!(publish.user_properties, vec![("a".into(), "1".into()), ("a".into(), "2".into())]);
+        assert_eq!(
+            publish.user_properties,
+            vec![("a".into(), "1".into()), ("a".into(), "2".into())]
+        );
         assert_eq!(set.connect.unwrap().session_expiry_interval, Some(30));
         assert_eq!(set.will.unwrap().delay_interval, Some(5));
     }

@@ -5,11 +5,17 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tokio_rustls::rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use tokio_rustls::rustls::crypto::{ring, verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use tokio_rustls::rustls::client::danger::{
+    HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier,
+};
+use tokio_rustls::rustls::crypto::{
+    ring, verify_tls12_signature, verify_tls13_signature, CryptoProvider,
+};
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use tokio_rustls::rustls::{self, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use tokio_rustls::rustls::{
+    self, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 
 use crate::error::Failure;
 
@@ -79,12 +85,18 @@ pub fn client_config(settings: &TlsSettings) -> Result<Arc<ClientConfig>, Failur
                 ))
             })?;
             builder.with_client_auth_cert(chain, key).map_err(|e| {
-                Failure::Tls(format!("--cert/--key: the key does not fit the certificate ({e})"))
+                Failure::Tls(format!(
+                    "--cert/--key: the key does not fit the certificate ({e})"
+                ))
             })?
         }
         None => builder.with_no_client_auth(),
     };
-    config.alpn_protocols = settings.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    config.alpn_protocols = settings
+        .alpn
+        .iter()
+        .map(|p| p.as_bytes().to_vec())
+        .collect();
     Ok(Arc::new(config))
 }
 
@@ -93,7 +105,10 @@ fn root_store(settings: &TlsSettings) -> Result<RootCertStore, Failure> {
     if let Some(file) = &settings.cafile {
         let (added, _) = store.add_parsable_certificates(read_certificates(file, "--cafile")?);
         if added == 0 {
-            return Err(Failure::Tls(format!("--cafile {}: no valid CA certificate in it", file.display())));
+            return Err(Failure::Tls(format!(
+                "--cafile {}: no valid CA certificate in it",
+                file.display()
+            )));
         }
     }
     if let Some(dir) = &settings.capath {
@@ -120,7 +135,10 @@ fn add_ca_dir(store: &mut RootCertStore, dir: &Path) -> Result<(), Failure> {
         }
     }
     if added == 0 {
-        return Err(Failure::Tls(format!("--capath {}: no PEM CA certificates in it", dir.display())));
+        return Err(Failure::Tls(format!(
+            "--capath {}: no PEM CA certificates in it",
+            dir.display()
+        )));
     }
     Ok(())
 }
@@ -129,8 +147,15 @@ fn add_os_certs(store: &mut RootCertStore, asked: bool) -> Result<(), Failure> {
     let found = rustls_native_certs::load_native_certs();
     let (added, _) = store.add_parsable_certificates(found.certs);
     if added == 0 {
-        let why = found.errors.first().map_or_else(|| "it is empty".to_string(), |e| e.to_string());
-        let flag = if asked { "--tls-use-os-certs" } else { "TLS without --cafile" };
+        let why = found
+            .errors
+            .first()
+            .map_or_else(|| "it is empty".to_string(), |e| e.to_string());
+        let flag = if asked {
+            "--tls-use-os-certs"
+        } else {
+            "TLS without --cafile"
+        };
         return Err(Failure::Tls(format!(
             "{flag}: cannot load the system's CA certificates: {why}; install ca-certificates or give --cafile"
         )));
@@ -179,7 +204,12 @@ impl ServerCertVerifier for AcceptAnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -188,7 +218,12 @@ impl ServerCertVerifier for AcceptAnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

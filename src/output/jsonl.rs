@@ -72,7 +72,9 @@ impl JsonMessage {
     /// The payload bytes: `payload` or `payload_base64` (not both), empty if neither.
     pub fn payload_bytes(&self) -> Result<Bytes, String> {
         match (&self.payload, &self.payload_base64) {
-            (Some(_), Some(_)) => Err("give either \"payload\" or \"payload_base64\", not both".into()),
+            (Some(_), Some(_)) => {
+                Err("give either \"payload\" or \"payload_base64\", not both".into())
+            }
             (Some(text), None) => Ok(Bytes::from(text.clone().into_bytes())),
             (None, Some(b64)) => BASE64
                 .decode(b64)
@@ -87,19 +89,20 @@ impl JsonProperties {
     /// The properties to send on a PUBLISH. Subscription identifiers and topic aliases belong
     /// to the receiving connection and are dropped.
     pub fn to_publish(&self) -> Result<PublishProperties, String> {
-        let correlation_data = match (&self.correlation_data, &self.correlation_data_base64) {
-            (Some(_), Some(_)) => {
-                return Err("give either \"correlation_data\" or \"correlation_data_base64\", not both".into())
-            }
-            (Some(text), None) => Some(Bytes::from(text.clone().into_bytes())),
-            (None, Some(b64)) => Some(
-                BASE64
-                    .decode(b64)
-                    .map(Bytes::from)
-                    .map_err(|e| format!("\"correlation_data_base64\" is not valid base64: {e}"))?,
-            ),
-            (None, None) => None,
-        };
+        let correlation_data =
+            match (&self.correlation_data, &self.correlation_data_base64) {
+                (Some(_), Some(_)) => {
+                    return Err(
+                        "give either \"correlation_data\" or \"correlation_data_base64\", not both"
+                            .into(),
+                    )
+                }
+                (Some(text), None) => Some(Bytes::from(text.clone().into_bytes())),
+                (None, Some(b64)) => Some(BASE64.decode(b64).map(Bytes::from).map_err(|e| {
+                    format!("\"correlation_data_base64\" is not valid base64: {e}")
+                })?),
+                (None, None) => None,
+            };
         if matches!(self.payload_format_indicator, Some(n) if n > 1) {
             return Err("\"payload_format_indicator\" is 0 or 1".into());
         }
@@ -124,9 +127,11 @@ mod tests {
     fn reads_text_and_base64_payloads() {
         let m: JsonMessage = serde_json::from_str(r#"{"topic":"a","payload":"hi"}"#).unwrap();
         assert_eq!(m.payload_bytes().unwrap(), Bytes::from_static(b"hi"));
-        let m: JsonMessage = serde_json::from_str(r#"{"topic":"a","payload_base64":"AP8="}"#).unwrap();
+        let m: JsonMessage =
+            serde_json::from_str(r#"{"topic":"a","payload_base64":"AP8="}"#).unwrap();
         assert_eq!(m.payload_bytes().unwrap(), Bytes::from_static(&[0, 255]));
-        let m: JsonMessage = serde_json::from_str(r#"{"topic":"a","payload":"x","payload_base64":"AA=="}"#).unwrap();
+        let m: JsonMessage =
+            serde_json::from_str(r#"{"topic":"a","payload":"x","payload_base64":"AA=="}"#).unwrap();
         assert!(m.payload_bytes().is_err());
     }
 
@@ -136,7 +141,10 @@ mod tests {
         let line = r#"{"topic":"a","payload":"x","qos":1,"retain":false,"dup":false,"mid":7,"received_at":"2026-01-01T00:00:00.000000000Z","properties":{"user_properties":[["k","v"],["k","w"]],"subscription_identifiers":[3]}}"#;
         let m: JsonMessage = serde_json::from_str(line).unwrap();
         let props = m.properties.unwrap().to_publish().unwrap();
-        assert_eq!(props.user_properties, vec![("k".into(), "v".into()), ("k".into(), "w".into())]);
+        assert_eq!(
+            props.user_properties,
+            vec![("k".into(), "v".into()), ("k".into(), "w".into())]
+        );
         assert!(props.subscription_identifiers.is_empty());
     }
 }

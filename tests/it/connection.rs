@@ -17,8 +17,24 @@ fn auth_broker() -> Broker {
 fn wrong_password_exits_with_the_connack_code() {
     let broker = auth_broker();
     // mosquitto 2.0 answers "not authorised" (5; MQTT 5: 0x87 = 135) to a wrong password.
-    assert_fails(publish(broker.port, &["-t", "a", "-m", "x", "-u", "alice", "-P", "wrong"]), 5, "CONNACK code 5");
-    assert_fails(publish(broker.port, &["-t", "a", "-m", "x", "-u", "alice", "-P", "wrong", "-V", "5"]), 135, "CONNACK code 135");
+    assert_fails(
+        publish(
+            broker.port,
+            &["-t", "a", "-m", "x", "-u", "alice", "-P", "wrong"],
+        ),
+        5,
+        "CONNACK code 5",
+    );
+    assert_fails(
+        publish(
+            broker.port,
+            &[
+                "-t", "a", "-m", "x", "-u", "alice", "-P", "wrong", "-V", "5",
+            ],
+        ),
+        135,
+        "CONNACK code 135",
+    );
     assert_fails(publish(broker.port, &["-t", "a", "-m", "x"]), 5, "refused");
 }
 
@@ -27,19 +43,35 @@ fn password_from_flag_file_and_environment() {
     let broker = auth_broker();
     let t = topic("auth");
     let sub = Subscriber::start_with_login(broker.port, &t, 1, "alice", "s3cret");
-    run_ok(publish(broker.port, &["-t", &t, "-m", "flag", "-u", "alice", "-P", "s3cret"]));
+    run_ok(publish(
+        broker.port,
+        &["-t", &t, "-m", "flag", "-u", "alice", "-P", "s3cret"],
+    ));
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("pw");
     std::fs::write(&file, "s3cret\n").unwrap();
-    run_ok(publish(broker.port, &["-t", &t, "-m", "file", "-u", "alice", "--password-file", file.to_str().unwrap()]));
+    run_ok(publish(
+        broker.port,
+        &[
+            "-t",
+            &t,
+            "-m",
+            "file",
+            "-u",
+            "alice",
+            "--password-file",
+            file.to_str().unwrap(),
+        ],
+    ));
 
     let mut cmd = publish(broker.port, &["-t", &t, "-m", "env", "-u", "alice"]);
     cmd.env("MQTK_PASSWORD", "s3cret");
     run_ok(cmd);
 
     let mut cmd = publish(broker.port, &["-t", &t, "-m", "env-user"]);
-    cmd.env("MQTK_USERNAME", "alice").env("MQTK_PASSWORD", "s3cret");
+    cmd.env("MQTK_USERNAME", "alice")
+        .env("MQTK_PASSWORD", "s3cret");
     run_ok(cmd);
 
     let got = sub.wait_for(4, WAIT);
@@ -50,7 +82,10 @@ fn password_from_flag_file_and_environment() {
 #[test]
 fn password_is_never_printed_by_debug() {
     let broker = auth_broker();
-    let output = run_ok(publish(broker.port, &["-t", "a", "-m", "x", "-u", "alice", "-P", "s3cret", "-d"]));
+    let output = run_ok(publish(
+        broker.port,
+        &["-t", "a", "-m", "x", "-u", "alice", "-P", "s3cret", "-d"],
+    ));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("sending CONNECT"), "{stderr}");
     assert!(!stderr.contains("s3cret"), "{stderr}");
@@ -59,7 +94,19 @@ fn password_is_never_printed_by_debug() {
 #[test]
 fn missing_password_file_is_exit_66() {
     assert_fails(
-        publish(9, &["-t", "a", "-m", "x", "-u", "alice", "--password-file", "/nonexistent/pw"]),
+        publish(
+            9,
+            &[
+                "-t",
+                "a",
+                "-m",
+                "x",
+                "-u",
+                "alice",
+                "--password-file",
+                "/nonexistent/pw",
+            ],
+        ),
         66,
         "--password-file /nonexistent/pw",
     );
@@ -71,7 +118,13 @@ fn url_carries_credentials_port_and_topic() {
     let t = topic("url");
     let sub = Subscriber::start_with_login(broker.port, &t, 0, "alice", "s3cret");
     let mut cmd = mqtk();
-    cmd.args(["pub", "-L", &format!("mqtt://alice:s3cret@127.0.0.1:{}/{t}", broker.port), "-m", "via url"]);
+    cmd.args([
+        "pub",
+        "-L",
+        &format!("mqtt://alice:s3cret@127.0.0.1:{}/{t}", broker.port),
+        "-m",
+        "via url",
+    ]);
     run_ok(cmd);
     assert_eq!(sub.wait_for(1, WAIT)[0].payload, b"via url");
 }
@@ -102,23 +155,55 @@ fn profile_precedence_is_flag_then_env_then_profile_then_default() {
     run_ok(cmd);
     // MQTK_PROFILE selects it too.
     let mut cmd = with_config(&dir, &config);
-    cmd.env("MQTK_PROFILE", "lab").args(["pub", "-t", &t, "-m", "env-profile"]);
+    cmd.env("MQTK_PROFILE", "lab")
+        .args(["pub", "-t", &t, "-m", "env-profile"]);
     run_ok(cmd);
     // The environment beats the profile: port 9 fails.
     let mut cmd = with_config(&dir, &config);
-    cmd.env("MQTK_PORT", "9").args(["pub", "--profile", "lab", "--connect-timeout", "3s", "-t", &t, "-m", "x"]);
+    cmd.env("MQTK_PORT", "9").args([
+        "pub",
+        "--profile",
+        "lab",
+        "--connect-timeout",
+        "3s",
+        "-t",
+        &t,
+        "-m",
+        "x",
+    ]);
     assert_eq!(run_code(cmd).0, 69);
     // A flag beats the environment.
     let mut cmd = with_config(&dir, &config);
-    cmd.env("MQTK_PORT", "9").args(["pub", "--profile", "lab", "-p", &broker.port.to_string(), "-t", &t, "-m", "flag"]);
+    cmd.env("MQTK_PORT", "9").args([
+        "pub",
+        "--profile",
+        "lab",
+        "-p",
+        &broker.port.to_string(),
+        "-t",
+        &t,
+        "-m",
+        "flag",
+    ]);
     run_ok(cmd);
     // [default] alone: port 9 fails.
     let mut cmd = with_config(&dir, &config);
     cmd.args(["pub", "--connect-timeout", "3s", "-t", &t, "-m", "x"]);
     assert_eq!(run_code(cmd).0, 69);
 
-    let payloads: Vec<Vec<u8>> = sub.wait_for(3, WAIT).into_iter().map(|m| m.payload).collect();
-    assert_eq!(payloads, vec![b"profile".to_vec(), b"env-profile".to_vec(), b"flag".to_vec()]);
+    let payloads: Vec<Vec<u8>> = sub
+        .wait_for(3, WAIT)
+        .into_iter()
+        .map(|m| m.payload)
+        .collect();
+    assert_eq!(
+        payloads,
+        vec![
+            b"profile".to_vec(),
+            b"env-profile".to_vec(),
+            b"flag".to_vec()
+        ]
+    );
 }
 
 #[test]
@@ -139,15 +224,44 @@ fn will_is_published_when_killed_and_not_on_clean_exit() {
     let sub = Subscriber::start(broker.port, &will_topic, 1);
 
     // Clean exit: no will.
-    run_ok(publish(broker.port, &["-t", &topic("data"), "-m", "x", "--will-topic", &will_topic, "--will-payload", "gone"]));
-    assert!(sub.settle(Duration::from_millis(500)).is_empty(), "will sent on a clean exit");
+    run_ok(publish(
+        broker.port,
+        &[
+            "-t",
+            &topic("data"),
+            "-m",
+            "x",
+            "--will-topic",
+            &will_topic,
+            "--will-payload",
+            "gone",
+        ],
+    ));
+    assert!(
+        sub.settle(Duration::from_millis(500)).is_empty(),
+        "will sent on a clean exit"
+    );
 
     // SIGKILL in the middle of -l: the broker publishes the will.
     let mut cmd = publish(
         broker.port,
-        &["-t", &topic("data"), "-l", "--will-topic", &will_topic, "--will-payload", "gone", "--will-qos", "1", "-k", "5"],
+        &[
+            "-t",
+            &topic("data"),
+            "-l",
+            "--will-topic",
+            &will_topic,
+            "--will-payload",
+            "gone",
+            "--will-qos",
+            "1",
+            "-k",
+            "5",
+        ],
     );
-    cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
     let mut child = cmd.spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     use std::io::Write;
@@ -167,7 +281,11 @@ fn refused_port_is_exit_69() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    assert_fails(publish(port, &["-t", "a", "-m", "x"]), 69, "connection refused");
+    assert_fails(
+        publish(port, &["-t", "a", "-m", "x"]),
+        69,
+        "connection refused",
+    );
 }
 
 #[test]
@@ -181,10 +299,26 @@ fn silent_server_times_out_within_connect_timeout() {
         drop(held);
     });
     let mut cmd = mqtk();
-    cmd.args(["pub", "-h", "127.0.0.1", "-p", &port.to_string(), "--connect-timeout", "1s", "-t", "a", "-m", "x"]);
+    cmd.args([
+        "pub",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "--connect-timeout",
+        "1s",
+        "-t",
+        "a",
+        "-m",
+        "x",
+    ]);
     let started = Instant::now();
     assert_fails(cmd, 71, "--connect-timeout");
-    assert!(started.elapsed() < Duration::from_secs(4), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "took {:?}",
+        started.elapsed()
+    );
     holder.join().unwrap();
 }
 
@@ -192,7 +326,9 @@ fn silent_server_times_out_within_connect_timeout() {
 fn broker_killed_mid_stream_reports_unacknowledged_messages() {
     let mut broker = Broker::start();
     let mut cmd = publish(broker.port, &["-t", &topic("lost"), "-l", "-q", "1"]);
-    cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     use std::io::Write;
@@ -212,9 +348,18 @@ fn broker_killed_mid_stream_reports_unacknowledged_messages() {
 #[test]
 fn debug_traces_the_packets() {
     let broker = Broker::start();
-    let output = run_ok(publish(broker.port, &["-t", &topic("trace"), "-m", "x", "-q", "1", "-d"]));
+    let output = run_ok(publish(
+        broker.port,
+        &["-t", &topic("trace"), "-m", "x", "-q", "1", "-d"],
+    ));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    for packet in ["sending CONNECT", "received CONNACK", "sending PUBLISH", "received PUBACK", "sending DISCONNECT"] {
+    for packet in [
+        "sending CONNECT",
+        "received CONNACK",
+        "sending PUBLISH",
+        "received PUBACK",
+        "sending DISCONNECT",
+    ] {
         assert!(stderr.contains(packet), "{packet} missing: {stderr}");
     }
     assert!(output.stdout.is_empty(), "pub prints nothing on stdout");

@@ -25,8 +25,12 @@ fn completions_and_man_pages_are_up_to_date() {
 
 #[test]
 fn readme_lists_every_exit_code() {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     for (code, _) in mqtk::error::EXIT_CODE_TABLE {
-        assert!(readme.contains(&format!("| {code} |")), "README.md's exit-code table lacks {code}");
+        assert!(
+            readme.contains(&format!("| {code} |")),
+            "README.md's exit-code table lacks {code}"
+        );
     }
 }

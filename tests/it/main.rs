@@ -2,12 +2,12 @@
 
 /// The mosquitto the tests own (ports, listeners, certificates).
 mod broker;
+/// Connection settings: auth, passwords off argv, profiles, will, timeouts, URLs.
+mod connection;
 /// The generated completions and man pages match the clap definition.
 mod generated;
 /// `mqtk pub` against a plain listener: payloads, QoS, retain, stdin modes, bad input.
 mod publish;
-/// Connection settings: auth, passwords off argv, profiles, will, timeouts, URLs.
-mod connection;
 /// A rumqttc subscriber that checks what arrives, independent of mqtk.
 mod subscriber;
 /// TLS, mutual TLS, WebSockets and unix sockets.

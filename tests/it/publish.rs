@@ -16,13 +16,20 @@ fn each_qos_is_delivered_with_its_qos() {
     for qos in 0..=2u8 {
         let t = topic("qos");
         let sub = Subscriber::start(broker.port, &t, 2);
-        run_ok(publish(broker.port, &["-t", &t, "-m", "hello", "-q", &qos.to_string()]));
+        run_ok(publish(
+            broker.port,
+            &["-t", &t, "-m", "hello", "-q", &qos.to_string()],
+        ));
         let got = sub.wait_for(1, WAIT);
         assert_eq!(got.len(), 1, "qos {qos}");
         assert_eq!(got[0].payload, b"hello");
         assert_eq!(got[0].qos, qos);
         assert!(!got[0].retain);
-        assert_eq!(sub.settle(Duration::from_millis(300)).len(), 1, "exactly once at qos {qos}");
+        assert_eq!(
+            sub.settle(Duration::from_millis(300)).len(),
+            1,
+            "exactly once at qos {qos}"
+        );
     }
 }
 
@@ -30,14 +37,23 @@ fn each_qos_is_delivered_with_its_qos() {
 fn retained_message_is_kept_and_cleared_by_retain_null() {
     let broker = Broker::start();
     let t = topic("retain");
-    run_ok(publish(broker.port, &["-t", &t, "-m", "kept", "-r", "-q", "1"]));
+    run_ok(publish(
+        broker.port,
+        &["-t", &t, "-m", "kept", "-r", "-q", "1"],
+    ));
     let late = Subscriber::start(broker.port, &t, 1);
     let got = late.wait_for(1, WAIT);
-    assert_eq!((got[0].payload.as_slice(), got[0].retain), (&b"kept"[..], true));
+    assert_eq!(
+        (got[0].payload.as_slice(), got[0].retain),
+        (&b"kept"[..], true)
+    );
 
     run_ok(publish(broker.port, &["-t", &t, "-r", "-n", "-q", "1"]));
     let after_clear = Subscriber::start(broker.port, &t, 1);
-    assert!(after_clear.settle(Duration::from_millis(500)).is_empty(), "retained message not cleared");
+    assert!(
+        after_clear.settle(Duration::from_millis(500)).is_empty(),
+        "retained message not cleared"
+    );
 }
 
 #[test]
@@ -51,11 +67,20 @@ fn stdin_lines_at_qos1_arrive_complete_and_in_order() {
         writeln!(input, "message {i:08} {}", "x".repeat(40)).unwrap();
     }
     let output = run(publish(broker.port, &["-t", &t, "-l", "-q", "1"]), &input);
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let got = sub.wait_for(count, Duration::from_secs(60));
     assert_eq!(got.len(), count);
     for (i, message) in got.iter().enumerate() {
-        assert_eq!(message.payload, format!("message {i:08} {}", "x".repeat(40)).into_bytes(), "message {i}");
+        assert_eq!(
+            message.payload,
+            format!("message {i:08} {}", "x".repeat(40)).into_bytes(),
+            "message {i}"
+        );
     }
 }
 
@@ -66,8 +91,20 @@ fn stdin_lines_keep_empty_lines_and_the_unterminated_last_line() {
     let sub = Subscriber::start(broker.port, &t, 0);
     let output = run(publish(broker.port, &["-t", &t, "-l"]), b"a\n\nb\r\nlast");
     assert_eq!(output.status.code(), Some(0));
-    let payloads: Vec<Vec<u8>> = sub.wait_for(4, WAIT).into_iter().map(|m| m.payload).collect();
-    assert_eq!(payloads, vec![b"a".to_vec(), b"".to_vec(), b"b\r".to_vec(), b"last".to_vec()]);
+    let payloads: Vec<Vec<u8>> = sub
+        .wait_for(4, WAIT)
+        .into_iter()
+        .map(|m| m.payload)
+        .collect();
+    assert_eq!(
+        payloads,
+        vec![
+            b"a".to_vec(),
+            b"".to_vec(),
+            b"b\r".to_vec(),
+            b"last".to_vec()
+        ]
+    );
 }
 
 #[test]
@@ -75,11 +112,16 @@ fn binary_file_of_one_mebibyte_arrives_byte_exact() {
     let broker = Broker::start();
     let t = topic("file");
     let sub = Subscriber::start(broker.port, &t, 1);
-    let bytes: Vec<u8> = (0..1024 * 1024).map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let bytes: Vec<u8> = (0..1024 * 1024)
+        .map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("payload.bin");
     std::fs::write(&file, &bytes).unwrap();
-    run_ok(publish(broker.port, &["-t", &t, "-f", file.to_str().unwrap(), "-q", "1"]));
+    run_ok(publish(
+        broker.port,
+        &["-t", &t, "-f", file.to_str().unwrap(), "-q", "1"],
+    ));
     let got = sub.wait_for(1, WAIT);
     assert_eq!(got.len(), 1);
     assert!(got[0].payload == bytes, "payload differs");
@@ -114,7 +156,21 @@ fn repeat_sends_the_message_n_times() {
     let broker = Broker::start();
     let t = topic("repeat");
     let sub = Subscriber::start(broker.port, &t, 1);
-    run_ok(publish(broker.port, &["-t", &t, "-m", "again", "--repeat", "5", "--repeat-delay", "0.01", "-q", "1"]));
+    run_ok(publish(
+        broker.port,
+        &[
+            "-t",
+            &t,
+            "-m",
+            "again",
+            "--repeat",
+            "5",
+            "--repeat-delay",
+            "0.01",
+            "-q",
+            "1",
+        ],
+    ));
     assert_eq!(sub.wait_for(5, WAIT).len(), 5);
     assert_eq!(sub.settle(Duration::from_millis(300)).len(), 5);
 }
@@ -125,9 +181,16 @@ fn rate_paces_the_messages() {
     let t = topic("rate");
     let sub = Subscriber::start(broker.port, &t, 0);
     let started = std::time::Instant::now();
-    run_ok(publish(broker.port, &["-t", &t, "-m", "paced", "--repeat", "6", "--rate", "20"]));
+    run_ok(publish(
+        broker.port,
+        &["-t", &t, "-m", "paced", "--repeat", "6", "--rate", "20"],
+    ));
     // Six messages at 20/s take at least the five gaps between them.
-    assert!(started.elapsed() >= Duration::from_millis(250), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(sub.wait_for(6, WAIT).len(), 6);
 }
 
@@ -143,18 +206,36 @@ fn jsonl_publishes_text_binary_qos_and_retain_per_line() {
          {{\"topic\":\"{base}/c\",\"payload\":\"r\",\"qos\":1,\"retain\":true}}\n"
     );
     let output = run(publish(broker.port, &["--jsonl"]), input.as_bytes());
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let mut got = sub.wait_for(3, WAIT);
     assert_eq!(got.len(), 3);
     // mosquitto forwards a QoS 2 message only after PUBREL, so arrival order may differ.
     got.sort_by(|a, b| a.topic.cmp(&b.topic));
-    assert_eq!((got[0].topic.as_str(), got[0].payload.as_slice(), got[0].qos), (&*format!("{base}/a"), &b"text"[..], 0));
-    assert_eq!((got[1].payload.as_slice(), got[1].qos), (&[0u8, 1, 255][..], 2));
-    assert_eq!((got[2].qos, got[2].retain), (1, false), "a live subscriber sees retain 0");
+    assert_eq!(
+        (got[0].topic.as_str(), got[0].payload.as_slice(), got[0].qos),
+        (&*format!("{base}/a"), &b"text"[..], 0)
+    );
+    assert_eq!(
+        (got[1].payload.as_slice(), got[1].qos),
+        (&[0u8, 1, 255][..], 2)
+    );
+    assert_eq!(
+        (got[2].qos, got[2].retain),
+        (1, false),
+        "a live subscriber sees retain 0"
+    );
     // The retained flag was honoured: a new subscriber gets it.
     let late = Subscriber::start(broker.port, &format!("{base}/c"), 1);
     assert!(late.wait_for(1, WAIT)[0].retain);
-    run_ok(publish(broker.port, &["-t", &format!("{base}/c"), "-r", "-n"]));
+    run_ok(publish(
+        broker.port,
+        &["-t", &format!("{base}/c"), "-r", "-n"],
+    ));
 }
 
 #[test]
@@ -162,14 +243,24 @@ fn malformed_jsonl_line_fails_after_sending_the_lines_before_it() {
     let broker = Broker::start();
     let t = topic("jsonl-bad");
     let sub = Subscriber::start(broker.port, &t, 1);
-    let input = format!("{{\"payload\":\"one\"}}\n{{\"payload\":\"two\"}}\n{{\"payload\": oops}}\n{{\"payload\":\"four\"}}\n");
-    let output = run(publish(broker.port, &["-t", &t, "--jsonl", "-q", "1"]), input.as_bytes());
+    let input = "{\"payload\":\"one\"}\n{\"payload\":\"two\"}\n{\"payload\": oops}\n{\"payload\":\"four\"}\n";
+    let output = run(
+        publish(broker.port, &["-t", &t, "--jsonl", "-q", "1"]),
+        input.as_bytes(),
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(65), "{stderr}");
     assert!(stderr.contains("--jsonl line 3"), "{stderr}");
     let got = sub.wait_for(2, WAIT);
-    assert_eq!(got.iter().map(|m| m.payload.as_slice()).collect::<Vec<_>>(), vec![&b"one"[..], b"two"]);
-    assert_eq!(sub.settle(Duration::from_millis(300)).len(), 2, "nothing after the bad line");
+    assert_eq!(
+        got.iter().map(|m| m.payload.as_slice()).collect::<Vec<_>>(),
+        vec![&b"one"[..], b"two"]
+    );
+    assert_eq!(
+        sub.settle(Duration::from_millis(300)).len(),
+        2,
+        "nothing after the bad line"
+    );
 }
 
 #[test]
@@ -182,10 +273,16 @@ fn jsonl_topic_with_nul_or_wildcard_is_a_data_error() {
         ("{\"topic\":\"a\",\"paylaod\":\"x\"}", "unknown field"),
         ("{\"payload\":\"x\"}", "no \"topic\""),
     ] {
-        let output = run(publish(broker.port, &["--jsonl"]), format!("{line}\n").as_bytes());
+        let output = run(
+            publish(broker.port, &["--jsonl"]),
+            format!("{line}\n").as_bytes(),
+        );
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(65), "{line}: {stderr}");
-        assert!(stderr.contains("--jsonl line 1") && stderr.contains(needle), "{line}: {stderr}");
+        assert!(
+            stderr.contains("--jsonl line 1") && stderr.contains(needle),
+            "{line}: {stderr}"
+        );
     }
 }
 
@@ -199,27 +296,86 @@ fn bad_arguments_fail_before_connecting() {
         (vec!["-t", "", "-m", "x"], "empty"),
         (vec!["-t", long_topic.as_str(), "-m", "x"], "65535"),
         (vec!["-t", "a", "-m", "x", "-q", "3"], "qos"),
-        (vec!["-t", "a", "-m", "x", "-f", "/etc/hostname"], "cannot be used with"),
+        (
+            vec!["-t", "a", "-m", "x", "-f", "/etc/hostname"],
+            "cannot be used with",
+        ),
         (vec!["-t", "a"], "give the message"),
         (vec!["-m", "x"], "-t/--topic is required"),
-        (vec!["-t", "a", "-m", "x", "-V", "31"], "MQTT 3.1 is not supported"),
-        (vec!["-t", "a", "-m", "x", "-V", "7"], "-V/--protocol-version"),
+        (
+            vec!["-t", "a", "-m", "x", "-V", "31"],
+            "MQTT 3.1 is not supported",
+        ),
+        (
+            vec!["-t", "a", "-m", "x", "-V", "7"],
+            "-V/--protocol-version",
+        ),
         (vec!["-t", "a", "-m", "x", "-x", "60"], "MQTT 5"),
-        (vec!["-t", "a", "-m", "x", "-c"], "-c/--disable-clean-session needs a client id"),
-        (vec!["-t", "a", "-m", "x", "-V", "5", "-k", "2"], "keepalive"),
-        (vec!["-t", "a", "-m", "x", "--will-payload", "w"], "--will-topic"),
-        (vec!["-t", "a", "-m", "x", "--will-topic", "w/#"], "wildcards"),
-        (vec!["-t", "a", "-m", "x", "--cert", "c.pem"], "--cert needs --key"),
-        (vec!["-t", "a", "-m", "x", "-D", "publish", "colour", "red"], "not a publish property"),
-        (vec!["-t", "a", "-m", "x", "-V", "311", "-D", "publish", "content-type", "x"], "need MQTT 5"),
+        (
+            vec!["-t", "a", "-m", "x", "-c"],
+            "-c/--disable-clean-session needs a client id",
+        ),
+        (
+            vec!["-t", "a", "-m", "x", "-V", "5", "-k", "2"],
+            "keepalive",
+        ),
+        (
+            vec!["-t", "a", "-m", "x", "--will-payload", "w"],
+            "--will-topic",
+        ),
+        (
+            vec!["-t", "a", "-m", "x", "--will-topic", "w/#"],
+            "wildcards",
+        ),
+        (
+            vec!["-t", "a", "-m", "x", "--cert", "c.pem"],
+            "--cert needs --key",
+        ),
+        (
+            vec!["-t", "a", "-m", "x", "-D", "publish", "colour", "red"],
+            "not a publish property",
+        ),
+        (
+            vec![
+                "-t",
+                "a",
+                "-m",
+                "x",
+                "-V",
+                "311",
+                "-D",
+                "publish",
+                "content-type",
+                "x",
+            ],
+            "need MQTT 5",
+        ),
         (vec!["-t", "a", "-m", "x", "--repeat", "0"], "--repeat"),
-        (vec!["-t", "a", "-l", "--repeat", "2"], "--repeat works with"),
+        (
+            vec!["-t", "a", "-l", "--repeat", "2"],
+            "--repeat works with",
+        ),
         (vec!["-t", "a", "-m", "x", "--rate", "0"], "rate"),
-        (vec!["-t", "a", "-m", "x", "-P", "secret"], "needs a username"),
-        (vec!["-t", "a", "-m", "x", "--ws-header", "NoColon"], "--ws-header"),
-        (vec!["-t", "a", "-m", "x", "--tls-version", "tlsv1.1"], "--tls-version"),
-        (vec!["-t", "a", "-m", "x", "-L", "http://host/x"], "-L/--url"),
-        (vec!["-t", "a", "-m", "x", "--unix", "/tmp/s", "--ws"], "--unix"),
+        (
+            vec!["-t", "a", "-m", "x", "-P", "secret"],
+            "needs a username",
+        ),
+        (
+            vec!["-t", "a", "-m", "x", "--ws-header", "NoColon"],
+            "--ws-header",
+        ),
+        (
+            vec!["-t", "a", "-m", "x", "--tls-version", "tlsv1.1"],
+            "--tls-version",
+        ),
+        (
+            vec!["-t", "a", "-m", "x", "-L", "http://host/x"],
+            "-L/--url",
+        ),
+        (
+            vec!["-t", "a", "-m", "x", "--unix", "/tmp/s", "--ws"],
+            "--unix",
+        ),
     ] {
         let mut cmd = crate::util::mqtk();
         cmd.args(["pub", "-h", "127.0.0.1", "-p", "9"]).args(&args);
@@ -230,7 +386,15 @@ fn bad_arguments_fail_before_connecting() {
 #[test]
 fn unreadable_file_is_exit_66() {
     let mut cmd = crate::util::mqtk();
-    cmd.args(["pub", "-p", "9", "-t", "a", "-f", "/nonexistent/payload.bin"]);
+    cmd.args([
+        "pub",
+        "-p",
+        "9",
+        "-t",
+        "a",
+        "-f",
+        "/nonexistent/payload.bin",
+    ]);
     assert_fails(cmd, 66, "-f/--file /nonexistent/payload.bin");
 }
 
@@ -240,15 +404,25 @@ fn payload_above_the_brokers_maximum_is_refused_and_nothing_is_sent() {
     let t = topic("too-big");
     let sub = Subscriber::start(broker.port, &t, 0);
     let big = "x".repeat(2000);
-    assert_fails(publish(broker.port, &["-t", &t, "-m", &big, "-V", "5"]), 65, "too large");
+    assert_fails(
+        publish(broker.port, &["-t", &t, "-m", &big, "-V", "5"]),
+        65,
+        "too large",
+    );
     // -l: the lines before the oversized one are delivered, then the run stops.
     let input = format!("small\n{big}\nafter\n");
-    let output = run(publish(broker.port, &["-t", &t, "-l", "-V", "5", "-q", "1"]), input.as_bytes());
+    let output = run(
+        publish(broker.port, &["-t", &t, "-l", "-V", "5", "-q", "1"]),
+        input.as_bytes(),
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(65), "{stderr}");
     assert!(stderr.contains("stdin line 2"), "{stderr}");
     let got = sub.settle(Duration::from_millis(500));
-    assert_eq!(got.iter().map(|m| m.payload.as_slice()).collect::<Vec<_>>(), vec![&b"small"[..]]);
+    assert_eq!(
+        got.iter().map(|m| m.payload.as_slice()).collect::<Vec<_>>(),
+        vec![&b"small"[..]]
+    );
 }
 
 #[test]
@@ -259,20 +433,54 @@ fn mqtt5_publish_properties_reach_the_subscriber() {
     run_ok(publish(
         broker.port,
         &[
-            "-t", &t, "-m", "{}", "-q", "1",
-            "-D", "publish", "content-type", "application/json",
-            "-D", "publish", "user-property", "k", "v1",
-            "-D", "publish", "user-property", "k", "v2",
-            "-D", "publish", "response-topic", "reply/here",
-            "-D", "publish", "correlation-data", "abc123",
-            "-D", "publish", "message-expiry-interval", "300",
-            "-D", "publish", "payload-format-indicator", "1",
+            "-t",
+            &t,
+            "-m",
+            "{}",
+            "-q",
+            "1",
+            "-D",
+            "publish",
+            "content-type",
+            "application/json",
+            "-D",
+            "publish",
+            "user-property",
+            "k",
+            "v1",
+            "-D",
+            "publish",
+            "user-property",
+            "k",
+            "v2",
+            "-D",
+            "publish",
+            "response-topic",
+            "reply/here",
+            "-D",
+            "publish",
+            "correlation-data",
+            "abc123",
+            "-D",
+            "publish",
+            "message-expiry-interval",
+            "300",
+            "-D",
+            "publish",
+            "payload-format-indicator",
+            "1",
         ],
     ));
     let got = sub.wait_for(1, WAIT);
     let m = &got[0];
     assert_eq!(m.content_type.as_deref(), Some("application/json"));
-    assert_eq!(m.user_properties, vec![("k".to_string(), "v1".to_string()), ("k".to_string(), "v2".to_string())]);
+    assert_eq!(
+        m.user_properties,
+        vec![
+            ("k".to_string(), "v1".to_string()),
+            ("k".to_string(), "v2".to_string())
+        ]
+    );
     assert_eq!(m.response_topic.as_deref(), Some("reply/here"));
     assert_eq!(m.correlation_data.as_deref(), Some(&b"abc123"[..]));
     assert!(matches!(m.message_expiry_interval, Some(n) if n > 0 && n <= 300));
@@ -284,7 +492,23 @@ fn topic_alias_is_reused_after_the_first_message() {
     let broker = Broker::start();
     let t = topic("alias");
     let sub = Subscriber::start_v5(broker.port, &t, 1);
-    run_ok(publish(broker.port, &["-t", &t, "-m", "a", "--repeat", "3", "-q", "1", "-D", "publish", "topic-alias", "1"]));
+    run_ok(publish(
+        broker.port,
+        &[
+            "-t",
+            &t,
+            "-m",
+            "a",
+            "--repeat",
+            "3",
+            "-q",
+            "1",
+            "-D",
+            "publish",
+            "topic-alias",
+            "1",
+        ],
+    ));
     let got = sub.wait_for(3, WAIT);
     assert_eq!(got.len(), 3);
     assert!(got.iter().all(|m| m.topic == t), "{got:?}");
@@ -293,6 +517,16 @@ fn topic_alias_is_reused_after_the_first_message() {
 #[test]
 fn mqtt5_rejected_publish_exits_74() {
     let broker = Broker::builder().acl("topic readwrite allowed/#\n").start();
-    assert_fails(publish(broker.port, &["-t", "denied/x", "-m", "x", "-q", "1", "-V", "5"]), 74, "rejected by the broker");
-    run_ok(publish(broker.port, &["-t", "allowed/x", "-m", "x", "-q", "1", "-V", "5"]));
+    assert_fails(
+        publish(
+            broker.port,
+            &["-t", "denied/x", "-m", "x", "-q", "1", "-V", "5"],
+        ),
+        74,
+        "rejected by the broker",
+    );
+    run_ok(publish(
+        broker.port,
+        &["-t", "allowed/x", "-m", "x", "-q", "1", "-V", "5"],
+    ));
 }

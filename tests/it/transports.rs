@@ -10,13 +10,29 @@ use crate::util::{assert_fails, mqtk, run_ok, topic};
 const WAIT: Duration = Duration::from_secs(10);
 
 fn tls_broker() -> Broker {
-    Broker::builder().tls().mtls().wrong_host_tls().ws().wss().unix().start()
+    Broker::builder()
+        .tls()
+        .mtls()
+        .wrong_host_tls()
+        .ws()
+        .wss()
+        .unix()
+        .start()
 }
 
 /// `mqtk pub` to 127.0.0.1:port with extra args.
 fn pub_to(port: u16, host: &str, args: &[&str]) -> std::process::Command {
     let mut cmd = mqtk();
-    cmd.args(["pub", "-h", host, "-p", &port.to_string(), "--connect-timeout", "5s"]).args(args);
+    cmd.args([
+        "pub",
+        "-h",
+        host,
+        "-p",
+        &port.to_string(),
+        "--connect-timeout",
+        "5s",
+    ])
+    .args(args);
     cmd
 }
 
@@ -30,20 +46,90 @@ fn tls_with_cafile_capath_and_insecure() {
     let port = broker.tls_port.unwrap();
     let t = topic("tls");
     let sub = Subscriber::start(broker.port, &t, 1);
-    run_ok(pub_to(port, "127.0.0.1", &["--cafile", &path("ca.pem"), "-t", &t, "-m", "by ip", "-q", "1"]));
-    run_ok(pub_to(port, "localhost", &["--cafile", &path("ca.pem"), "-t", &t, "-m", "by name", "-q", "1"]));
-    run_ok(pub_to(port, "127.0.0.1", &["--tls-version", "tlsv1.2", "--cafile", &path("ca.pem"), "-t", &t, "-m", "tls12"]));
+    run_ok(pub_to(
+        port,
+        "127.0.0.1",
+        &[
+            "--cafile",
+            &path("ca.pem"),
+            "-t",
+            &t,
+            "-m",
+            "by ip",
+            "-q",
+            "1",
+        ],
+    ));
+    run_ok(pub_to(
+        port,
+        "localhost",
+        &[
+            "--cafile",
+            &path("ca.pem"),
+            "-t",
+            &t,
+            "-m",
+            "by name",
+            "-q",
+            "1",
+        ],
+    ));
+    run_ok(pub_to(
+        port,
+        "127.0.0.1",
+        &[
+            "--tls-version",
+            "tlsv1.2",
+            "--cafile",
+            &path("ca.pem"),
+            "-t",
+            &t,
+            "-m",
+            "tls12",
+        ],
+    ));
     let capath = tempfile::tempdir().unwrap();
     std::fs::copy(cert("ca.pem"), capath.path().join("ca.pem")).unwrap();
-    run_ok(pub_to(port, "127.0.0.1", &["--capath", capath.path().to_str().unwrap(), "-t", &t, "-m", "capath"]));
-    let output = run_ok(pub_to(port, "127.0.0.1", &["--insecure", "-t", &t, "-m", "insecure"]));
+    run_ok(pub_to(
+        port,
+        "127.0.0.1",
+        &[
+            "--capath",
+            capath.path().to_str().unwrap(),
+            "-t",
+            &t,
+            "-m",
+            "capath",
+        ],
+    ));
+    let output = run_ok(pub_to(
+        port,
+        "127.0.0.1",
+        &["--insecure", "-t", &t, "-m", "insecure"],
+    ));
     assert!(String::from_utf8_lossy(&output.stderr).contains("warning: --insecure"));
-    let output = run_ok(pub_to(port, "127.0.0.1", &["--insecure", "--quiet", "-t", &t, "-m", "quiet"]));
+    let output = run_ok(pub_to(
+        port,
+        "127.0.0.1",
+        &["--insecure", "--quiet", "-t", &t, "-m", "quiet"],
+    ));
     assert!(output.stderr.is_empty());
     let mut cmd = mqtk();
-    cmd.args(["pub", "-L", &format!("mqtts://127.0.0.1:{port}/{t}"), "--cafile", &path("ca.pem"), "-m", "url"]);
+    cmd.args([
+        "pub",
+        "-L",
+        &format!("mqtts://127.0.0.1:{port}/{t}"),
+        "--cafile",
+        &path("ca.pem"),
+        "-m",
+        "url",
+    ]);
     run_ok(cmd);
-    let payloads: Vec<Vec<u8>> = sub.wait_for(7, WAIT).into_iter().map(|m| m.payload).collect();
+    let payloads: Vec<Vec<u8>> = sub
+        .wait_for(7, WAIT)
+        .into_iter()
+        .map(|m| m.payload)
+        .collect();
     assert_eq!(payloads.len(), 7, "{payloads:?}");
 }
 
@@ -51,16 +137,48 @@ fn tls_with_cafile_capath_and_insecure() {
 fn tls_failures_exit_72() {
     let broker = tls_broker();
     let port = broker.tls_port.unwrap();
-    assert_fails(pub_to(port, "127.0.0.1", &["--cafile", &path("other-ca.pem"), "-t", "a", "-m", "x"]), 72, "not signed by a trusted CA");
     assert_fails(
-        pub_to(broker.wrong_host_port.unwrap(), "127.0.0.1", &["--cafile", &path("ca.pem"), "-t", "a", "-m", "x"]),
+        pub_to(
+            port,
+            "127.0.0.1",
+            &["--cafile", &path("other-ca.pem"), "-t", "a", "-m", "x"],
+        ),
+        72,
+        "not signed by a trusted CA",
+    );
+    assert_fails(
+        pub_to(
+            broker.wrong_host_port.unwrap(),
+            "127.0.0.1",
+            &["--cafile", &path("ca.pem"), "-t", "a", "-m", "x"],
+        ),
         72,
         "not valid for that host name",
     );
     // --insecure accepts the mismatched name.
-    run_ok(pub_to(broker.wrong_host_port.unwrap(), "127.0.0.1", &["--insecure", "--quiet", "-t", "a", "-m", "x"]));
-    assert_fails(pub_to(port, "127.0.0.1", &["--cafile", &path("garbage.pem"), "-t", "a", "-m", "x"]), 72, "garbage.pem");
-    assert_fails(pub_to(port, "127.0.0.1", &["--cafile", "/nonexistent/ca.pem", "-t", "a", "-m", "x"]), 66, "/nonexistent/ca.pem");
+    run_ok(pub_to(
+        broker.wrong_host_port.unwrap(),
+        "127.0.0.1",
+        &["--insecure", "--quiet", "-t", "a", "-m", "x"],
+    ));
+    assert_fails(
+        pub_to(
+            port,
+            "127.0.0.1",
+            &["--cafile", &path("garbage.pem"), "-t", "a", "-m", "x"],
+        ),
+        72,
+        "garbage.pem",
+    );
+    assert_fails(
+        pub_to(
+            port,
+            "127.0.0.1",
+            &["--cafile", "/nonexistent/ca.pem", "-t", "a", "-m", "x"],
+        ),
+        66,
+        "/nonexistent/ca.pem",
+    );
 }
 
 #[test]
@@ -77,13 +195,49 @@ fn mutual_tls_with_every_key_format_and_without_a_client_certificate() {
         run_ok(pub_to(
             port,
             "127.0.0.1",
-            &["--cafile", &path("ca.pem"), "--cert", &path(certificate), "--key", &path(key), "-t", &t, "-m", key, "-q", "1"],
+            &[
+                "--cafile",
+                &path("ca.pem"),
+                "--cert",
+                &path(certificate),
+                "--key",
+                &path(key),
+                "-t",
+                &t,
+                "-m",
+                key,
+                "-q",
+                "1",
+            ],
         ));
     }
     assert_eq!(sub.wait_for(3, WAIT).len(), 3);
-    assert_fails(pub_to(port, "127.0.0.1", &["--cafile", &path("ca.pem"), "-t", "a", "-m", "x"]), 72, "client certificate");
     assert_fails(
-        pub_to(port, "127.0.0.1", &["--cafile", &path("ca.pem"), "--cert", &path("client.pem"), "--key", &path("garbage.pem"), "-t", "a", "-m", "x"]),
+        pub_to(
+            port,
+            "127.0.0.1",
+            &["--cafile", &path("ca.pem"), "-t", "a", "-m", "x"],
+        ),
+        72,
+        "client certificate",
+    );
+    assert_fails(
+        pub_to(
+            port,
+            "127.0.0.1",
+            &[
+                "--cafile",
+                &path("ca.pem"),
+                "--cert",
+                &path("client.pem"),
+                "--key",
+                &path("garbage.pem"),
+                "-t",
+                "a",
+                "-m",
+                "x",
+            ],
+        ),
         72,
         "--key",
     );
@@ -94,17 +248,78 @@ fn websockets_plain_and_tls() {
     let broker = tls_broker();
     let t = topic("ws");
     let sub = Subscriber::start(broker.port, &t, 1);
-    run_ok(pub_to(broker.ws_port.unwrap(), "127.0.0.1", &["--ws", "-t", &t, "-m", "ws", "-q", "1"]));
-    run_ok(pub_to(broker.ws_port.unwrap(), "127.0.0.1", &["--ws", "--ws-header", "X-Test: 1", "-t", &t, "-m", "ws-header"]));
-    run_ok(pub_to(broker.wss_port.unwrap(), "127.0.0.1", &["--ws", "--cafile", &path("ca.pem"), "-t", &t, "-m", "wss", "-q", "1"]));
+    run_ok(pub_to(
+        broker.ws_port.unwrap(),
+        "127.0.0.1",
+        &["--ws", "-t", &t, "-m", "ws", "-q", "1"],
+    ));
+    run_ok(pub_to(
+        broker.ws_port.unwrap(),
+        "127.0.0.1",
+        &[
+            "--ws",
+            "--ws-header",
+            "X-Test: 1",
+            "-t",
+            &t,
+            "-m",
+            "ws-header",
+        ],
+    ));
+    run_ok(pub_to(
+        broker.wss_port.unwrap(),
+        "127.0.0.1",
+        &[
+            "--ws",
+            "--cafile",
+            &path("ca.pem"),
+            "-t",
+            &t,
+            "-m",
+            "wss",
+            "-q",
+            "1",
+        ],
+    ));
     let mut cmd = mqtk();
-    cmd.args(["pub", "-L", &format!("ws://127.0.0.1:{}/mqtt", broker.ws_port.unwrap()), "-t", &t, "-m", "ws-url"]);
+    cmd.args([
+        "pub",
+        "-L",
+        &format!("ws://127.0.0.1:{}/mqtt", broker.ws_port.unwrap()),
+        "-t",
+        &t,
+        "-m",
+        "ws-url",
+    ]);
     run_ok(cmd);
     let mut cmd = mqtk();
-    cmd.args(["pub", "-L", &format!("wss://localhost:{}/mqtt", broker.wss_port.unwrap()), "--cafile", &path("ca.pem"), "-t", &t, "-m", "wss-url"]);
+    cmd.args([
+        "pub",
+        "-L",
+        &format!("wss://localhost:{}/mqtt", broker.wss_port.unwrap()),
+        "--cafile",
+        &path("ca.pem"),
+        "-t",
+        &t,
+        "-m",
+        "wss-url",
+    ]);
     run_ok(cmd);
-    let payloads: Vec<Vec<u8>> = sub.wait_for(5, WAIT).into_iter().map(|m| m.payload).collect();
-    assert_eq!(payloads, vec![b"ws".to_vec(), b"ws-header".to_vec(), b"wss".to_vec(), b"ws-url".to_vec(), b"wss-url".to_vec()]);
+    let payloads: Vec<Vec<u8>> = sub
+        .wait_for(5, WAIT)
+        .into_iter()
+        .map(|m| m.payload)
+        .collect();
+    assert_eq!(
+        payloads,
+        vec![
+            b"ws".to_vec(),
+            b"ws-header".to_vec(),
+            b"wss".to_vec(),
+            b"ws-url".to_vec(),
+            b"wss-url".to_vec()
+        ]
+    );
 }
 
 #[test]
@@ -113,7 +328,17 @@ fn unix_socket() {
     let t = topic("unix");
     let sub = Subscriber::start(broker.port, &t, 1);
     let mut cmd = mqtk();
-    cmd.args(["pub", "--unix", broker.unix_path.as_ref().unwrap().to_str().unwrap(), "-t", &t, "-m", "over unix", "-q", "1"]);
+    cmd.args([
+        "pub",
+        "--unix",
+        broker.unix_path.as_ref().unwrap().to_str().unwrap(),
+        "-t",
+        &t,
+        "-m",
+        "over unix",
+        "-q",
+        "1",
+    ]);
     run_ok(cmd);
     assert_eq!(sub.wait_for(1, WAIT)[0].payload, b"over unix");
 }

@@ -21,14 +21,24 @@ pub fn mqtk() -> Command {
 /// `mqtk pub -p PORT ARGS…` on 127.0.0.1.
 pub fn publish(port: u16, args: &[&str]) -> Command {
     let mut cmd = mqtk();
-    cmd.args(["pub", "-h", "127.0.0.1", "-p", &port.to_string(), "--connect-timeout", "5s"]);
+    cmd.args([
+        "pub",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "--connect-timeout",
+        "5s",
+    ]);
     cmd.args(args);
     cmd
 }
 
 /// Runs to completion (at most 60 s), feeding `stdin`.
 pub fn run(mut cmd: Command, stdin: &[u8]) -> Output {
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("mqtk starts");
     let mut input = child.stdin.take().expect("stdin");
     let data = stdin.to_vec();
@@ -54,21 +64,32 @@ pub fn run(mut cmd: Command, stdin: &[u8]) -> Output {
 /// Runs with empty stdin.
 pub fn run_ok(cmd: Command) -> Output {
     let output = run(cmd, b"");
-    assert_eq!(output.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     output
 }
 
 /// The exit code and stderr of a run with empty stdin.
 pub fn run_code(cmd: Command) -> (i32, String) {
     let output = run(cmd, b"");
-    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stderr).into_owned())
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 /// Asserts a failure: the exit code, a one-line `mqtk: error:` message containing `needle`.
 pub fn assert_fails(cmd: Command, code: i32, needle: &str) {
     let (got, stderr) = run_code(cmd);
     assert_eq!(got, code, "stderr: {stderr}");
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("mqtk: error:")).collect();
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("mqtk: error:"))
+        .collect();
     assert_eq!(errors.len(), 1, "one error line expected, got: {stderr}");
     assert!(errors[0].contains(needle), "'{needle}' not in: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
@@ -78,5 +99,9 @@ pub fn assert_fails(cmd: Command, code: i32, needle: &str) {
 pub fn topic(name: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    format!("mqtk-test/{}/{}/{name}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "mqtk-test/{}/{}/{name}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }

@@ -67,7 +67,7 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Username')
             [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)')
             [CompletionResult]::new('--pw', '--pw', [CompletionResultType]::ParameterName, 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)')
-            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from the first line of FILE')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)')
             [CompletionResult]::new('--cafile', '--cafile', [CompletionResultType]::ParameterName, 'CA certificates (PEM) to trust; switches TLS on')
             [CompletionResult]::new('--capath', '--capath', [CompletionResultType]::ParameterName, 'Folder of CA certificates (PEM) to trust; switches TLS on')
             [CompletionResult]::new('--cert', '--cert', [CompletionResultType]::ParameterName, 'Client certificate (PEM) for mutual TLS; needs --key')

@@ -63,7 +63,7 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand --username 'Username'
             cand -P 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)'
             cand --pw 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)'
-            cand --password-file 'Read the password from the first line of FILE'
+            cand --password-file 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)'
             cand --cafile 'CA certificates (PEM) to trust; switches TLS on'
             cand --capath 'Folder of CA certificates (PEM) to trust; switches TLS on'
             cand --cert 'Client certificate (PEM) for mutual TLS; needs --key'

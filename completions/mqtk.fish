@@ -52,7 +52,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s k -l keepalive -d 'Kee
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s u -l username -d 'Username' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l password-file -d 'Read the password from the first line of FILE' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l password-file -d 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l cafile -d 'CA certificates (PEM) to trust; switches TLS on' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l capath -d 'Folder of CA certificates (PEM) to trust; switches TLS on' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F

@@ -113,17 +113,14 @@ pub struct ConnArgs {
     pub username: Option<String>,
 
     /// Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)
-    #[arg(
-        short = 'P',
-        long = "pw",
-        value_name = "PASSWORD",
-        env = "MQTK_PASSWORD",
-        hide_env_values = true
-    )]
+    ///
+    /// Looked up in this order: -P, --password-file, MQTK_PASSWORD, MQTK_PASSWORD_FILE, the
+    /// -L URL, the config file.
+    #[arg(short = 'P', long = "pw", value_name = "PASSWORD")]
     pub password: Option<String>,
 
-    /// Read the password from the first line of FILE
-    #[arg(long, value_name = "FILE", env = "MQTK_PASSWORD_FILE")]
+    /// Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)
+    #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
 
     /// CA certificates (PEM) to trust; switches TLS on

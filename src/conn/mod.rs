@@ -9,7 +9,7 @@ pub mod config;
 pub mod props;
 pub mod tls;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -392,7 +392,7 @@ impl Resolver<'_> {
         Ok(timeout)
     }
 
-    /// Password order: -P, --password-file, MQTK_PASSWORD(_FILE) via clap, URL, profile.
+    /// Password order: -P, --password-file, MQTK_PASSWORD, MQTK_PASSWORD_FILE, URL, profile.
     fn credentials(
         &self,
         url: Option<&BrokerUrl>,
@@ -403,26 +403,36 @@ impl Resolver<'_> {
             .clone()
             .or(url.and_then(|u| u.username.clone()))
             .or(p.username.clone());
-        let password = match (&a.password, &a.password_file) {
-            (Some(_), Some(_)) => return Err(Failure::Usage(
-                "give the password once: -P/MQTK_PASSWORD or --password-file/MQTK_PASSWORD_FILE"
-                    .into(),
-            )),
-            (Some(pw), None) => Some(pw.clone()),
-            (None, Some(file)) => Some(read_password_file(file, "--password-file")?),
-            (None, None) => match (
-                url.and_then(|u| u.password.clone()),
-                &p.password,
-                &p.password_file,
-            ) {
-                (Some(pw), _, _) => Some(pw),
-                (None, Some(pw), _) => Some(pw.clone()),
-                (None, None, Some(file)) => {
-                    Some(read_password_file(file, "config file password-file")?)
+        // The environment is read here, not by clap, so that a --password-file flag beats
+        // MQTK_PASSWORD (flag > env) instead of clashing with it.
+        let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        let password =
+            match (&a.password, &a.password_file) {
+                (Some(_), Some(_)) => {
+                    return Err(Failure::Usage(
+                        "give the password once: -P/--pw or --password-file".into(),
+                    ))
                 }
-                (None, None, None) => None,
-            },
-        };
+                (Some(pw), None) => Some(pw.clone()),
+                (None, Some(file)) => Some(read_password_file(file, "--password-file")?),
+                (None, None) => {
+                    if let Some(pw) = env("MQTK_PASSWORD") {
+                        Some(pw.into_string().map_err(|_| {
+                            Failure::Usage("MQTK_PASSWORD is not valid UTF-8".into())
+                        })?)
+                    } else if let Some(file) = env("MQTK_PASSWORD_FILE") {
+                        Some(read_password_file(Path::new(&file), "MQTK_PASSWORD_FILE")?)
+                    } else if let Some(pw) = url.and_then(|u| u.password.clone()) {
+                        Some(pw)
+                    } else if let Some(pw) = &p.password {
+                        Some(pw.clone())
+                    } else if let Some(file) = &p.password_file {
+                        Some(read_password_file(file, "config file password-file")?)
+                    } else {
+                        None
+                    }
+                }
+            };
         if password.is_some() && username.is_none() {
             return Err(Failure::Usage(
                 "a password needs a username: add -u/--username".into(),
@@ -432,7 +442,7 @@ impl Resolver<'_> {
     }
 }
 
-fn read_password_file(path: &std::path::Path, what: &str) -> Result<String, Failure> {
+fn read_password_file(path: &Path, what: &str) -> Result<String, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::NoInput(format!("{what} {}: {e}", path.display())))?;
     let line = text.lines().next().unwrap_or("");

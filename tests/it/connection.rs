@@ -364,3 +364,50 @@ fn debug_traces_the_packets() {
     }
     assert!(output.stdout.is_empty(), "pub prints nothing on stdout");
 }
+
+#[test]
+fn id_prefix_appends_the_process_id() {
+    let broker = Broker::start();
+    let output = run_ok(publish(
+        broker.port,
+        &["-t", &topic("id"), "-m", "x", "-I", "probe-", "-d"],
+    ));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let id = stderr
+        .split("client id '")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap();
+    let pid = id.strip_prefix("probe-").expect("prefix kept");
+    assert!(
+        !pid.is_empty() && pid.chars().all(|c| c.is_ascii_digit()),
+        "{id}"
+    );
+}
+
+#[test]
+fn ctrl_c_exits_130_and_says_what_was_not_acknowledged() {
+    let broker = Broker::start();
+    let mut cmd = publish(broker.port, &["-t", &topic("sigint"), "-l", "-q", "1"]);
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    use std::io::Write;
+    stdin.write_all(b"one\n").unwrap();
+    stdin.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: 0 of 1 messages not acknowledged"),
+        "{stderr}"
+    );
+}

@@ -342,3 +342,81 @@ fn unix_socket() {
     run_ok(cmd);
     assert_eq!(sub.wait_for(1, WAIT)[0].payload, b"over unix");
 }
+
+#[test]
+fn broken_system_trust_store_is_an_error_not_a_panic() {
+    let broker = tls_broker();
+    let mut cmd = pub_to(
+        broker.tls_port.unwrap(),
+        "127.0.0.1",
+        &["--tls-use-os-certs", "-t", "a", "-m", "x"],
+    );
+    cmd.env("SSL_CERT_FILE", cert("garbage.pem"))
+        .env_remove("SSL_CERT_DIR");
+    assert_fails(cmd, 72, "--tls-use-os-certs");
+}
+
+/// A minimal HTTP CONNECT proxy on loopback for one tunnel; returns its port and a handle
+/// that yields the CONNECT request line it saw.
+fn connect_proxy() -> (u16, std::thread::JoinHandle<String>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let (client, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(client.try_clone().unwrap());
+        let mut request_line = String::new();
+        reader.read_line(&mut request_line).unwrap();
+        loop {
+            let mut header = String::new();
+            reader.read_line(&mut header).unwrap();
+            if header == "\r\n" || header.is_empty() {
+                break;
+            }
+        }
+        let target = request_line.split_whitespace().nth(1).unwrap().to_string();
+        let upstream = std::net::TcpStream::connect(target).unwrap();
+        let mut client_write = client.try_clone().unwrap();
+        client_write
+            .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            .unwrap();
+        let mut upstream_read = upstream.try_clone().unwrap();
+        let mut upstream_write = upstream;
+        let down = std::thread::spawn(move || {
+            let _ = std::io::copy(&mut upstream_read, &mut client_write);
+        });
+        let _ = std::io::copy(&mut reader, &mut upstream_write);
+        let _ = upstream_write.shutdown(std::net::Shutdown::Write);
+        let _ = down.join();
+        request_line
+    });
+    (port, handle)
+}
+
+#[test]
+fn http_connect_proxy_tunnels_the_connection() {
+    let broker = Broker::start();
+    let t = topic("proxy");
+    let sub = Subscriber::start(broker.port, &t, 1);
+    let (proxy_port, proxy) = connect_proxy();
+    run_ok(pub_to(
+        broker.port,
+        "127.0.0.1",
+        &[
+            "--proxy",
+            &format!("http://127.0.0.1:{proxy_port}"),
+            "-t",
+            &t,
+            "-m",
+            "tunnelled",
+            "-q",
+            "1",
+        ],
+    ));
+    assert_eq!(sub.wait_for(1, WAIT)[0].payload, b"tunnelled");
+    let request = proxy.join().unwrap();
+    assert!(
+        request.starts_with(&format!("CONNECT 127.0.0.1:{} ", broker.port)),
+        "{request}"
+    );
+}

@@ -36,7 +36,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s q -l qos -d 'Quality o
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l repeat -d 'Publish the message N times' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l repeat-delay -d 'Wait this long between repeats: seconds (0.5) or a duration (500ms)' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l rate -d 'At most N messages per second (for -l, --jsonl and --repeat)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s M -l max-inflight -d 'QoS 1/2 messages in flight at once (mosquitto\'s -M) [default: 1000]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s M -l max-inflight -d 'QoS 1/2 messages in flight at once (mosquitto\'s -M) [default: 1000; 20 for QoS 2 on MQTT 3.1.1]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s i -l id -d 'Client id [default: mqtk- and random characters; empty on MQTT 5 so the broker assigns one]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s I -l id-prefix -d 'Client id prefix; the process id is appended (as mosquitto)' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s x -l session-expiry -d 'MQTT 5 session expiry in seconds, or inf / -1 for never' -r

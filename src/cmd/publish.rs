@@ -56,7 +56,7 @@ impl PubOptions {
     /// Validates the flags; reads -f and -s input before any connection is made.
     pub fn from_args(args: &PubArgs) -> Result<PubOptions, Failure> {
         let mut conn = ConnectOptions::from_args(&args.conn, &args.session)?;
-        conn.max_inflight = args.max_inflight.unwrap_or(1000);
+        conn.max_inflight = args.max_inflight.unwrap_or(default_window(&conn, args));
         let topic = args.topic.clone().or(conn.url_topic.clone());
         if let Some(topic) = &topic {
             validate_topic(topic, "-t/--topic")?;
@@ -114,6 +114,19 @@ impl PubOptions {
             properties: conn.properties.publish.clone(),
             conn,
         })
+    }
+}
+
+/// The in-flight window when -M is not given. A broker holds each incoming QoS 2 message
+/// until PUBREL and disconnects a client that exceeds its receive maximum; MQTT 5 brokers
+/// announce that maximum (and rumqttc obeys it), 3.1.1 brokers cannot, so QoS 2 over 3.1.1
+/// uses mosquitto's default of 20. QoS 1 messages are acknowledged at once and get 1000.
+fn default_window(conn: &ConnectOptions, args: &PubArgs) -> u16 {
+    let may_send_qos2 = args.qos == 2 || args.jsonl;
+    if conn.version == ProtocolVersion::V311 && may_send_qos2 {
+        20
+    } else {
+        1000
     }
 }
 

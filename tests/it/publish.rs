@@ -85,6 +85,35 @@ fn stdin_lines_at_qos1_arrive_complete_and_in_order() {
 }
 
 #[test]
+fn stdin_lines_at_qos2_stay_within_the_brokers_receive_maximum() {
+    // mosquitto drops a client holding more than 20 unreleased QoS 2 messages.
+    let broker = Broker::start();
+    for version in ["311", "5"] {
+        let t = topic("lines-qos2");
+        let sub = Subscriber::start(broker.port, &t, 2);
+        let input: String = (0..3000).map(|i| format!("{i}\n")).collect();
+        let output = run(
+            publish(broker.port, &["-t", &t, "-l", "-q", "2", "-V", version]),
+            input.as_bytes(),
+        );
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "-V {version}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let got = sub.wait_for(3000, Duration::from_secs(30));
+        assert_eq!(got.len(), 3000, "-V {version}");
+        assert!(
+            got.iter()
+                .enumerate()
+                .all(|(i, m)| m.payload == i.to_string().into_bytes()),
+            "-V {version}: order"
+        );
+    }
+}
+
+#[test]
 fn stdin_lines_keep_empty_lines_and_the_unterminated_last_line() {
     let broker = Broker::start();
     let t = topic("lines-edge");

@@ -300,9 +300,9 @@ pub fn parse_seconds_or_duration(text: &str) -> Result<Duration, String> {
 /// A positive, finite message rate.
 pub fn parse_rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
-        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        Ok(rate) if rate.is_finite() && rate >= 0.001 => Ok(rate),
         _ => Err(format!(
-            "'{text}' is not a rate: give messages per second > 0, e.g. 100"
+            "'{text}' is not a rate: give messages per second, at least 0.001, e.g. 100"
         )),
     }
 }

@@ -67,6 +67,8 @@ pub enum Failure {
     Timeout(String),
     /// SIGINT / SIGTERM.
     Interrupted,
+    /// A bug in mqtk.
+    Internal(String),
 }
 
 impl Failure {
@@ -86,6 +88,7 @@ impl Failure {
             Failure::SubscribeRejected(_) => code::SUBSCRIBE_REJECTED,
             Failure::Timeout(_) => code::TIMEOUT,
             Failure::Interrupted => code::INTERRUPTED,
+            Failure::Internal(_) => code::INTERNAL,
         }
     }
 }
@@ -104,6 +107,7 @@ impl fmt::Display for Failure {
             | Failure::PublishRejected(m)
             | Failure::SubscribeRejected(m)
             | Failure::Timeout(m) => f.write_str(m),
+            Failure::Internal(m) => write!(f, "internal error (please report it): {m}"),
             Failure::Refused { code, reason } => {
                 write!(
                     f,
@@ -158,7 +162,7 @@ pub const EXIT_CODE_TABLE: &[(&str, &str)] = &[
     ("74", "the broker rejected a publish (MQTT 5 PUBACK/PUBREC reason code >= 0x80)"),
     ("75", "the broker rejected a subscription (SUBACK failure)"),
     ("128-159", "MQTT 5 CONNACK refusal: the reason code, as mosquitto (e.g. 134 bad user name or password, 135 not authorized)"),
-    ("130", "interrupted (Ctrl-C); also MQTT 5 CONNACK 0x82 protocol error, which mqtk's well-formed CONNECT does not provoke"),
+    ("130", "interrupted (Ctrl-C or SIGTERM); also MQTT 5 CONNACK 0x82 protocol error, which mqtk's well-formed CONNECT does not provoke"),
 ];
 
 #[cfg(test)]

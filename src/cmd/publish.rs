@@ -65,6 +65,9 @@ impl PubOptions {
                 "-t/--topic is required (or give it in -L mqtt://host/topic)".into(),
             ));
         }
+        if args.repeat_delay.is_some() && args.repeat.is_none() {
+            return Err(Failure::Usage("--repeat-delay needs --repeat N".into()));
+        }
         if args.repeat.is_some() && (args.stdin_line || args.jsonl) {
             return Err(Failure::Usage(
                 "--repeat works with -m, -f, -s or -n, not with -l or --jsonl".into(),
@@ -102,8 +105,9 @@ impl PubOptions {
             ));
         };
         if let (Input::Single { payload, .. }, Some(topic)) = (&input, &topic) {
-            check_size(payload.len(), topic, MAX_PACKET_SIZE)
-                .map_err(|why| Failure::Usage(format!("the message is too large: {why}")))?;
+            let properties = conn.properties.publish.as_ref();
+            check_size(payload.len(), topic, properties, MAX_PACKET_SIZE)
+                .map_err(|why| Failure::Data(format!("the message is too large: {why}")))?;
         }
         Ok(PubOptions {
             topic,
@@ -140,16 +144,35 @@ fn os_bytes(text: std::ffi::OsString) -> Vec<u8> {
     text.to_string_lossy().into_owned().into_bytes()
 }
 
-/// Checks that a PUBLISH fits in `max` bytes (fixed header, topic, packet id, payload; MQTT 5
-/// properties are counted generously).
-fn check_size(payload: usize, topic: &str, max: u32) -> Result<(), String> {
-    let overhead = 5 + 2 + topic.len() + 2 + 64;
+/// Checks that a PUBLISH fits in `max` bytes: fixed header, topic, packet id, properties
+/// (counted generously) and payload.
+fn check_size(
+    payload: usize,
+    topic: &str,
+    properties: Option<&PublishProperties>,
+    max: u32,
+) -> Result<(), String> {
+    let overhead = 5 + 2 + topic.len() + 2 + 5 + properties.map_or(0, properties_len);
     if payload.saturating_add(overhead) > max as usize {
         return Err(format!(
             "a {payload}-byte payload does not fit the maximum packet size of {max} bytes"
         ));
     }
     Ok(())
+}
+
+/// An upper bound of the encoded size of PUBLISH properties.
+fn properties_len(p: &PublishProperties) -> usize {
+    let text = |t: &Option<String>| t.as_ref().map_or(0, |t| 3 + t.len());
+    5 * 4
+        + text(&p.content_type)
+        + text(&p.response_topic)
+        + p.correlation_data.as_ref().map_or(0, |d| 3 + d.len())
+        + p.user_properties
+            .iter()
+            .map(|(k, v)| 5 + k.len() + v.len())
+            .sum::<usize>()
+        + 5 * p.subscription_identifiers.len()
 }
 
 /// Counts of what happened to the messages, for the exit decision and the messages.
@@ -161,8 +184,14 @@ struct Tally {
     written_qos0: u64,
     acked: u64,
     rejected: u64,
-    /// Packet id → message number, for QoS 1/2 messages waiting for their ack.
-    waiting: HashMap<u16, u64>,
+    /// Packet id → message number, waiting for PUBACK (QoS 1) or PUBREC (QoS 2).
+    await_ack: HashMap<u16, u64>,
+    /// Packet id → message number, QoS 2 after PUBREC, waiting for PUBCOMP. Kept apart
+    /// because rumqttc hands such an id to the next message while PUBCOMP is still due.
+    await_comp: HashMap<u16, u64>,
+    /// An MQTT 5 PUBREC rejection: rumqttc never frees its in-flight slot (rumqttc #1060),
+    /// so the run must stop taking new messages.
+    qos2_rejected: bool,
 }
 
 impl Tally {
@@ -170,7 +199,11 @@ impl Tally {
         submitted.saturating_sub(self.acked + self.rejected + self.written_qos0)
     }
 
-    fn record(&mut self, event: &Event, conn: &ConnectOptions) {
+    fn outstanding(&self) -> bool {
+        !self.await_ack.is_empty() || !self.await_comp.is_empty()
+    }
+
+    fn record(&mut self, event: &Event, conn: &ConnectOptions) -> Result<(), Failure> {
         match event {
             Event::Sent(Sent::Publish(0)) => {
                 self.written += 1;
@@ -178,41 +211,51 @@ impl Tally {
             }
             Event::Sent(Sent::Publish(pkid)) => {
                 self.written += 1;
-                self.waiting.insert(*pkid, self.written);
+                if self.await_ack.insert(*pkid, self.written).is_some() {
+                    return Err(Failure::Internal(format!(
+                        "packet id {pkid} reused while unacknowledged"
+                    )));
+                }
             }
             Event::PubAck {
                 pkid,
                 reason,
                 reason_string,
+            } => {
+                if let Some(number) = self.await_ack.remove(pkid) {
+                    self.settle(number, *reason, reason_string.as_deref(), conn);
+                }
             }
-            | Event::PubRec {
+            Event::PubRec {
                 pkid,
                 reason,
                 reason_string,
             } => {
-                if *reason >= 0x80 {
-                    self.reject(*pkid, *reason, reason_string.as_deref(), conn);
-                } else if matches!(event, Event::PubAck { .. })
-                    && self.waiting.remove(pkid).is_some()
-                {
-                    self.acked += 1;
+                if let Some(number) = self.await_ack.remove(pkid) {
+                    if *reason >= 0x80 {
+                        self.qos2_rejected = conn.version == ProtocolVersion::V5;
+                        self.settle(number, *reason, reason_string.as_deref(), conn);
+                    } else {
+                        self.await_comp.insert(*pkid, number);
+                    }
                 }
             }
             Event::PubComp { pkid, reason } => {
-                if *reason >= 0x80 {
-                    self.reject(*pkid, *reason, None, conn);
-                } else if self.waiting.remove(pkid).is_some() {
-                    self.acked += 1;
+                if let Some(number) = self.await_comp.remove(pkid) {
+                    self.settle(number, *reason, None, conn);
                 }
             }
             _ => {}
         }
+        Ok(())
     }
 
-    fn reject(&mut self, pkid: u16, reason: u8, text: Option<&str>, conn: &ConnectOptions) {
-        let Some(number) = self.waiting.remove(&pkid) else {
+    /// Counts a final answer for message `number`, printing rejections.
+    fn settle(&mut self, number: u64, reason: u8, text: Option<&str>, conn: &ConnectOptions) {
+        if reason < 0x80 {
+            self.acked += 1;
             return;
-        };
+        }
         self.rejected += 1;
         if !conn.quiet {
             let detail = text.map(|t| format!(": {t}")).unwrap_or_default();
@@ -243,18 +286,12 @@ async fn publish(opts: PubOptions) -> anyhow::Result<()> {
         .max_packet_size()
         .unwrap_or(MAX_PACKET_SIZE)
         .min(MAX_PACKET_SIZE);
-    if let (Input::Single { payload, .. }, Some(topic)) = (&opts.input, &opts.topic) {
-        if let Err(why) = check_size(payload.len(), topic, max_packet) {
-            // Say goodbye properly, then fail: nothing was sent.
-            let (mut rx, _) = events.spawn(16);
-            client.disconnect().await;
-            client::drain_until_closed(&mut rx, opts.conn.connect_timeout).await;
-            return Err(Failure::Data(format!(
-                "the message is too large for {}: {why}",
-                opts.conn.broker_display()
-            ))
-            .into());
-        }
+    if let Some(failure) = refuse_before_publishing(&opts, &connack, max_packet) {
+        // Say goodbye properly, then fail: nothing was sent.
+        let (mut rx, _) = events.spawn(16);
+        client.disconnect().await;
+        client::drain_until_closed(&mut rx, opts.conn.connect_timeout).await;
+        return Err(failure.into());
     }
 
     let (mut rx, _driver) = events.spawn(1024);
@@ -267,14 +304,22 @@ async fn publish(opts: PubOptions) -> anyhow::Result<()> {
     ));
     let mut produced: Option<Produced> = None;
     let mut tally = Tally::default();
-    let interrupt = tokio::signal::ctrl_c();
+    let interrupt = interrupted();
     tokio::pin!(interrupt);
 
     let lost = loop {
         if let Some(done) = &produced {
-            if tally.written >= done.count && tally.waiting.is_empty() {
+            if tally.written >= done.count && !tally.outstanding() {
                 break None;
             }
+        }
+        if tally.qos2_rejected && produced.is_none() {
+            // Take no more messages; wait for the ones already written, then stop.
+            producer.abort();
+            produced = Some(Produced {
+                count: 0,
+                error: None,
+            });
         }
         tokio::select! {
             biased;
@@ -288,7 +333,7 @@ async fn publish(opts: PubOptions) -> anyhow::Result<()> {
             result = &mut producer, if produced.is_none() => {
                 produced = Some(result.unwrap_or_else(|e| Produced {
                     count: submitted.load(Ordering::Relaxed),
-                    error: Some(Failure::Data(format!("the input reader failed: {e}"))),
+                    error: Some(Failure::Internal(format!("the message producer failed: {e}"))),
                 }));
             }
             event = rx.recv() => match event {
@@ -300,7 +345,9 @@ async fn publish(opts: PubOptions) -> anyhow::Result<()> {
                             reason_string.as_deref().map(|t| format!(": {t}")).unwrap_or_default()
                         )));
                     }
-                    tally.record(&event, &opts.conn);
+                    if let Err(e) = tally.record(&event, &opts.conn) {
+                        break Some(e);
+                    }
                 }
                 Some(Err(fault)) => break Some(fault.into_failure(&opts.conn, true)),
                 None => break Some(Failure::ConnectionLost("the connection's event loop stopped".into())),
@@ -325,12 +372,65 @@ async fn publish(opts: PubOptions) -> anyhow::Result<()> {
     client.disconnect().await;
     client::drain_until_closed(&mut rx, opts.conn.connect_timeout).await;
     if tally.rejected > 0 {
-        return Err(rejected(&tally, n).into());
+        let mut failure = rejected(&tally, n);
+        if tally.qos2_rejected && tally.written < n {
+            // rumqttc cannot send more after an MQTT 5 QoS 2 rejection (rumqttc #1060).
+            failure = Failure::PublishRejected(format!(
+                "{failure}; {} messages after it were not sent",
+                n - tally.written
+            ));
+        }
+        return Err(failure.into());
     }
     match produced.and_then(|p| p.error) {
         Some(error) => Err(error.into()),
         None => Ok(()),
     }
+}
+
+/// What the CONNACK rules out before anything is sent: a payload above the broker's maximum
+/// packet size, a topic alias above its topic-alias maximum.
+fn refuse_before_publishing(
+    opts: &PubOptions,
+    connack: &client::ConnAckInfo,
+    max_packet: u32,
+) -> Option<Failure> {
+    if let (Input::Single { payload, .. }, Some(topic)) = (&opts.input, &opts.topic) {
+        if let Err(why) = check_size(payload.len(), topic, opts.properties.as_ref(), max_packet) {
+            return Some(Failure::Data(format!(
+                "the message is too large for {}: {why}",
+                opts.conn.broker_display()
+            )));
+        }
+    }
+    let alias = opts.properties.as_ref().and_then(|p| p.topic_alias)?;
+    let allowed = connack
+        .properties
+        .as_ref()
+        .and_then(|p| p.topic_alias_max)
+        .unwrap_or(0);
+    (alias > allowed).then(|| {
+        Failure::Usage(format!(
+            "-D publish topic-alias {alias}: {} accepts topic aliases up to {allowed}",
+            opts.conn.broker_display()
+        ))
+    })
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 fn rejected(tally: &Tally, submitted: u64) -> Failure {
@@ -397,7 +497,7 @@ async fn produce(
                         sender.send_json(&line, number, max_packet).await
                     } else {
                         let topic = opts.topic.as_deref().unwrap_or_default();
-                        match check_size(line.len(), topic, max_packet) {
+                        match check_size(line.len(), topic, opts.properties.as_ref(), max_packet) {
                             Ok(()) => sender.send(topic, opts.qos, opts.retain, line, None).await,
                             Err(why) => Err(Failure::Data(format!("stdin line {number}: {why}"))),
                         }
@@ -437,13 +537,19 @@ impl Sender<'_> {
     ) -> Result<(), Failure> {
         let mut properties = line_properties.or_else(|| self.opts.properties.clone());
         let mut topic = topic;
-        // As mosquitto_pub: after the first message carries topic and alias, send the alias alone.
         if let Some(props) = &mut properties {
-            if props.topic_alias.is_some() && Some(topic) == self.opts.topic.as_deref() {
-                if self.alias_sent {
-                    topic = "";
+            if props.topic_alias.is_some() {
+                if Some(topic) == self.opts.topic.as_deref() {
+                    // As mosquitto_pub: the first message sets up topic and alias, the
+                    // next ones send the alias alone.
+                    if self.alias_sent {
+                        topic = "";
+                    }
+                    self.alias_sent = true;
+                } else {
+                    // The alias belongs to -t; another topic must not rebind it.
+                    props.topic_alias = None;
                 }
-                self.alias_sent = true;
             }
         }
         self.client
@@ -474,7 +580,6 @@ impl Sender<'_> {
         if qos > 2 {
             return Err(bad(format!("\"qos\" is 0, 1 or 2, not {qos}")));
         }
-        check_size(payload.len(), &topic, max_packet).map_err(bad)?;
         let properties = match &message.properties {
             Some(_) if self.opts.conn.version != ProtocolVersion::V5 => {
                 return Err(bad("\"properties\" need MQTT 5: add -V 5".into()))
@@ -482,6 +587,8 @@ impl Sender<'_> {
             Some(props) => Some(props.to_publish().map_err(bad)?),
             None => None,
         };
+        let counted = properties.as_ref().or(self.opts.properties.as_ref());
+        check_size(payload.len(), &topic, counted, max_packet).map_err(bad)?;
         let retain = message.retain.unwrap_or(self.opts.retain);
         self.send(&topic, qos, retain, payload, properties).await
     }

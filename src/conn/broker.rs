@@ -90,7 +90,7 @@ fn split_host_port(text: &str) -> Result<(String, Option<u16>), String> {
         p.parse::<u16>()
             .ok()
             .filter(|&p| p != 0)
-            .ok_or_else(|| format!("port '{p}' is not a number from 1 to 65535"))
+            .ok_or_else(|| "the port is not a number from 1 to 65535".to_string())
     };
     if let Some(rest) = text.strip_prefix('[') {
         let (host, after) = rest.split_once(']').ok_or("unclosed '[' in host")?;
@@ -127,19 +127,17 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The URL with any password replaced, for error messages.
+/// The URL with any password replaced, for error messages. Errs on the side of hiding:
+/// everything between the first `:` after the scheme and the last `@` goes.
 pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((info, host)) => match info.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
+    match (rest.find(':'), rest.rfind('@')) {
+        (Some(colon), Some(at)) if colon < at => {
+            format!("{scheme}://{}:***{}", &rest[..colon], &rest[at..])
+        }
+        _ => url.to_string(),
     }
 }
 

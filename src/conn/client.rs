@@ -471,6 +471,14 @@ impl Events {
         }
     }
 
+    /// Events rumqttc read but has not handed out yet.
+    fn take_buffered(&mut self) -> Vec<Event> {
+        match self {
+            Events::V4 { eventloop, .. } => eventloop.state.events.drain(..).map(from_v4).collect(),
+            Events::V5 { eventloop, .. } => eventloop.state.events.drain(..).map(from_v5).collect(),
+        }
+    }
+
     async fn poll_raw(&mut self) -> Result<Event, Fault> {
         match self {
             Events::V4 { eventloop, .. } => eventloop.poll().await.map(from_v4).map_err(Fault::V4),
@@ -490,8 +498,19 @@ impl Events {
         let handle = tokio::spawn(async move {
             loop {
                 let result = self.poll().await;
-                let failed = result.is_err();
-                if tx.send(result).await.is_err() || failed {
+                if result.is_err() {
+                    // Packets read just before the error (say a PUBACK with a rejection,
+                    // then the broker's close) are still buffered: deliver them first, and
+                    // drop them from rumqttc so a reconnect does not replay them.
+                    for event in self.take_buffered() {
+                        if tx.send(Ok(event)).await.is_err() {
+                            return self;
+                        }
+                    }
+                    let _ = tx.send(result).await;
+                    break;
+                }
+                if tx.send(result).await.is_err() {
                     break;
                 }
             }

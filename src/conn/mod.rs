@@ -188,8 +188,14 @@ impl Resolver<'_> {
             .iter()
             .map(|h| parse_header(h))
             .collect::<Result<Vec<_>, _>>()?;
+        let proxy = args
+            .proxy
+            .clone()
+            .or(p.proxy.clone())
+            .map(|u| parse_proxy(&u))
+            .transpose()?;
         let endpoint = if let Some(path) = unix {
-            if ws || tls_on || args.proxy.is_some() {
+            if ws || tls_on || proxy.is_some() {
                 return Err(Failure::Usage(
                     "--unix cannot be combined with TLS, WebSockets or --proxy: drop one of them"
                         .into(),
@@ -220,9 +226,11 @@ impl Resolver<'_> {
         } else {
             Endpoint::Tcp { host, port }
         };
-        if !ws_headers.is_empty() && !matches!(endpoint, Endpoint::WebSocket { .. }) {
+        let is_ws = matches!(endpoint, Endpoint::WebSocket { .. });
+        if !is_ws && (!ws_headers.is_empty() || args.ws_path.is_some()) {
             return Err(Failure::Usage(
-                "--ws-header needs a WebSocket connection (--ws or a ws:// URL)".into(),
+                "--ws-header and --ws-path need a WebSocket connection (--ws or a ws:// URL)"
+                    .into(),
             ));
         }
 
@@ -238,18 +246,12 @@ impl Resolver<'_> {
             None => None,
         };
 
-        let proxy = args
-            .proxy
-            .clone()
-            .or(p.proxy.clone())
-            .map(|u| parse_proxy(&u))
-            .transpose()?;
         let (client_id, clean_session) = client_identity(session, version)?;
-        let session_expiry = session_expiry(session, version)?;
+        let session_expiry = session_expiry(session, version, &properties)?;
         let keepalive = self.keepalive(version)?;
         let connect_timeout = self.connect_timeout()?;
         let (username, password) = self.credentials(url.as_ref())?;
-        let will = will(args)?;
+        let will = will(args, &properties)?;
 
         Ok(ConnectOptions {
             endpoint,
@@ -433,6 +435,8 @@ impl Resolver<'_> {
                     }
                 }
             };
+        check_length(username.as_deref().unwrap_or(""), "-u/--username")?;
+        check_length(password.as_deref().unwrap_or(""), "the password")?;
         if password.is_some() && username.is_none() {
             return Err(Failure::Usage(
                 "a password needs a username: add -u/--username".into(),
@@ -487,12 +491,20 @@ pub fn random_client_id() -> String {
     )
 }
 
-fn session_expiry(session: &SessionArgs, version: ProtocolVersion) -> Result<Option<u32>, Failure> {
+fn session_expiry(
+    session: &SessionArgs,
+    version: ProtocolVersion,
+    properties: &PropertySet,
+) -> Result<Option<u32>, Failure> {
+    let from_property = properties
+        .connect
+        .as_ref()
+        .and_then(|c| c.session_expiry_interval);
     let Some(text) = session.session_expiry.as_deref() else {
-        // As mosquitto: a kept MQTT 5 session does not expire unless -x says otherwise.
-        return Ok(
-            (version == ProtocolVersion::V5 && session.disable_clean_session).then_some(u32::MAX),
-        );
+        // As mosquitto: a kept MQTT 5 session does not expire unless -x (or the
+        // session-expiry-interval property) says otherwise.
+        let kept = version == ProtocolVersion::V5 && session.disable_clean_session;
+        return Ok(from_property.or(kept.then_some(u32::MAX)));
     };
     if version != ProtocolVersion::V5 {
         return Err(Failure::Usage(format!(
@@ -509,16 +521,21 @@ fn session_expiry(session: &SessionArgs, version: ProtocolVersion) -> Result<Opt
     }
 }
 
-fn will(args: &ConnArgs) -> Result<Option<Will>, Failure> {
+fn will(args: &ConnArgs, properties: &PropertySet) -> Result<Option<Will>, Failure> {
     let Some(topic) = &args.will_topic else {
-        if args.will_payload.is_some() || args.will_qos.is_some() || args.will_retain {
+        if args.will_payload.is_some()
+            || args.will_qos.is_some()
+            || args.will_retain
+            || properties.will.is_some()
+        {
             return Err(Failure::Usage(
-                "--will-payload, --will-qos and --will-retain need --will-topic".into(),
+                "--will-payload, --will-qos, --will-retain and -D will need --will-topic".into(),
             ));
         }
         return Ok(None);
     };
     validate_topic(topic, "--will-topic")?;
+    check_length(args.will_payload.as_deref().unwrap_or(""), "--will-payload")?;
     Ok(Some(Will {
         topic: topic.clone(),
         payload: Bytes::from(args.will_payload.clone().unwrap_or_default()),
@@ -528,14 +545,26 @@ fn will(args: &ConnArgs) -> Result<Option<Will>, Failure> {
 }
 
 fn parse_header(text: &str) -> Result<(String, String), Failure> {
-    match text.split_once(':') {
-        Some((name, value)) if !name.trim().is_empty() && !name.contains(' ') => {
-            Ok((name.trim().to_string(), value.trim().to_string()))
-        }
-        _ => Err(Failure::Usage(format!(
-            "--ws-header '{text}': write it as 'Name: value'"
+    let valid = text.split_once(':').filter(|(name, value)| {
+        name.trim().parse::<http::HeaderName>().is_ok()
+            && value.trim().parse::<http::HeaderValue>().is_ok()
+    });
+    match valid {
+        Some((name, value)) => Ok((name.trim().to_string(), value.trim().to_string())),
+        None => Err(Failure::Usage(format!(
+            "--ws-header '{text}': write it as 'Name: value' with a valid HTTP header name and value"
         ))),
     }
+}
+
+/// MQTT strings carry a 16-bit length; longer ones would be written corrupt.
+fn check_length(text: &str, flag: &str) -> Result<(), Failure> {
+    if text.len() > 65535 {
+        return Err(Failure::Usage(format!(
+            "{flag} is longer than MQTT's 65535-byte limit"
+        )));
+    }
+    Ok(())
 }
 
 fn parse_proxy(text: &str) -> Result<ProxySettings, Failure> {

@@ -47,6 +47,9 @@ impl PropertySet {
         let (command, name) = (words[0].to_ascii_lowercase(), words[1].to_ascii_lowercase());
         let shown = words.join(" ");
         let bad = |why: String| Failure::Usage(format!("-D {shown}: {why}"));
+        if words.iter().any(|w| w.len() > 65535) {
+            return Err(bad("a value is longer than MQTT's 65535-byte limit".into()));
+        }
         let value = match (name.as_str(), &words[2..]) {
             ("user-property", [key, value]) => Value::Pair(key.clone(), value.clone()),
             (_, [value]) => Value::One(value.clone()),

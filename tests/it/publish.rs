@@ -381,6 +381,30 @@ fn bad_arguments_fail_before_connecting() {
         ),
         (vec!["-t", "a", "-m", "x", "--repeat", "0"], "--repeat"),
         (
+            vec!["-t", "a", "-m", "x", "--repeat-delay", "1"],
+            "--repeat-delay needs --repeat",
+        ),
+        (vec!["-t", "a", "-m", "x", "--ws-path", "/x"], "--ws-path"),
+        (
+            vec![
+                "-t",
+                "a",
+                "-m",
+                "x",
+                "-D",
+                "will",
+                "user-property",
+                "k",
+                "v",
+            ],
+            "need --will-topic",
+        ),
+        (
+            vec!["-t", "a", "-m", "x", "--ws", "--ws-header", "Bad Name: v"],
+            "--ws-header",
+        ),
+        (vec!["-t", "a", "-m", "x", "--rate", "1e-300"], "rate"),
+        (
             vec!["-t", "a", "-l", "--repeat", "2"],
             "--repeat works with",
         ),
@@ -558,4 +582,97 @@ fn mqtt5_rejected_publish_exits_74() {
         broker.port,
         &["-t", "allowed/x", "-m", "x", "-q", "1", "-V", "5"],
     ));
+}
+
+#[test]
+fn topic_alias_above_the_brokers_maximum_is_refused_before_sending() {
+    // mosquitto announces a topic-alias maximum of 10.
+    let broker = Broker::start();
+    let t = topic("alias-max");
+    let sub = Subscriber::start(broker.port, &t, 0);
+    assert_fails(
+        publish(
+            broker.port,
+            &["-t", &t, "-m", "x", "-D", "publish", "topic-alias", "11"],
+        ),
+        64,
+        "accepts topic aliases up to 10",
+    );
+    assert!(sub.settle(Duration::from_millis(300)).is_empty());
+}
+
+#[test]
+fn jsonl_lines_on_other_topics_do_not_rebind_the_topic_alias() {
+    let broker = Broker::start();
+    let base = topic("alias-jsonl");
+    let sub = Subscriber::start_v5(broker.port, &format!("{base}/#"), 1);
+    let input = format!(
+        "{{\"payload\":\"1\"}}\n{{\"topic\":\"{base}/b\",\"payload\":\"2\"}}\n{{\"payload\":\"3\"}}\n"
+    );
+    let a = format!("{base}/a");
+    let output = run(
+        publish(
+            broker.port,
+            &[
+                "-t",
+                &a,
+                "--jsonl",
+                "-q",
+                "1",
+                "-D",
+                "publish",
+                "topic-alias",
+                "1",
+            ],
+        ),
+        input.as_bytes(),
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let got = sub.wait_for(3, WAIT);
+    let topics: Vec<(&str, &[u8])> = got
+        .iter()
+        .map(|m| (m.topic.as_str(), m.payload.as_slice()))
+        .collect();
+    let b = format!("{base}/b");
+    assert_eq!(
+        topics,
+        vec![
+            (a.as_str(), &b"1"[..]),
+            (b.as_str(), b"2"),
+            (a.as_str(), b"3")
+        ]
+    );
+}
+
+#[test]
+fn jsonl_mixing_qos1_and_qos2_waits_for_every_acknowledgement() {
+    // rumqttc reuses a QoS 2 packet id after PUBREC, while its PUBCOMP is still due.
+    let broker = Broker::start();
+    let t = topic("mixed-qos");
+    let sub = Subscriber::start(broker.port, &t, 2);
+    let input: String = (0..2000)
+        .map(|i| format!("{{\"payload\":\"{i}\",\"qos\":{}}}\n", 1 + i % 2))
+        .collect();
+    let output = run(
+        publish(broker.port, &["-t", &t, "--jsonl"]),
+        input.as_bytes(),
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut got: Vec<u32> = sub
+        .wait_for(2000, Duration::from_secs(30))
+        .iter()
+        .map(|m| String::from_utf8_lossy(&m.payload).parse().unwrap())
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, (0..2000).collect::<Vec<u32>>());
 }

@@ -40,9 +40,9 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s M -l max-inflight -d '
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s i -l id -d 'Client id [default: mqtk- and random characters; empty on MQTT 5 so the broker assigns one]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s I -l id-prefix -d 'Client id prefix; the process id is appended (as mosquitto)' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s x -l session-expiry -d 'MQTT 5 session expiry in seconds, or inf / -1 for never' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s h -l host -d 'Broker host [default: localhost]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s p -l port -d 'Broker port [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l ws-path -d 'WebSocket path [default: /mqtt]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
@@ -50,7 +50,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l proxy -d 'Tunnel throu
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s V -l protocol-version -d 'MQTT version: 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s u -l username -d 'Username' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l password-file -d 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l cafile -d 'CA certificates (PEM) to trust; switches TLS on' -r -F

@@ -56,19 +56,19 @@ pub struct GenArgs {
 #[derive(Debug, Args, Default, Clone)]
 #[command(next_help_heading = "Connection")]
 pub struct ConnArgs {
-    /// Broker host [default: localhost]
-    #[arg(short = 'h', long, value_name = "HOST", env = "MQTK_HOST")]
+    /// Broker host [env: MQTK_HOST] [default: localhost]
+    #[arg(short = 'h', long, value_name = "HOST")]
     pub host: Option<String>,
 
-    /// Broker port [default: 1883, 8883 with TLS, 80/443 with WebSockets]
-    #[arg(short = 'p', long, value_name = "PORT", env = "MQTK_PORT")]
+    /// Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]
+    #[arg(short = 'p', long, value_name = "PORT")]
     pub port: Option<u16>,
 
-    /// Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path]
+    /// Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]
     ///
     /// For mqtt:// and mqtts:// the path is the topic (as mosquitto's -L); for ws:// and wss://
     /// it is the WebSocket path.
-    #[arg(short = 'L', long, value_name = "URL", env = "MQTK_URL")]
+    #[arg(short = 'L', long, value_name = "URL")]
     pub url: Option<String>,
 
     /// Connect over WebSockets to host:port
@@ -108,8 +108,8 @@ pub struct ConnArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, env = "MQTK_CONNECT_TIMEOUT")]
     pub connect_timeout: Option<Duration>,
 
-    /// Username
-    #[arg(short = 'u', long, value_name = "USER", env = "MQTK_USERNAME")]
+    /// Username [env: MQTK_USERNAME]
+    #[arg(short = 'u', long, value_name = "USER")]
     pub username: Option<String>,
 
     /// Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)

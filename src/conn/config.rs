@@ -126,7 +126,15 @@ fn no_such_profile(name: &str, path: Option<&Path>) -> Failure {
 
 impl Profile {
     /// `self`'s settings, falling back to `base` where `self` has none.
-    fn over(self, base: Profile) -> Profile {
+    fn over(self, mut base: Profile) -> Profile {
+        // Separate address fields beat a URL of the same table, so a named profile's URL must
+        // not lose to [default]'s host or port.
+        if self.url.is_some() {
+            base.host = None;
+            base.port = None;
+            base.username = None;
+            base.password = None;
+        }
         Profile {
             host: self.host.or(base.host),
             port: self.port.or(base.port),
@@ -167,6 +175,18 @@ mod tests {
         let merged = file.profile["x"].clone().over(file.default);
         assert_eq!(merged.host.as_deref(), Some("a"));
         assert_eq!(merged.port, Some(2));
+    }
+
+    #[test]
+    fn named_profile_url_beats_default_host_and_port() {
+        let file = parse(
+            "[default]\nhost = \"a\"\nport = 1\n[profile.x]\nurl = \"mqtt://b:2\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        let merged = file.profile["x"].clone().over(file.default);
+        assert_eq!((merged.host, merged.port), (None, None));
+        assert_eq!(merged.url.as_deref(), Some("mqtt://b:2"));
     }
 
     #[test]

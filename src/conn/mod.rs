@@ -128,10 +128,67 @@ impl ConnectOptions {
     }
 }
 
-/// Merges flags/env (already combined by clap) with the profile, then validates.
+/// Merges flags, environment and profile, then validates.
 struct Resolver<'a> {
     args: &'a ConnArgs,
     profile: Profile,
+}
+
+/// The broker address settings of one source (flags, environment, profile). A URL and the
+/// separate fields of the same source compete; a higher source beats a lower one field by
+/// field, so `MQTK_HOST` never beats `-L`, and `-h` beats both.
+#[derive(Default)]
+struct AddressLayer {
+    host: Option<String>,
+    port: Option<u16>,
+    username: Option<String>,
+    url: Option<BrokerUrl>,
+}
+
+impl AddressLayer {
+    fn host(&self) -> Option<String> {
+        self.host
+            .clone()
+            .or(self.url.as_ref().map(|u| u.host.clone()))
+    }
+
+    fn port(&self) -> Option<u16> {
+        self.port.or(self.url.as_ref().and_then(|u| u.port))
+    }
+
+    fn username(&self) -> Option<String> {
+        self.username
+            .clone()
+            .or(self.url.as_ref().and_then(|u| u.username.clone()))
+    }
+
+    fn password(&self) -> Option<String> {
+        self.url.as_ref().and_then(|u| u.password.clone())
+    }
+}
+
+/// A non-empty environment variable.
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn env_layer() -> Result<AddressLayer, Failure> {
+    let port = env_var("MQTK_PORT")
+        .map(|p| {
+            p.parse::<u16>().map_err(|_| {
+                Failure::Usage(format!("MQTK_PORT '{p}': give a port from 1 to 65535"))
+            })
+        })
+        .transpose()?;
+    let url = env_var("MQTK_URL")
+        .map(|u| u.parse::<BrokerUrl>())
+        .transpose()?;
+    Ok(AddressLayer {
+        host: env_var("MQTK_HOST"),
+        port,
+        username: env_var("MQTK_USERNAME"),
+        url,
+    })
 }
 
 impl Resolver<'_> {
@@ -139,19 +196,33 @@ impl Resolver<'_> {
         let args = self.args;
         let p = &self.profile;
 
-        let url: Option<BrokerUrl> = args
-            .url
-            .clone()
-            .or(p.url.clone())
-            .map(|u| u.parse())
-            .transpose()?;
+        let layers = [
+            AddressLayer {
+                host: args.host.clone(),
+                port: args.port,
+                username: args.username.clone(),
+                url: args.url.as_deref().map(str::parse).transpose()?,
+            },
+            env_layer()?,
+            AddressLayer {
+                host: p.host.clone(),
+                port: p.port,
+                username: p.username.clone(),
+                url: p.url.as_deref().map(str::parse).transpose()?,
+            },
+        ];
+        // The scheme comes from the highest source that gives a URL.
+        let url: Option<BrokerUrl> = layers.iter().find_map(|l| l.url.clone());
         let properties = PropertySet::parse(&args.property)?;
         let version = self.version(&properties)?;
 
-        let ws = args.ws || p.ws == Some(true) || url.as_ref().is_some_and(|u| u.scheme.is_ws());
+        let ws = args.ws
+            || url
+                .as_ref()
+                .map_or(p.ws == Some(true), |u| u.scheme.is_ws());
         let unix = args.unix.clone().or(p.unix.clone());
         let tls_settings = self.tls_settings(url.as_ref())?;
-        let port_given = args.port.or(url.as_ref().and_then(|u| u.port)).or(p.port);
+        let port_given = layers.iter().find_map(AddressLayer::port);
         // mosquitto switches TLS on for port 8883 without other TLS options.
         let tls_on = tls_settings.is_some() || (port_given == Some(8883) && unix.is_none());
         let tls_settings = match tls_settings {
@@ -160,11 +231,9 @@ impl Resolver<'_> {
             None => None,
         };
 
-        let host = args
-            .host
-            .clone()
-            .or(url.as_ref().map(|u| u.host.clone()))
-            .or(p.host.clone())
+        let host = layers
+            .iter()
+            .find_map(AddressLayer::host)
             .unwrap_or_else(|| "localhost".to_string());
         if host.is_empty() {
             return Err(Failure::Usage(
@@ -250,7 +319,7 @@ impl Resolver<'_> {
         let session_expiry = session_expiry(session, version, &properties)?;
         let keepalive = self.keepalive(version)?;
         let connect_timeout = self.connect_timeout()?;
-        let (username, password) = self.credentials(url.as_ref())?;
+        let (username, password) = self.credentials(&layers)?;
         let will = will(args, &properties)?;
 
         Ok(ConnectOptions {
@@ -395,46 +464,42 @@ impl Resolver<'_> {
     }
 
     /// Password order: -P, --password-file, MQTK_PASSWORD, MQTK_PASSWORD_FILE, URL, profile.
+    /// Username: the first source (flag, environment, profile) that gives one. Password:
+    /// -P, --password-file, the -L URL, MQTK_PASSWORD, MQTK_PASSWORD_FILE, MQTK_URL, then the
+    /// profile's password, URL and password-file.
     fn credentials(
         &self,
-        url: Option<&BrokerUrl>,
+        layers: &[AddressLayer; 3],
     ) -> Result<(Option<String>, Option<Secret>), Failure> {
         let (a, p) = (self.args, &self.profile);
-        let username = a
-            .username
-            .clone()
-            .or(url.and_then(|u| u.username.clone()))
-            .or(p.username.clone());
-        // The environment is read here, not by clap, so that a --password-file flag beats
-        // MQTK_PASSWORD (flag > env) instead of clashing with it.
-        let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-        let password =
-            match (&a.password, &a.password_file) {
-                (Some(_), Some(_)) => {
-                    return Err(Failure::Usage(
-                        "give the password once: -P/--pw or --password-file".into(),
-                    ))
+        let [flags, env, profile] = layers;
+        let username = layers.iter().find_map(AddressLayer::username);
+        let password = match (&a.password, &a.password_file) {
+            (Some(_), Some(_)) => {
+                return Err(Failure::Usage(
+                    "give the password once: -P/--pw or --password-file".into(),
+                ))
+            }
+            (Some(pw), None) => Some(pw.clone()),
+            (None, Some(file)) => Some(read_password_file(file, "--password-file")?),
+            (None, None) => {
+                if let Some(pw) = flags.password() {
+                    Some(pw)
+                } else if let Some(pw) = env_var("MQTK_PASSWORD") {
+                    Some(pw)
+                } else if let Some(file) = env_var("MQTK_PASSWORD_FILE") {
+                    Some(read_password_file(Path::new(&file), "MQTK_PASSWORD_FILE")?)
+                } else if let Some(pw) = env.password() {
+                    Some(pw)
+                } else if let Some(pw) = p.password.clone().or(profile.password()) {
+                    Some(pw)
+                } else if let Some(file) = &p.password_file {
+                    Some(read_password_file(file, "config file password-file")?)
+                } else {
+                    None
                 }
-                (Some(pw), None) => Some(pw.clone()),
-                (None, Some(file)) => Some(read_password_file(file, "--password-file")?),
-                (None, None) => {
-                    if let Some(pw) = env("MQTK_PASSWORD") {
-                        Some(pw.into_string().map_err(|_| {
-                            Failure::Usage("MQTK_PASSWORD is not valid UTF-8".into())
-                        })?)
-                    } else if let Some(file) = env("MQTK_PASSWORD_FILE") {
-                        Some(read_password_file(Path::new(&file), "MQTK_PASSWORD_FILE")?)
-                    } else if let Some(pw) = url.and_then(|u| u.password.clone()) {
-                        Some(pw)
-                    } else if let Some(pw) = &p.password {
-                        Some(pw.clone())
-                    } else if let Some(file) = &p.password_file {
-                        Some(read_password_file(file, "config file password-file")?)
-                    } else {
-                        None
-                    }
-                }
-            };
+            }
+        };
         check_length(username.as_deref().unwrap_or(""), "-u/--username")?;
         check_length(password.as_deref().unwrap_or(""), "the password")?;
         if password.is_some() && username.is_none() {

@@ -411,3 +411,44 @@ fn ctrl_c_exits_130_and_says_what_was_not_acknowledged() {
         "{stderr}"
     );
 }
+
+#[test]
+fn url_flag_beats_host_and_port_from_the_environment() {
+    let broker = Broker::start();
+    let t = topic("url-over-env");
+    let sub = Subscriber::start(broker.port, &t, 0);
+    let mut cmd = mqtk();
+    cmd.env("MQTK_HOST", "127.0.0.2").env("MQTK_PORT", "9");
+    cmd.args([
+        "pub",
+        "--connect-timeout",
+        "3s",
+        "-L",
+        &format!("mqtt://127.0.0.1:{}/{t}", broker.port),
+        "-m",
+        "url wins",
+    ]);
+    run_ok(cmd);
+    // And -p beats the URL's port.
+    let mut cmd = mqtk();
+    cmd.args([
+        "pub",
+        "--connect-timeout",
+        "3s",
+        "-L",
+        "mqtt://127.0.0.1:9",
+        "-p",
+        &broker.port.to_string(),
+        "-t",
+        &t,
+        "-m",
+        "flag wins",
+    ]);
+    run_ok(cmd);
+    let payloads: Vec<Vec<u8>> = sub
+        .wait_for(2, WAIT)
+        .into_iter()
+        .map(|m| m.payload)
+        .collect();
+    assert_eq!(payloads, vec![b"url wins".to_vec(), b"flag wins".to_vec()]);
+}

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::broker::Broker;
 use crate::subscriber::Subscriber;
-use crate::util::{assert_fails, mqtk, publish, run_code, run_ok, topic};
+use crate::util::{assert_fails, mqtk, publish, run_code, run_ok, spawn_with_stdin, topic};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -243,7 +243,7 @@ fn will_is_published_when_killed_and_not_on_clean_exit() {
     );
 
     // SIGKILL in the middle of -l: the broker publishes the will.
-    let mut cmd = publish(
+    let cmd = publish(
         broker.port,
         &[
             "-t",
@@ -259,15 +259,7 @@ fn will_is_published_when_killed_and_not_on_clean_exit() {
             "5",
         ],
     );
-    cmd.stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    let mut child = cmd.spawn().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    use std::io::Write;
-    stdin.write_all(b"one\ntwo\n").unwrap();
-    stdin.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    let (mut child, _stdin) = spawn_with_stdin(cmd, b"one\ntwo\n");
     child.kill().unwrap();
     child.wait().unwrap();
     let got = sub.wait_for(1, WAIT);
@@ -325,18 +317,11 @@ fn silent_server_times_out_within_connect_timeout() {
 #[test]
 fn broker_killed_mid_stream_reports_unacknowledged_messages() {
     let mut broker = Broker::start();
-    let mut cmd = publish(broker.port, &["-t", &topic("lost"), "-l", "-q", "1"]);
-    cmd.stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    use std::io::Write;
-    stdin.write_all(b"one\ntwo\n").unwrap();
-    stdin.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    let cmd = publish(broker.port, &["-t", &topic("lost"), "-l", "-q", "1"]);
+    let (child, mut stdin) = spawn_with_stdin(cmd, b"one\ntwo\n");
     broker.kill();
     // Keep feeding: the next messages can never be acknowledged.
+    use std::io::Write;
     let _ = stdin.write_all(b"three\nfour\n");
     let _ = stdin.flush();
     let output = child.wait_with_output().unwrap();
@@ -388,16 +373,8 @@ fn id_prefix_appends_the_process_id() {
 #[test]
 fn ctrl_c_exits_130_and_says_what_was_not_acknowledged() {
     let broker = Broker::start();
-    let mut cmd = publish(broker.port, &["-t", &topic("sigint"), "-l", "-q", "1"]);
-    cmd.stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    use std::io::Write;
-    stdin.write_all(b"one\n").unwrap();
-    stdin.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    let cmd = publish(broker.port, &["-t", &topic("sigint"), "-l", "-q", "1"]);
+    let (child, _stdin) = spawn_with_stdin(cmd, b"one\n");
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

@@ -105,3 +105,21 @@ pub fn topic(name: &str) -> String {
         NEXT.fetch_add(1, Ordering::Relaxed)
     )
 }
+
+/// Starts mqtk with stdin piped (stderr captured), writes `first`, and gives it half a
+/// second to connect and send it. The caller keeps stdin open as long as it likes.
+pub fn spawn_with_stdin(
+    mut cmd: Command,
+    first: &[u8],
+) -> (std::process::Child, std::process::ChildStdin) {
+    use std::io::Write;
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("mqtk starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(first).expect("write stdin");
+    stdin.flush().expect("flush stdin");
+    std::thread::sleep(Duration::from_millis(500));
+    (child, stdin)
+}

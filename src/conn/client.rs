@@ -309,6 +309,22 @@ fn header_modifier(
     })
 }
 
+/// The setters that rumqttc's 3.1.1 and 5 options spell alike (different types, so a macro).
+macro_rules! apply_shared_settings {
+    ($o:ident, $opts:ident) => {
+        if let Some(user) = &$opts.username {
+            let password = $opts.password.as_ref().map(|p| p.0.clone());
+            $o.set_credentials(user.clone(), password.unwrap_or_default());
+        }
+        if let Some(proxy) = proxy($opts) {
+            $o.set_proxy(proxy);
+        }
+        if let Some(modifier) = header_modifier($opts) {
+            $o.set_request_modifier(modifier);
+        }
+    };
+}
+
 fn v4_options(opts: &ConnectOptions) -> Result<rumqttc::MqttOptions, Failure> {
     let (addr, port, transport) = transport(opts);
     let mut o = rumqttc::MqttOptions::new(opts.client_id.clone(), addr, port);
@@ -318,15 +334,6 @@ fn v4_options(opts: &ConnectOptions) -> Result<rumqttc::MqttOptions, Failure> {
     o.set_clean_session(opts.clean_session);
     o.set_max_packet_size(MAX_PACKET_SIZE as usize, MAX_PACKET_SIZE as usize);
     o.set_inflight(opts.max_inflight.max(1));
-    if let Some(user) = &opts.username {
-        o.set_credentials(
-            user.clone(),
-            opts.password
-                .as_ref()
-                .map(|p| p.0.clone())
-                .unwrap_or_default(),
-        );
-    }
     if let Some(will) = &opts.will {
         o.set_last_will(rumqttc::LastWill::new(
             will.topic.clone(),
@@ -335,12 +342,7 @@ fn v4_options(opts: &ConnectOptions) -> Result<rumqttc::MqttOptions, Failure> {
             will.retain,
         ));
     }
-    if let Some(proxy) = proxy(opts) {
-        o.set_proxy(proxy);
-    }
-    if let Some(modifier) = header_modifier(opts) {
-        o.set_request_modifier(modifier);
-    }
+    apply_shared_settings!(o, opts);
     Ok(o)
 }
 
@@ -366,15 +368,6 @@ fn v5_options(opts: &ConnectOptions) -> Result<rumqttc::v5::MqttOptions, Failure
     }
     // Without a cap rumqttc preallocates 65536 in-flight slots (13.9 MiB) per client.
     o.set_outgoing_inflight_upper_limit(opts.max_inflight.max(1));
-    if let Some(user) = &opts.username {
-        o.set_credentials(
-            user.clone(),
-            opts.password
-                .as_ref()
-                .map(|p| p.0.clone())
-                .unwrap_or_default(),
-        );
-    }
     if let Some(will) = &opts.will {
         o.set_last_will(V5LastWill::new(
             will.topic.clone(),
@@ -384,12 +377,7 @@ fn v5_options(opts: &ConnectOptions) -> Result<rumqttc::v5::MqttOptions, Failure
             opts.properties.will.clone(),
         ));
     }
-    if let Some(proxy) = proxy(opts) {
-        o.set_proxy(proxy);
-    }
-    if let Some(modifier) = header_modifier(opts) {
-        o.set_request_modifier(modifier);
-    }
+    apply_shared_settings!(o, opts);
     Ok(o)
 }
 

@@ -547,13 +547,10 @@ fn client_identity(
     Ok((id, clean))
 }
 
-/// `mqtk-` and 16 random alphanumerics (23 bytes: the MQTT 3.1.1 guaranteed id length).
+/// `mqtk-` and 18 random alphanumerics (23 bytes: the MQTT 3.1.1 guaranteed id length).
 pub fn random_client_id() -> String {
-    use rand::distributions::{Alphanumeric, DistString};
-    format!(
-        "mqtk-{}",
-        Alphanumeric.sample_string(&mut rand::thread_rng(), 18)
-    )
+    use rand::distr::{Alphanumeric, SampleString};
+    format!("mqtk-{}", Alphanumeric.sample_string(&mut rand::rng(), 18))
 }
 
 fn session_expiry(

@@ -578,6 +578,25 @@ fn mqtt5_rejected_publish_exits_74() {
         74,
         "rejected by the broker",
     );
+    assert_fails(
+        publish(
+            broker.port,
+            &["-t", "denied/x", "-m", "x", "-q", "2", "-V", "5"],
+        ),
+        74,
+        "rejected by the broker",
+    );
+    // Several lines: the run stops at the rejection and says so; it does not hang.
+    let output = run(
+        publish(broker.port, &["-t", "denied/x", "-l", "-q", "2", "-V", "5"]),
+        b"a\nb\nc\n",
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(74), "{stderr}");
+    assert!(
+        stderr.contains("rejected by the broker: not authorized (0x87)"),
+        "{stderr}"
+    );
     run_ok(publish(
         broker.port,
         &["-t", "allowed/x", "-m", "x", "-q", "1", "-V", "5"],

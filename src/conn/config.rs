@@ -86,15 +86,86 @@ pub fn load_profile(name: Option<&str>) -> Result<Profile, Failure> {
         }
     };
     let file = parse(&text, &path)?;
+    let at = |table: &str| Located {
+        text: &text,
+        path: &path,
+        table: table.to_string(),
+    };
+    file.default.validate(&at("default"))?;
     let mut profile = file.default;
     if let Some(name) = name {
         let named = file
             .profile
             .get(name)
             .ok_or_else(|| no_such_profile(name, Some(&path)))?;
+        named.validate(&at(&format!("profile.{name}")))?;
         profile = named.clone().over(profile);
     }
     Ok(profile)
+}
+
+/// Where a table's values are, for errors that name the file and line.
+struct Located<'a> {
+    text: &'a str,
+    path: &'a Path,
+    table: String,
+}
+
+impl Located<'_> {
+    /// The line of `key` inside this table (1-based), if it can be found.
+    fn line_of(&self, key: &str) -> Option<usize> {
+        let mut current = String::new();
+        for (i, line) in self.text.lines().enumerate() {
+            let line = line.trim();
+            if line.starts_with('[') {
+                current = line.trim_matches(['[', ']']).trim().replace(['"', ' '], "");
+            } else if current == self.table {
+                let found = line
+                    .split_once('=')
+                    .map(|(k, _)| k.trim().trim_matches('"'));
+                if found == Some(key) {
+                    return Some(i + 1);
+                }
+            }
+        }
+        None
+    }
+
+    fn error(&self, key: &str, why: impl std::fmt::Display) -> Failure {
+        let place = match self.line_of(key) {
+            Some(line) => format!("{}:{line}", self.path.display()),
+            None => format!("{} [{}]", self.path.display(), self.table),
+        };
+        Failure::Usage(format!("config file {place}: {key}: {why}"))
+    }
+}
+
+impl Profile {
+    /// Checks the values whose form TOML cannot check, naming the file and line.
+    fn validate(&self, at: &Located<'_>) -> Result<(), Failure> {
+        if self.port == Some(0) {
+            return Err(at.error("port", "give a port from 1 to 65535"));
+        }
+        if let Some(url) = &self.url {
+            url.parse::<super::broker::BrokerUrl>()
+                .map_err(|e| at.error("url", e))?;
+        }
+        if let Some(proxy) = &self.proxy {
+            super::parse_proxy(proxy).map_err(|e| at.error("proxy", e))?;
+        }
+        if let Some(version) = &self.protocol_version {
+            super::parse_protocol_version(version).map_err(|e| at.error("protocol-version", e))?;
+        }
+        if let Some(version) = &self.tls_version {
+            version
+                .parse::<super::tls::TlsVersion>()
+                .map_err(|e| at.error("tls-version", e))?;
+        }
+        if let Some(timeout) = &self.connect_timeout {
+            humantime::parse_duration(timeout).map_err(|e| at.error("connect-timeout", e))?;
+        }
+        Ok(())
+    }
 }
 
 fn parse(text: &str, path: &Path) -> Result<ConfigFile, Failure> {
@@ -187,6 +258,22 @@ mod tests {
         let merged = file.profile["x"].clone().over(file.default);
         assert_eq!((merged.host, merged.port), (None, None));
         assert_eq!(merged.url.as_deref(), Some("mqtt://b:2"));
+    }
+
+    #[test]
+    fn bad_values_name_file_and_line() {
+        let text = "[default]\nhost = \"a\"\n\n[profile.x]\nport = 2\nprotocol-version = \"7\"\n";
+        let file = parse(text, Path::new("c.toml")).unwrap();
+        let at = Located {
+            text,
+            path: Path::new("c.toml"),
+            table: "profile.x".into(),
+        };
+        let err = file.profile["x"].validate(&at).unwrap_err().to_string();
+        assert!(
+            err.starts_with("config file c.toml:6: protocol-version:"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -353,19 +353,7 @@ impl Resolver<'_> {
             .protocol_version
             .clone()
             .or(self.profile.protocol_version.clone());
-        let version = match given.as_deref().map(str::to_ascii_lowercase).as_deref() {
-            None => None,
-            Some("311" | "mqttv311" | "3.1.1" | "4") => Some(ProtocolVersion::V311),
-            Some("5" | "mqttv5" | "5.0") => Some(ProtocolVersion::V5),
-            Some("31" | "mqttv31" | "3.1" | "3") => {
-                return Err(Failure::Usage(
-                    "-V 31: MQTT 3.1 is not supported (mqtk's MQTT library speaks 3.1.1 and 5): use -V 311 or -V 5".into(),
-                ))
-            }
-            Some(other) => {
-                return Err(Failure::Usage(format!("-V/--protocol-version '{other}': use 311 or 5")))
-            }
-        };
+        let version = given.as_deref().map(parse_protocol_version).transpose()?;
         match (version, properties.is_empty()) {
             (Some(ProtocolVersion::V311), false) => Err(Failure::Usage(
                 "-D properties need MQTT 5: drop -V 311 (any -D selects MQTT 5)".into(),
@@ -629,7 +617,20 @@ fn check_length(text: &str, flag: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-fn parse_proxy(text: &str) -> Result<ProxySettings, Failure> {
+/// `-V`: 311 or 5 in mosquitto's spellings; 3.1 is refused.
+pub fn parse_protocol_version(text: &str) -> Result<ProtocolVersion, Failure> {
+    match text.to_ascii_lowercase().as_str() {
+        "311" | "mqttv311" | "3.1.1" | "4" => Ok(ProtocolVersion::V311),
+        "5" | "mqttv5" | "5.0" => Ok(ProtocolVersion::V5),
+        "31" | "mqttv31" | "3.1" | "3" => Err(Failure::Usage(
+            "-V 31: MQTT 3.1 is not supported (mqtk's MQTT library speaks 3.1.1 and 5): use -V 311 or -V 5".into(),
+        )),
+        other => Err(Failure::Usage(format!("-V/--protocol-version '{other}': use 311 or 5"))),
+    }
+}
+
+/// `--proxy http://[user:pass@]host:port`.
+pub fn parse_proxy(text: &str) -> Result<ProxySettings, Failure> {
     let bad = |why: &str| {
         Failure::Usage(format!(
             "--proxy '{}': {why} (expected http://[user:pass@]host:port)",

@@ -215,6 +215,12 @@ fn malformed_config_and_unknown_profile_are_usage_errors() {
     let mut cmd = with_config(&dir, "[default]\nhost = \"x\"\n");
     cmd.args(["pub", "--profile", "nope", "-t", "a", "-m", "x"]);
     assert_fails(cmd, 64, "[profile.nope]");
+    let mut cmd = with_config(
+        &dir,
+        "[default]\nhost = \"x\"\n\n[profile.lab]\nprotocol-version = \"7\"\n",
+    );
+    cmd.args(["pub", "--profile", "lab", "-t", "a", "-m", "x"]);
+    assert_fails(cmd, 64, "config.toml:5: protocol-version");
 }
 
 #[test]

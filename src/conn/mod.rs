@@ -119,13 +119,6 @@ impl ConnectOptions {
             Endpoint::Unix(path) => format!("unix:{}", path.display()),
         }
     }
-
-    /// Prints a warning on stderr unless `--quiet`.
-    pub fn warn(&self, message: &str) {
-        if !self.quiet {
-            eprintln!("mqtk: warning: {message}");
-        }
-    }
 }
 
 /// Merges flags, environment and profile, then validates.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::broker::{cert, Broker};
 use crate::subscriber::Subscriber;
-use crate::util::{assert_fails, mqtk, run_ok, topic};
+use crate::util::{assert_fails, mqtk, publish_to, run_ok, topic};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -22,18 +22,7 @@ fn tls_broker() -> Broker {
 
 /// `mqtk pub` to 127.0.0.1:port with extra args.
 fn pub_to(port: u16, host: &str, args: &[&str]) -> std::process::Command {
-    let mut cmd = mqtk();
-    cmd.args([
-        "pub",
-        "-h",
-        host,
-        "-p",
-        &port.to_string(),
-        "--connect-timeout",
-        "5s",
-    ])
-    .args(args);
-    cmd
+    publish_to(host, port, args)
 }
 
 fn path(name: &str) -> String {

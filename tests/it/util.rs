@@ -20,11 +20,16 @@ pub fn mqtk() -> Command {
 
 /// `mqtk pub -p PORT ARGS…` on 127.0.0.1.
 pub fn publish(port: u16, args: &[&str]) -> Command {
+    publish_to("127.0.0.1", port, args)
+}
+
+/// `mqtk pub -h HOST -p PORT ARGS…` with a 5 s connect timeout.
+pub fn publish_to(host: &str, port: u16, args: &[&str]) -> Command {
     let mut cmd = mqtk();
     cmd.args([
         "pub",
         "-h",
-        "127.0.0.1",
+        host,
         "-p",
         &port.to_string(),
         "--connect-timeout",

@@ -289,8 +289,7 @@ async fn publish(opts: PubOptions) -> anyhow::Result<()> {
     if let Some(failure) = refuse_before_publishing(&opts, &connack, max_packet) {
         // Say goodbye properly, then fail: nothing was sent.
         let (mut rx, _) = events.spawn(16);
-        client.disconnect().await;
-        client::drain_until_closed(&mut rx, opts.conn.connect_timeout).await;
+        client::close(&client, &mut rx, opts.conn.connect_timeout).await;
         return Err(failure.into());
     }
 
@@ -369,8 +368,7 @@ async fn publish(opts: PubOptions) -> anyhow::Result<()> {
         .into());
     }
 
-    client.disconnect().await;
-    client::drain_until_closed(&mut rx, opts.conn.connect_timeout).await;
+    client::close(&client, &mut rx, opts.conn.connect_timeout).await;
     if tally.rejected > 0 {
         let mut failure = rejected(&tally, n);
         if tally.qos2_rejected && tally.written < n {

@@ -508,12 +508,15 @@ impl Events {
     }
 }
 
-/// After DISCONNECT was queued: reads events until the broker closes the connection (so
-/// unread acks do not make the kernel reset it and the broker drop our tail), at most `limit`.
-pub async fn drain_until_closed(
+/// Ends the session: queues DISCONNECT behind everything already queued, then reads
+/// events until the broker closes the connection (so unread acks do not make the kernel
+/// reset it and the broker drop our tail), at most `limit`.
+pub async fn close(
+    client: &Client,
     events: &mut mpsc::Receiver<Result<Event, Fault>>,
     limit: Duration,
 ) {
+    client.disconnect().await;
     let _ = tokio::time::timeout(limit, async {
         while let Some(Ok(_)) = events.recv().await {}
     })

@@ -217,12 +217,9 @@ impl Resolver<'_> {
         let tls_settings = self.tls_settings(url.as_ref())?;
         let port_given = layers.iter().find_map(AddressLayer::port);
         // mosquitto switches TLS on for port 8883 without other TLS options.
-        let tls_on = tls_settings.is_some() || (port_given == Some(8883) && unix.is_none());
-        let tls_settings = match tls_settings {
-            Some(settings) => Some(settings),
-            None if tls_on => Some(TlsSettings::default()),
-            None => None,
-        };
+        let port_8883 = port_given == Some(8883) && unix.is_none();
+        let tls_settings = tls_settings.or_else(|| port_8883.then(TlsSettings::default));
+        let tls_on = tls_settings.is_some();
 
         let host = layers
             .iter()

@@ -57,6 +57,11 @@ impl PubOptions {
     pub fn from_args(args: &PubArgs) -> Result<PubOptions, Failure> {
         let mut conn = ConnectOptions::from_args(&args.conn, &args.session)?;
         conn.max_inflight = args.max_inflight.unwrap_or(default_window(&conn, args));
+        if conn.properties.subscribe.is_some() {
+            return Err(Failure::Usage(
+                "-D subscribe: mqtk pub sends no SUBSCRIBE; give -D publish properties".into(),
+            ));
+        }
         let topic = args.topic.clone().or(conn.url_topic.clone());
         if let Some(topic) = &topic {
             validate_topic(topic, "-t/--topic")?;

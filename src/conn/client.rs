@@ -6,7 +6,10 @@ use std::fmt;
 use std::time::Duration;
 
 use bytes::Bytes;
-use rumqttc::v5::mqttbytes::v5::{ConnAckProperties, LastWill as V5LastWill, PublishProperties};
+use rumqttc::v5::mqttbytes::v5::{
+    ConnAckProperties, Filter as V5Filter, LastWill as V5LastWill, PublishProperties,
+    RetainForwardRule, SubscribeProperties,
+};
 use rumqttc::v5::mqttbytes::QoS as V5QoS;
 use rumqttc::{Proxy, ProxyAuth, ProxyType, TlsConfiguration, Transport};
 use tokio::sync::mpsc;
@@ -26,6 +29,18 @@ const REQUEST_CHANNEL_CAPACITY: usize = 64;
 pub enum Client {
     V4(rumqttc::AsyncClient),
     V5(rumqttc::v5::AsyncClient),
+}
+
+/// One SUBSCRIBE: every filter at one QoS, with the MQTT 5 options (ignored on 3.1.1).
+#[derive(Debug, Clone, Default)]
+pub struct Subscription {
+    pub filters: Vec<String>,
+    pub qos: u8,
+    pub no_local: bool,
+    pub retain_as_published: bool,
+    /// 0 send retained messages, 1 only for a new subscription, 2 never.
+    pub retain_handling: u8,
+    pub properties: Option<SubscribeProperties>,
 }
 
 /// The receiving half: the rumqttc event loop, polled by the command.
@@ -84,6 +99,10 @@ pub enum Event {
         pkid: u16,
         reason: u8,
         reason_string: Option<String>,
+    },
+    /// The broker released an incoming QoS 2 message (the next step is our PUBCOMP).
+    PubRel {
+        pkid: u16,
     },
     /// QoS 2 done.
     PubComp {
@@ -148,6 +167,7 @@ impl fmt::Display for Event {
             Event::PubRec { pkid, reason, .. } => {
                 write!(f, "received PUBREC (m{pkid}, rc{reason})")
             }
+            Event::PubRel { pkid } => write!(f, "received PUBREL (m{pkid})"),
             Event::PubComp { pkid, reason } => write!(f, "received PUBCOMP (m{pkid}, rc{reason})"),
             Event::SubAck { pkid, codes } => {
                 write!(f, "received SUBACK (m{pkid}, codes {codes:?})")
@@ -334,6 +354,7 @@ fn v4_options(opts: &ConnectOptions) -> Result<rumqttc::MqttOptions, Failure> {
     o.set_clean_session(opts.clean_session);
     o.set_max_packet_size(MAX_PACKET_SIZE as usize, MAX_PACKET_SIZE as usize);
     o.set_inflight(opts.max_inflight.max(1));
+    o.set_manual_acks(opts.manual_acks);
     if let Some(will) = &opts.will {
         o.set_last_will(rumqttc::LastWill::new(
             will.topic.clone(),
@@ -368,6 +389,7 @@ fn v5_options(opts: &ConnectOptions) -> Result<rumqttc::v5::MqttOptions, Failure
     }
     // Without a cap rumqttc preallocates 65536 in-flight slots (13.9 MiB) per client.
     o.set_outgoing_inflight_upper_limit(opts.max_inflight.max(1));
+    o.set_manual_acks(opts.manual_acks);
     if let Some(will) = &opts.will {
         o.set_last_will(V5LastWill::new(
             will.topic.clone(),
@@ -425,6 +447,72 @@ impl Client {
         sent.map_err(|e| Failure::ConnectionLost(format!("the connection is gone: {e}")))
     }
 
+    /// Queues one SUBSCRIBE carrying every filter. Filters must already be valid
+    /// (see `conn::validate_filter`).
+    pub async fn subscribe(&self, subscription: &Subscription) -> Result<(), Failure> {
+        let sent = match self {
+            Client::V4(c) => c
+                .subscribe_many(subscription.filters.iter().map(|path| {
+                    rumqttc::SubscribeFilter::new(path.clone(), v4_qos(subscription.qos))
+                }))
+                .await
+                .map_err(|e| e.to_string()),
+            Client::V5(c) => {
+                let filters = subscription.filters.iter().map(|path| V5Filter {
+                    path: path.clone(),
+                    qos: v5_qos(subscription.qos),
+                    nolocal: subscription.no_local,
+                    preserve_retain: subscription.retain_as_published,
+                    retain_forward_rule: match subscription.retain_handling {
+                        0 => RetainForwardRule::OnEverySubscribe,
+                        1 => RetainForwardRule::OnNewSubscribe,
+                        _ => RetainForwardRule::Never,
+                    },
+                });
+                match &subscription.properties {
+                    Some(props) => {
+                        c.subscribe_many_with_properties(filters, props.clone())
+                            .await
+                    }
+                    None => c.subscribe_many(filters).await,
+                }
+                .map_err(|e| e.to_string())
+            }
+        };
+        sent.map_err(|e| Failure::ConnectionLost(format!("the connection is gone: {e}")))
+    }
+
+    /// Queues an UNSUBSCRIBE for one filter.
+    pub async fn unsubscribe(&self, filter: &str) -> Result<(), Failure> {
+        let sent = match self {
+            Client::V4(c) => c.unsubscribe(filter).await.map_err(|e| e.to_string()),
+            Client::V5(c) => c.unsubscribe(filter).await.map_err(|e| e.to_string()),
+        };
+        sent.map_err(|e| Failure::ConnectionLost(format!("the connection is gone: {e}")))
+    }
+
+    /// Acknowledges an incoming QoS 1/2 message (with `manual_acks`): PUBACK or PUBREC.
+    /// Never waits: false means the request channel is full, so try again later.
+    pub fn try_ack(&self, qos: u8, pkid: u16) -> bool {
+        if qos == 0 {
+            return true;
+        }
+        let sent = match self {
+            Client::V4(c) => {
+                let mut publish = rumqttc::Publish::new("", v4_qos(qos), Vec::new());
+                publish.pkid = pkid;
+                c.try_ack(&publish).map_err(drop)
+            }
+            Client::V5(c) => {
+                let mut publish =
+                    rumqttc::v5::mqttbytes::v5::Publish::new("", v5_qos(qos), Vec::new(), None);
+                publish.pkid = pkid;
+                c.try_ack(&publish).map_err(drop)
+            }
+        };
+        sent.is_ok()
+    }
+
     /// Queues a DISCONNECT behind everything queued before it.
     pub async fn disconnect(&self) {
         // An error only means the event loop is gone already.
@@ -456,6 +544,47 @@ impl Events {
     fn debug(&self) -> bool {
         match self {
             Events::V4 { debug, .. } | Events::V5 { debug, .. } => *debug,
+        }
+    }
+
+    /// Makes rumqttc accept a PUBREL for each of these packet ids. rumqttc forgets which
+    /// QoS 2 messages await their PUBREL when a connection drops, and treats the broker's
+    /// resent PUBREL as a protocol error (closing the connection, again on every
+    /// reconnect). Marking them as received QoS 2 publishes restores that state.
+    pub fn expect_pubrel(&mut self, pkids: impl IntoIterator<Item = u16>) {
+        for pkid in pkids {
+            match self {
+                Events::V4 { eventloop, .. } => {
+                    let mut publish =
+                        rumqttc::Publish::new("-", rumqttc::QoS::ExactlyOnce, Vec::new());
+                    publish.pkid = pkid;
+                    let state = &mut eventloop.state;
+                    if state
+                        .handle_incoming_packet(rumqttc::Packet::Publish(publish))
+                        .is_ok()
+                    {
+                        state.events.pop_back();
+                    }
+                }
+                Events::V5 { eventloop, .. } => {
+                    let mut publish = rumqttc::v5::mqttbytes::v5::Publish::new(
+                        "-",
+                        V5QoS::ExactlyOnce,
+                        Vec::new(),
+                        None,
+                    );
+                    publish.pkid = pkid;
+                    let state = &mut eventloop.state;
+                    if state
+                        .handle_incoming_packet(rumqttc::v5::mqttbytes::v5::Packet::Publish(
+                            publish,
+                        ))
+                        .is_ok()
+                    {
+                        state.events.pop_back();
+                    }
+                }
+            }
         }
     }
 
@@ -565,6 +694,7 @@ fn from_v4(event: rumqttc::Event) -> Event {
                 reason: 0,
                 reason_string: None,
             },
+            P::PubRel(rel) => Event::PubRel { pkid: rel.pkid },
             P::PubComp(comp) => Event::PubComp {
                 pkid: comp.pkid,
                 reason: 0,
@@ -615,6 +745,7 @@ fn from_v5(event: rumqttc::v5::Event) -> Event {
                 reason: codes::pubrec(rec.reason),
                 reason_string: rec.properties.and_then(|p| p.reason_string),
             },
+            P::PubRel(rel) => Event::PubRel { pkid: rel.pkid },
             P::PubComp(comp) => Event::PubComp {
                 pkid: comp.pkid,
                 reason: codes::pubcomp(comp.reason),
@@ -650,6 +781,20 @@ fn from_v5(event: rumqttc::v5::Event) -> Event {
 }
 
 impl Fault {
+    /// The packet id of an ack the broker sent for a packet rumqttc does not know, such as
+    /// a PUBREL left over from an earlier connection of the same session.
+    pub fn unsolicited_pkid(&self) -> Option<u16> {
+        match self {
+            Fault::V4(rumqttc::ConnectionError::MqttState(rumqttc::StateError::Unsolicited(
+                pkid,
+            ))) => Some(*pkid),
+            Fault::V5(rumqttc::v5::ConnectionError::MqttState(
+                rumqttc::v5::StateError::Unsolicited(pkid),
+            )) => Some(*pkid),
+            _ => None,
+        }
+    }
+
     /// Classifies the error. `connected` says whether a CONNACK had been received.
     pub fn into_failure(self, opts: &ConnectOptions, connected: bool) -> Failure {
         let broker = opts.broker_display();

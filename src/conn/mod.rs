@@ -6,8 +6,11 @@ pub mod broker;
 pub mod client;
 pub mod codes;
 pub mod config;
+pub mod filter;
 pub mod props;
 pub mod tls;
+
+pub use filter::{filter_matches, validate_filter};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -98,6 +101,9 @@ pub struct ConnectOptions {
     pub url_topic: Option<String>,
     /// QoS 1/2 messages in flight at once.
     pub max_inflight: u16,
+    /// Incoming QoS 1/2 messages are acknowledged by the command (`Client::try_ack`), not
+    /// on arrival: `sub` acknowledges only what it has written out.
+    pub manual_acks: bool,
     pub debug: bool,
     pub quiet: bool,
 }
@@ -105,8 +111,23 @@ pub struct ConnectOptions {
 impl ConnectOptions {
     /// Validates the connection flags, reading the config file and secrets they point to.
     pub fn from_args(args: &ConnArgs, session: &SessionArgs) -> Result<ConnectOptions, Failure> {
+        Self::from_args_with_v5_flag(args, session, None)
+    }
+
+    /// As [`ConnectOptions::from_args`]; `v5_flag` names a command flag that only exists in
+    /// MQTT 5 (`--no-local`): like `-D`, it selects MQTT 5 unless `-V 311` says otherwise.
+    pub fn from_args_with_v5_flag(
+        args: &ConnArgs,
+        session: &SessionArgs,
+        v5_flag: Option<&str>,
+    ) -> Result<ConnectOptions, Failure> {
         let profile = config::load_profile(args.profile.as_deref())?;
-        Resolver { args, profile }.resolve(session)
+        Resolver {
+            args,
+            profile,
+            v5_flag,
+        }
+        .resolve(session)
     }
 
     /// The broker, as shown in messages (`localhost:1883`, `ws://…`, `unix:/path`).
@@ -125,6 +146,7 @@ impl ConnectOptions {
 struct Resolver<'a> {
     args: &'a ConnArgs,
     profile: Profile,
+    v5_flag: Option<&'a str>,
 }
 
 /// The broker address settings of one source (flags, environment, profile). A URL and the
@@ -332,6 +354,7 @@ impl Resolver<'_> {
                 .and_then(|u| u.path)
                 .filter(|t| !t.is_empty()),
             max_inflight: 1000,
+            manual_acks: false,
             debug: args.debug,
             quiet: args.quiet,
         })
@@ -344,7 +367,12 @@ impl Resolver<'_> {
             .clone()
             .or(self.profile.protocol_version.clone());
         let version = given.as_deref().map(parse_protocol_version).transpose()?;
-        match (version, properties.is_empty()) {
+        if let (Some(ProtocolVersion::V311), Some(flag)) = (version, self.v5_flag) {
+            return Err(Failure::Usage(format!(
+                "{flag} needs MQTT 5: drop -V 311 (it selects MQTT 5 by itself)"
+            )));
+        }
+        match (version, properties.is_empty() && self.v5_flag.is_none()) {
             (Some(ProtocolVersion::V311), false) => Err(Failure::Usage(
                 "-D properties need MQTT 5: drop -V 311 (any -D selects MQTT 5)".into(),
             )),

@@ -2,7 +2,9 @@
 //! checked once into typed groups per packet.
 
 use bytes::Bytes;
-use rumqttc::v5::mqttbytes::v5::{ConnectProperties, LastWillProperties, PublishProperties};
+use rumqttc::v5::mqttbytes::v5::{
+    ConnectProperties, LastWillProperties, PublishProperties, SubscribeProperties,
+};
 
 use crate::error::Failure;
 
@@ -12,6 +14,7 @@ pub struct PropertySet {
     pub connect: Option<ConnectProperties>,
     pub will: Option<LastWillProperties>,
     pub publish: Option<PublishProperties>,
+    pub subscribe: Option<SubscribeProperties>,
 }
 
 impl PropertySet {
@@ -68,8 +71,15 @@ impl PropertySet {
                 let props = self.publish.get_or_insert_with(PublishProperties::default);
                 set_publish(props, &name, value).map_err(bad)
             }
+            "subscribe" => {
+                let props = self.subscribe.get_or_insert_with(|| SubscribeProperties {
+                    id: None,
+                    user_properties: Vec::new(),
+                });
+                set_subscribe(props, &name, value).map_err(bad)
+            }
             _ => Err(bad(format!(
-                "'{command}' is not a packet mqtk sets properties on: use connect, publish or will"
+                "'{command}' is not a packet mqtk sets properties on: use connect, will, publish (pub) or subscribe (sub)"
             ))),
         }
     }
@@ -174,6 +184,22 @@ fn set_publish(props: &mut PublishProperties, name: &str, value: Value) -> Resul
     Ok(())
 }
 
+fn set_subscribe(props: &mut SubscribeProperties, name: &str, value: Value) -> Result<(), String> {
+    match name {
+        "subscription-identifier" => {
+            // A variable byte integer: 1 to 268 435 455.
+            props.id =
+                Some(value.number(name)?).filter(|&n: &usize| (1..=268_435_455).contains(&n));
+            if props.id.is_none() {
+                return Err("subscription-identifier must be 1 to 268435455".into());
+            }
+        }
+        "user-property" => push_pair(&mut props.user_properties, value),
+        _ => return Err(not_for(name, "subscribe")),
+    }
+    Ok(())
+}
+
 fn push_pair(list: &mut Vec<(String, String)>, value: Value) {
     if let Value::Pair(k, v) = value {
         list.push((k, v));
@@ -208,6 +234,15 @@ mod tests {
         );
         assert_eq!(set.connect.unwrap().session_expiry_interval, Some(30));
         assert_eq!(set.will.unwrap().delay_interval, Some(5));
+
+        let set = PropertySet::parse(&words(&[
+            &["subscribe", "subscription-identifier", "42"],
+            &["subscribe", "user-property", "k", "v"],
+        ]))
+        .unwrap();
+        let subscribe = set.subscribe.unwrap();
+        assert_eq!(subscribe.id, Some(42));
+        assert_eq!(subscribe.user_properties, vec![("k".into(), "v".into())]);
     }
 
     #[test]
@@ -220,6 +255,9 @@ mod tests {
             &["publish", "payload-format-indicator", "2"],
             &["publish", "user-property", "only-key"],
             &["publish", "content-type"],
+            &["subscribe", "subscription-identifier", "0"],
+            &["subscribe", "subscription-identifier", "268435456"],
+            &["subscribe", "content-type", "x"],
         ] {
             let err = PropertySet::parse(&words(&[bad])).unwrap_err().to_string();
             assert!(err.starts_with("-D "), "{err}");

@@ -5,8 +5,11 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use bytes::Bytes;
+use chrono::{DateTime, SecondsFormat, Utc};
 use rumqttc::v5::mqttbytes::v5::PublishProperties;
 use serde::{Deserialize, Serialize};
+
+use super::{hex, PayloadFormat, Received};
 
 /// One message as a JSON object.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -21,6 +24,9 @@ pub struct JsonMessage {
     /// The payload, base64 (standard alphabet, padded), when it is not valid UTF-8.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload_base64: Option<String>,
+    /// The payload as hex digits (written by `sub --json --payload-format hex`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_hex: Option<String>,
     /// QoS 0, 1 or 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qos: Option<u8>,
@@ -69,23 +75,91 @@ pub struct JsonProperties {
 }
 
 impl JsonMessage {
-    /// The payload bytes: `payload` or `payload_base64` (not both), empty if neither.
+    /// The payload bytes: `payload`, `payload_base64` or `payload_hex` (one at most),
+    /// empty if none.
     pub fn payload_bytes(&self) -> Result<Bytes, String> {
-        match (&self.payload, &self.payload_base64) {
-            (Some(_), Some(_)) => {
-                Err("give either \"payload\" or \"payload_base64\", not both".into())
-            }
-            (Some(text), None) => Ok(Bytes::from(text.clone().into_bytes())),
-            (None, Some(b64)) => BASE64
+        match (&self.payload, &self.payload_base64, &self.payload_hex) {
+            (Some(text), None, None) => Ok(Bytes::from(text.clone().into_bytes())),
+            (None, Some(b64), None) => BASE64
                 .decode(b64)
                 .map(Bytes::from)
                 .map_err(|e| format!("\"payload_base64\" is not valid base64: {e}")),
-            (None, None) => Ok(Bytes::new()),
+            (None, None, Some(hex)) => decode_hex(hex)
+                .map(Bytes::from)
+                .ok_or_else(|| "\"payload_hex\" is not an even number of hex digits".into()),
+            (None, None, None) => Ok(Bytes::new()),
+            _ => Err(
+                "give one of \"payload\", \"payload_base64\" and \"payload_hex\", not several"
+                    .into(),
+            ),
         }
+    }
+
+    /// The object `sub --json` prints for a received message.
+    pub fn from_received(m: &Received, format: PayloadFormat) -> JsonMessage {
+        let mut object = JsonMessage {
+            topic: Some(m.topic.to_string()),
+            qos: Some(m.qos),
+            retain: Some(m.retain),
+            dup: Some(m.dup),
+            mid: (m.qos > 0).then_some(m.mid),
+            received_at: Some(
+                DateTime::<Utc>::from(m.time).to_rfc3339_opts(SecondsFormat::Nanos, true),
+            ),
+            properties: m.properties.map(JsonProperties::from_publish),
+            ..JsonMessage::default()
+        };
+        match format {
+            PayloadFormat::Auto => match std::str::from_utf8(m.payload) {
+                Ok(text) => object.payload = Some(text.to_string()),
+                Err(_) => object.payload_base64 = Some(BASE64.encode(m.payload)),
+            },
+            PayloadFormat::Text => {
+                object.payload = Some(String::from_utf8_lossy(m.payload).into_owned())
+            }
+            PayloadFormat::Base64 => object.payload_base64 = Some(BASE64.encode(m.payload)),
+            PayloadFormat::Hex => {
+                object.payload_hex =
+                    Some(String::from_utf8(hex(m.payload, false)).unwrap_or_default())
+            }
+        }
+        object
     }
 }
 
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
 impl JsonProperties {
+    /// The properties of a received PUBLISH; binary correlation data goes to base64.
+    pub fn from_publish(p: &PublishProperties) -> JsonProperties {
+        let (correlation_data, correlation_data_base64) = match &p.correlation_data {
+            Some(data) => match std::str::from_utf8(data) {
+                Ok(text) => (Some(text.to_string()), None),
+                Err(_) => (None, Some(BASE64.encode(data))),
+            },
+            None => (None, None),
+        };
+        JsonProperties {
+            payload_format_indicator: p.payload_format_indicator,
+            message_expiry_interval: p.message_expiry_interval,
+            topic_alias: p.topic_alias,
+            content_type: p.content_type.clone(),
+            response_topic: p.response_topic.clone(),
+            correlation_data,
+            correlation_data_base64,
+            user_properties: p.user_properties.clone(),
+            subscription_identifiers: p.subscription_identifiers.clone(),
+        }
+    }
+
     /// The properties to send on a PUBLISH. Subscription identifiers and topic aliases belong
     /// to the receiving connection and are dropped.
     pub fn to_publish(&self) -> Result<PublishProperties, String> {
@@ -133,6 +207,19 @@ mod tests {
         let m: JsonMessage =
             serde_json::from_str(r#"{"topic":"a","payload":"x","payload_base64":"AA=="}"#).unwrap();
         assert!(m.payload_bytes().is_err());
+        let m: JsonMessage =
+            serde_json::from_str(r#"{"topic":"a","payload_hex":"00ff7A"}"#).unwrap();
+        assert_eq!(
+            m.payload_bytes().unwrap(),
+            Bytes::from_static(&[0, 255, 0x7a])
+        );
+        for bad in ["0", "zz", "é0"] {
+            let m = JsonMessage {
+                payload_hex: Some(bad.into()),
+                ..JsonMessage::default()
+            };
+            assert!(m.payload_bytes().is_err(), "{bad}");
+        }
     }
 
     #[test]

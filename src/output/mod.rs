@@ -1,4 +1,189 @@
 //! Output and interchange formats. `jsonl` is the JSON-lines message schema shared by
-//! `mqtk pub --jsonl` (input) and `mqtk sub --json` (output).
+//! `mqtk pub --jsonl` (input) and `mqtk sub --json` (output); `format` is mosquitto's `-F`;
+//! [`Printer`] writes received messages in the chosen style to stdout, buffered.
 
+pub mod format;
 pub mod jsonl;
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+use std::time::SystemTime;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use rumqttc::v5::mqttbytes::v5::PublishProperties;
+
+use crate::conn::client::Message;
+use format::Template;
+use jsonl::JsonMessage;
+
+/// A received message as the printers see it.
+#[derive(Debug)]
+pub struct Received<'a> {
+    pub topic: Cow<'a, str>,
+    pub payload: &'a [u8],
+    pub qos: u8,
+    pub retain: bool,
+    pub dup: bool,
+    /// The packet id (0 for QoS 0).
+    pub mid: u16,
+    pub properties: Option<&'a PublishProperties>,
+    /// When it was read (wall clock).
+    pub time: SystemTime,
+}
+
+impl<'a> Received<'a> {
+    pub fn new(message: &'a Message, time: SystemTime) -> Received<'a> {
+        Received {
+            topic: String::from_utf8_lossy(&message.topic),
+            payload: &message.payload,
+            qos: message.qos,
+            retain: message.retain,
+            dup: message.dup,
+            mid: message.pkid,
+            properties: message.properties.as_ref(),
+            time,
+        }
+    }
+}
+
+/// How payload bytes are shown (`--payload-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PayloadFormat {
+    /// Raw bytes; in JSON, `payload` when UTF-8, else `payload_base64`.
+    #[default]
+    Auto,
+    /// UTF-8 text, invalid sequences replaced by U+FFFD.
+    Text,
+    Base64,
+    Hex,
+}
+
+/// The output style of `mqtk sub`.
+#[derive(Debug, Clone)]
+pub enum Style {
+    /// The payload alone (mosquitto's default).
+    Payload,
+    /// `topic payload` (-v).
+    Verbose,
+    /// A `-F` format.
+    Format(Template),
+    /// One `JsonMessage` object per message (--json).
+    Json,
+}
+
+/// Writes messages to a buffered stdout. The caller flushes when no more messages are
+/// waiting, so a sparse stream is seen at once and a burst costs one write per buffer.
+pub struct Printer {
+    style: Style,
+    payload_format: PayloadFormat,
+    /// End each message with a newline (off with -N).
+    eol: bool,
+    pretty: bool,
+    out: io::BufWriter<Box<dyn Write + Send>>,
+}
+
+const BUFFER: usize = 64 * 1024;
+
+impl Printer {
+    pub fn new(style: Style, payload_format: PayloadFormat, eol: bool, pretty: bool) -> Printer {
+        Printer {
+            style,
+            payload_format,
+            eol,
+            pretty,
+            out: io::BufWriter::with_capacity(BUFFER, raw_stdout()),
+        }
+    }
+
+    /// Whether messages must be stamped with the wall clock.
+    pub fn uses_time(&self) -> bool {
+        match &self.style {
+            Style::Json => true,
+            Style::Format(template) => template.uses_time(),
+            Style::Payload | Style::Verbose => false,
+        }
+    }
+
+    /// Writes one message; returns a warning for stderr, if any.
+    pub fn print(&mut self, m: &Received) -> io::Result<Option<String>> {
+        let out = &mut self.out;
+        match &self.style {
+            // As mosquitto: an empty payload prints nothing, not even a newline.
+            Style::Payload if m.payload.is_empty() => return Ok(None),
+            Style::Payload => write_payload(out, m.payload, self.payload_format)?,
+            Style::Verbose if m.payload.is_empty() => {
+                if self.eol {
+                    write!(out, "{} (null)", m.topic)?;
+                } else {
+                    return Ok(None);
+                }
+            }
+            Style::Verbose => {
+                out.write_all(m.topic.as_bytes())?;
+                out.write_all(b" ")?;
+                write_payload(out, m.payload, self.payload_format)?;
+            }
+            Style::Format(template) => {
+                let warning = template.render(m, self.pretty, out)?;
+                if self.eol {
+                    out.write_all(b"\n")?;
+                }
+                return Ok(warning);
+            }
+            Style::Json => {
+                let object = JsonMessage::from_received(m, self.payload_format);
+                let written = if self.pretty {
+                    serde_json::to_writer_pretty(&mut *out, &object)
+                } else {
+                    serde_json::to_writer(&mut *out, &object)
+                };
+                written.map_err(io::Error::from)?;
+            }
+        }
+        if self.eol {
+            out.write_all(b"\n")?;
+        }
+        Ok(None)
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+fn write_payload(out: &mut impl Write, payload: &[u8], format: PayloadFormat) -> io::Result<()> {
+    match format {
+        PayloadFormat::Auto => out.write_all(payload),
+        PayloadFormat::Text => out.write_all(String::from_utf8_lossy(payload).as_bytes()),
+        PayloadFormat::Base64 => out.write_all(BASE64.encode(payload).as_bytes()),
+        PayloadFormat::Hex => out.write_all(&hex(payload, false)),
+    }
+}
+
+/// Lowercase (or uppercase) hex digits of `bytes`.
+pub fn hex(bytes: &[u8], upper: bool) -> Vec<u8> {
+    let digits = if upper {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
+    let mut text = Vec::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        text.push(digits[usize::from(b >> 4)]);
+        text.push(digits[usize::from(b & 15)]);
+    }
+    text
+}
+
+/// stdout without std's line buffering in between (ours is bigger and flushed on purpose).
+fn raw_stdout() -> Box<dyn Write + Send> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        if let Ok(fd) = io::stdout().as_fd().try_clone_to_owned() {
+            return Box::new(std::fs::File::from(fd));
+        }
+    }
+    Box::new(io::stdout())
+}

@@ -1,0 +1,751 @@
+//! mosquitto_sub's `-F` format strings. [`parse`] is a pure function that turns the string
+//! into a [`Template`] (or an error naming the offending character); [`Template::render`]
+//! writes one message with it. Field widths, `-` and `0` behave as in mosquitto 2.0.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use chrono::format::{Item, StrftimeItems};
+use chrono::{DateTime, Local};
+use rumqttc::v5::mqttbytes::v5::PublishProperties;
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+
+use super::Received;
+
+/// A parsed `-F` format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    pieces: Vec<Piece>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Piece {
+    Literal(Vec<u8>),
+    Field(Field, Spec),
+    /// `@c`: one strftime conversion (`%c`) of the local receive time.
+    Time(String),
+    /// `@N`: the nanoseconds of the receive time.
+    Nanos,
+}
+
+/// `%-08.3t`: left-align, zero padding, width, precision.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct Spec {
+    left: bool,
+    zero: bool,
+    width: usize,
+    precision: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Field {
+    Percent,
+    Topic,
+    Payload,
+    Length,
+    Qos,
+    Retain,
+    Mid,
+    TopicAlias,
+    ContentType,
+    CorrelationData,
+    MessageExpiry,
+    PayloadFormat,
+    UserProperties,
+    ResponseTopic,
+    SubscriptionId,
+    Hex,
+    HexUpper,
+    /// `%j`: mosquitto's JSON object, payload as a string (or byte array).
+    Json,
+    /// `%J`: the same with the payload embedded as JSON.
+    JsonEmbedded,
+    Iso8601,
+    UnixTime,
+}
+
+/// What is wrong with a format, and where (a character index).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormatError {
+    pub position: usize,
+    pub message: String,
+}
+
+impl FormatError {
+    /// One line for the user: the flag, the format and a pointer to the character.
+    pub fn describe(&self, format: &str) -> String {
+        format!(
+            "-F '{format}': {} at character {} (see `mqtk sub --help` for the % and @ fields)",
+            self.message,
+            self.position + 1
+        )
+    }
+}
+
+/// Parses a format string: `%` fields with optional `-`, `0`, width and `.precision`;
+/// `@` strftime fields, `@N` nanoseconds and `@@`; `\` escapes `\\ \0 \a \e \n \r \t \v`.
+pub fn parse(format: &str) -> Result<Template, FormatError> {
+    let chars: Vec<char> = format.chars().collect();
+    let mut pieces = Vec::new();
+    let mut literal = Vec::new();
+    let mut i = 0;
+    let error = |position: usize, message: String| Err(FormatError { position, message });
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '%' => {
+                let start = i;
+                let mut spec = Spec::default();
+                i += 1;
+                if chars.get(i) == Some(&'-') {
+                    spec.left = true;
+                    i += 1;
+                }
+                if chars.get(i) == Some(&'0') {
+                    spec.zero = true;
+                    i += 1;
+                }
+                while let Some(d) = chars.get(i).and_then(|c| c.to_digit(10)) {
+                    spec.width = spec.width.saturating_mul(10).saturating_add(d as usize);
+                    i += 1;
+                }
+                if chars.get(i) == Some(&'.') {
+                    i += 1;
+                    let mut precision = 0usize;
+                    while let Some(d) = chars.get(i).and_then(|c| c.to_digit(10)) {
+                        precision = precision.saturating_mul(10).saturating_add(d as usize);
+                        i += 1;
+                    }
+                    spec.precision = Some(precision);
+                }
+                let Some(&name) = chars.get(i) else {
+                    return error(
+                        start,
+                        "incomplete field: '%' needs a letter after it".into(),
+                    );
+                };
+                let Some(field) = field_for(name) else {
+                    return error(i, format!("unknown field '%{name}'"));
+                };
+                flush_literal(&mut pieces, &mut literal);
+                pieces.push(Piece::Field(field, spec));
+            }
+            '@' => {
+                let Some(&name) = chars.get(i + 1) else {
+                    return error(
+                        i,
+                        "incomplete time field: '@' needs a letter after it".into(),
+                    );
+                };
+                i += 1;
+                if name == '@' {
+                    literal.push(b'@');
+                } else if name == 'N' {
+                    flush_literal(&mut pieces, &mut literal);
+                    pieces.push(Piece::Nanos);
+                } else {
+                    let conversion = format!("%{name}");
+                    let valid = StrftimeItems::new(&conversion).all(|item| item != Item::Error);
+                    if !valid || !name.is_ascii_alphabetic() && name != '%' && name != '+' {
+                        return error(i, format!("unknown time field '@{name}'"));
+                    }
+                    flush_literal(&mut pieces, &mut literal);
+                    pieces.push(Piece::Time(conversion));
+                }
+            }
+            '\\' => {
+                let Some(&name) = chars.get(i + 1) else {
+                    return error(
+                        i,
+                        "incomplete escape: '\\' needs a character after it".into(),
+                    );
+                };
+                i += 1;
+                literal.push(match name {
+                    '\\' => b'\\',
+                    '0' => 0,
+                    'a' => 7,
+                    'e' => 0x1b,
+                    'n' => b'\n',
+                    'r' => b'\r',
+                    't' => b'\t',
+                    'v' => 0x0b,
+                    _ => return error(i, format!("unknown escape '\\{name}'")),
+                });
+            }
+            other => {
+                let mut buf = [0; 4];
+                literal.extend_from_slice(other.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+        i += 1;
+    }
+    flush_literal(&mut pieces, &mut literal);
+    Ok(Template { pieces })
+}
+
+fn flush_literal(pieces: &mut Vec<Piece>, literal: &mut Vec<u8>) {
+    if !literal.is_empty() {
+        pieces.push(Piece::Literal(std::mem::take(literal)));
+    }
+}
+
+fn field_for(name: char) -> Option<Field> {
+    Some(match name {
+        '%' => Field::Percent,
+        't' => Field::Topic,
+        'p' => Field::Payload,
+        'l' => Field::Length,
+        'q' => Field::Qos,
+        'r' => Field::Retain,
+        'm' => Field::Mid,
+        'A' => Field::TopicAlias,
+        'C' => Field::ContentType,
+        'D' => Field::CorrelationData,
+        'E' => Field::MessageExpiry,
+        'F' => Field::PayloadFormat,
+        'P' => Field::UserProperties,
+        'R' => Field::ResponseTopic,
+        'S' => Field::SubscriptionId,
+        'x' => Field::Hex,
+        'X' => Field::HexUpper,
+        'j' => Field::Json,
+        'J' => Field::JsonEmbedded,
+        'I' => Field::Iso8601,
+        'U' => Field::UnixTime,
+        _ => return None,
+    })
+}
+
+impl Template {
+    /// Whether rendering reads the clock (the caller stamps messages only when needed).
+    pub fn uses_time(&self) -> bool {
+        self.pieces.iter().any(|p| {
+            matches!(
+                p,
+                Piece::Time(_)
+                    | Piece::Nanos
+                    | Piece::Field(
+                        Field::Json | Field::JsonEmbedded | Field::Iso8601 | Field::UnixTime,
+                        _
+                    )
+            )
+        })
+    }
+
+    /// Writes one message. Returns a warning when `%J` met a payload that is not JSON (the
+    /// field is left out, as mosquitto does).
+    pub fn render(
+        &self,
+        message: &Received,
+        pretty: bool,
+        out: &mut impl Write,
+    ) -> io::Result<Option<String>> {
+        let mut warning = None;
+        for piece in &self.pieces {
+            match piece {
+                Piece::Literal(bytes) => out.write_all(bytes)?,
+                Piece::Field(field, spec) => {
+                    if let Some(w) = render_field(*field, *spec, message, pretty, out)? {
+                        warning = Some(w);
+                    }
+                }
+                Piece::Time(conversion) => {
+                    write!(out, "{}", message.local_time().format(conversion))?
+                }
+                Piece::Nanos => write!(out, "{:09}", message.nanos())?,
+            }
+        }
+        Ok(warning)
+    }
+}
+
+fn render_field(
+    field: Field,
+    spec: Spec,
+    m: &Received,
+    pretty: bool,
+    out: &mut impl Write,
+) -> io::Result<Option<String>> {
+    let props = m.properties;
+    match field {
+        Field::Percent => out.write_all(b"%")?,
+        Field::Topic => write_str(out, &m.topic, spec)?,
+        Field::Payload => write_payload(out, m.payload, spec)?,
+        Field::Length => write_int(out, Some(m.payload.len() as u64), spec)?,
+        Field::Qos => write!(out, "{}", m.qos)?,
+        Field::Retain => out.write_all(if m.retain { b"1" } else { b"0" })?,
+        Field::Mid => write_int(out, Some(u64::from(m.mid)), spec)?,
+        Field::TopicAlias => write_int(out, prop(props, |p| p.topic_alias.map(u64::from)), spec)?,
+        Field::MessageExpiry => write_int(
+            out,
+            prop(props, |p| p.message_expiry_interval.map(u64::from)),
+            spec,
+        )?,
+        Field::PayloadFormat => write_int(
+            out,
+            prop(props, |p| p.payload_format_indicator.map(u64::from)),
+            spec,
+        )?,
+        Field::SubscriptionId => write_int(
+            out,
+            prop(props, |p| {
+                p.subscription_identifiers.first().map(|&n| n as u64)
+            }),
+            spec,
+        )?,
+        Field::ContentType => match props.and_then(|p| p.content_type.as_deref()) {
+            Some(text) => write_str(out, text, spec)?,
+            None => pad(out, b' ', spec.width)?,
+        },
+        Field::ResponseTopic => {
+            if let Some(text) = props.and_then(|p| p.response_topic.as_deref()) {
+                write_str(out, text, spec)?;
+            }
+        }
+        Field::CorrelationData => {
+            if let Some(data) = props.and_then(|p| p.correlation_data.as_ref()) {
+                out.write_all(data)?;
+            }
+        }
+        Field::UserProperties => {
+            let pairs = props
+                .map(|p| p.user_properties.as_slice())
+                .unwrap_or_default();
+            for (i, (key, value)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b" ")?;
+                }
+                write!(out, "{key}:{value}")?;
+            }
+        }
+        Field::Hex => write_hex(out, m.payload, spec, false)?,
+        Field::HexUpper => write_hex(out, m.payload, spec, true)?,
+        Field::Iso8601 => {
+            let text = m.local_time().format("%Y-%m-%dT%H:%M:%S%z").to_string();
+            write_str(out, &text, spec)?;
+        }
+        Field::UnixTime => {
+            let since = m.since_epoch();
+            write!(out, "{}.{:09}", since.as_secs(), since.subsec_nanos())?;
+        }
+        Field::Json => {
+            write_mosquitto_json(out, m, pretty, false)?;
+        }
+        Field::JsonEmbedded => {
+            if !write_mosquitto_json(out, m, pretty, true)? {
+                return Ok(Some(format!(
+                    "the payload on '{}' is not valid JSON (%J)",
+                    m.topic
+                )));
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn prop(
+    props: Option<&PublishProperties>,
+    get: impl Fn(&PublishProperties) -> Option<u64>,
+) -> Option<u64> {
+    props.and_then(get)
+}
+
+fn pad(out: &mut impl Write, byte: u8, count: usize) -> io::Result<()> {
+    const CHUNK: [u8; 64] = [0; 64];
+    let mut left = count;
+    let chunk = CHUNK.map(|_| byte);
+    while left > 0 {
+        let n = left.min(chunk.len());
+        out.write_all(&chunk[..n])?;
+        left -= n;
+    }
+    Ok(())
+}
+
+/// printf's `%d` with `-`, `0` and width; a missing value prints the padding alone.
+fn write_int(out: &mut impl Write, value: Option<u64>, spec: Spec) -> io::Result<()> {
+    let fill = if spec.zero && !spec.left { b'0' } else { b' ' };
+    let Some(value) = value else {
+        return pad(out, if spec.zero { b'0' } else { b' ' }, spec.width);
+    };
+    let mut text = String::new();
+    let _ = write!(text, "{value}");
+    let padding = spec.width.saturating_sub(text.len());
+    if spec.left {
+        out.write_all(text.as_bytes())?;
+        pad(out, b' ', padding)
+    } else {
+        pad(out, fill, padding)?;
+        out.write_all(text.as_bytes())
+    }
+}
+
+/// printf's `%s`: the precision cuts, the width pads with spaces (`0` is ignored).
+fn write_str(out: &mut impl Write, text: &str, spec: Spec) -> io::Result<()> {
+    let shown = match spec.precision {
+        Some(max) => match text.char_indices().nth(max) {
+            Some((end, _)) => &text[..end],
+            None => text,
+        },
+        None => text,
+    };
+    let padding = spec.width.saturating_sub(shown.chars().count());
+    if !spec.left {
+        pad(out, b' ', padding)?;
+    }
+    out.write_all(shown.as_bytes())?;
+    if spec.left {
+        pad(out, b' ', padding)?;
+    }
+    Ok(())
+}
+
+/// `%p` with a width shows at most `width` bytes, padded to `width` (mosquitto's rule).
+fn write_payload(out: &mut impl Write, payload: &[u8], spec: Spec) -> io::Result<()> {
+    let shown = if spec.width > 0 && payload.len() > spec.width {
+        &payload[..spec.width]
+    } else {
+        payload
+    };
+    let fill = if spec.zero { b'0' } else { b' ' };
+    let padding = spec.width.saturating_sub(shown.len());
+    if !spec.left {
+        pad(out, fill, padding)?;
+    }
+    out.write_all(shown)?;
+    if spec.left {
+        pad(out, b' ', padding)?;
+    }
+    Ok(())
+}
+
+/// `%x`/`%X` with a width shows as many whole bytes as fit in `width` characters, padded.
+fn write_hex(out: &mut impl Write, payload: &[u8], spec: Spec, upper: bool) -> io::Result<()> {
+    let shown = if spec.width > 0 {
+        &payload[..payload.len().min(spec.width / 2)]
+    } else {
+        payload
+    };
+    let fill = if spec.zero { b'0' } else { b' ' };
+    let padding = spec.width.saturating_sub(shown.len() * 2);
+    if !spec.left {
+        pad(out, fill, padding)?;
+    }
+    out.write_all(&super::hex(shown, upper))?;
+    if spec.left {
+        pad(out, b' ', padding)?;
+    }
+    Ok(())
+}
+
+/// mosquitto's `%j`/`%J` object, keys in mosquitto's order. Returns false (writing nothing)
+/// when `embedded` and the payload is not JSON.
+fn write_mosquitto_json(
+    out: &mut impl Write,
+    m: &Received,
+    pretty: bool,
+    embedded: bool,
+) -> io::Result<bool> {
+    let payload = if embedded {
+        if m.payload.is_empty() {
+            MosquittoPayload::Null
+        } else {
+            match std::str::from_utf8(m.payload)
+                .ok()
+                .and_then(|text| serde_json::from_str::<&serde_json::value::RawValue>(text).ok())
+            {
+                Some(raw) => MosquittoPayload::Raw(raw),
+                None => return Ok(false),
+            }
+        }
+    } else {
+        match std::str::from_utf8(m.payload) {
+            Ok(text) => MosquittoPayload::Text(text),
+            // mosquitto #2213: a byte array keeps every byte.
+            Err(_) => MosquittoPayload::Bytes(m.payload),
+        }
+    };
+    let time = m.local_time();
+    let object = MosquittoJson {
+        tst: format!(
+            "{}.{:06}Z{}",
+            time.format("%Y-%m-%dT%H:%M:%S"),
+            m.nanos() / 1000,
+            time.format("%z")
+        ),
+        topic: &m.topic,
+        qos: m.qos,
+        retain: u8::from(m.retain),
+        payloadlen: m.payload.len(),
+        mid: (m.qos > 0).then_some(m.mid),
+        properties: m.properties.map(MosquittoProperties),
+        payload,
+    };
+    let written = if pretty {
+        serde_json::to_writer_pretty(&mut *out, &object)
+    } else {
+        serde_json::to_writer(&mut *out, &object)
+    };
+    written.map_err(io::Error::from)?;
+    Ok(true)
+}
+
+#[derive(Serialize)]
+struct MosquittoJson<'a> {
+    tst: String,
+    topic: &'a str,
+    qos: u8,
+    retain: u8,
+    payloadlen: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mid: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<MosquittoProperties<'a>>,
+    payload: MosquittoPayload<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum MosquittoPayload<'a> {
+    Text(&'a str),
+    Bytes(&'a [u8]),
+    Raw(&'a serde_json::value::RawValue),
+    Null,
+}
+
+/// The properties object with mosquitto's hyphenated names, in the order they are known.
+struct MosquittoProperties<'a>(&'a PublishProperties);
+
+impl Serialize for MosquittoProperties<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let p = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(v) = p.payload_format_indicator {
+            map.serialize_entry("payload-format-indicator", &v)?;
+        }
+        if let Some(v) = p.message_expiry_interval {
+            map.serialize_entry("message-expiry-interval", &v)?;
+        }
+        if let Some(v) = &p.content_type {
+            map.serialize_entry("content-type", v)?;
+        }
+        if let Some(v) = &p.response_topic {
+            map.serialize_entry("response-topic", v)?;
+        }
+        if let Some(v) = &p.correlation_data {
+            map.serialize_entry("correlation-data", &String::from_utf8_lossy(v))?;
+        }
+        if let Some(v) = p.subscription_identifiers.first() {
+            map.serialize_entry("subscription-identifier", v)?;
+        }
+        if let Some(v) = p.topic_alias {
+            map.serialize_entry("topic-alias", &v)?;
+        }
+        if !p.user_properties.is_empty() {
+            map.serialize_entry("user-properties", &UserProperties(&p.user_properties))?;
+        }
+        map.end()
+    }
+}
+
+struct UserProperties<'a>(&'a [(String, String)]);
+
+impl Serialize for UserProperties<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl Received<'_> {
+    fn local_time(&self) -> DateTime<Local> {
+        DateTime::<Local>::from(self.time)
+    }
+
+    fn since_epoch(&self) -> std::time::Duration {
+        self.time
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+    }
+
+    fn nanos(&self) -> u32 {
+        self.since_epoch().subsec_nanos()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    fn message<'a>(payload: &'a [u8], properties: Option<&'a PublishProperties>) -> Received<'a> {
+        Received {
+            topic: "r/b".into(),
+            payload,
+            qos: 1,
+            retain: true,
+            dup: false,
+            mid: 7,
+            properties,
+            time: UNIX_EPOCH + Duration::new(1_795_440_191, 490_083_167),
+        }
+    }
+
+    fn render(format: &str, m: &Received) -> String {
+        let mut out = Vec::new();
+        parse(format).unwrap().render(m, false, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Each expected string was printed by mosquitto_sub 2.0.11 for the same message
+    /// (topic r/b, payload "hello world", retained).
+    #[test]
+    fn matches_mosquitto_golden_outputs() {
+        let m = message(b"hello world", None);
+        let golden = [
+            ("[%5p][%-5p][%15p][%-15p][%015p][%.3p][%3.1p][%20.2p]", "[hello][hello][    hello world][hello world    ][0000hello world][hello world][hel][         hello world]"),
+            ("[%3x][%8x][%.2x]", "[ 68][68656c6c][68656c6c6f20776f726c64]"),
+            ("[%5l][%-5l][%05l][%10t][%-10t][%010t][%.1t][%5.1t][%5r][%5m][%05m]", "[   11][11   ][00011][       r/b][r/b       ][       r/b][r][    r][1][    7][00007]"),
+            ("[%-05l]", "[11   ]"),
+            ("[%5%]", "[%]"),
+            ("[%5A][%-5E][%05F][%5C][%5R][%5S][%5P][%5D]", "[     ][     ][00000][     ][][     ][][]"),
+            ("%t %p %q %r %m %l", "r/b hello world 1 1 7 11"),
+            ("@@ \\t\\\\", "@ \t\\"),
+            ("%U", "1795440191.490083167"),
+            ("@N", "490083167"),
+            ("@s", "1795440191"),
+        ];
+        for (format, expected) in golden {
+            assert_eq!(render(format, &m), expected, "{format}");
+        }
+    }
+
+    /// mosquitto 2.0.11 prints `%20x` of an 11-byte payload as 10 spaces and 5 bytes,
+    /// dropping bytes; mqtk fills the width with as many whole bytes as fit.
+    #[test]
+    fn hex_width_keeps_whole_bytes() {
+        let m = message(b"hello world", None);
+        assert_eq!(render("[%20x]", &m), "[68656c6c6f20776f726c]");
+        assert_eq!(render("[%-30X]", &m), "[68656C6C6F20776F726C64        ]");
+        assert_eq!(render("[%030x]", &m), "[0000000068656c6c6f20776f726c64]");
+    }
+
+    #[test]
+    fn escapes_produce_control_bytes() {
+        let m = message(b"x", None);
+        let mut out = Vec::new();
+        parse("\\0\\a\\e\\n\\r\\t\\v\\\\")
+            .unwrap()
+            .render(&m, false, &mut out)
+            .unwrap();
+        assert_eq!(out, b"\0\x07\x1b\n\r\t\x0b\\");
+    }
+
+    #[test]
+    fn every_byte_value_survives_hex_and_raw_payload() {
+        let all: Vec<u8> = (0..=255).collect();
+        let m = message(&all, None);
+        let hex = render("%x", &m);
+        assert_eq!(hex.len(), 512);
+        assert!(hex.starts_with("000102") && hex.ends_with("fdfeff"));
+        let mut out = Vec::new();
+        parse("%p").unwrap().render(&m, false, &mut out).unwrap();
+        assert_eq!(out, all);
+    }
+
+    #[test]
+    fn v5_properties_render() {
+        let props = PublishProperties {
+            payload_format_indicator: Some(1),
+            message_expiry_interval: Some(60),
+            topic_alias: Some(3),
+            response_topic: Some("reply/here".into()),
+            correlation_data: Some(bytes::Bytes::from_static(b"c-1")),
+            user_properties: vec![("a".into(), "1".into()), ("b".into(), "2".into())],
+            subscription_identifiers: vec![42],
+            content_type: Some("text/plain".into()),
+        };
+        let m = message(b"hi", Some(&props));
+        assert_eq!(
+            render("%A|%C|%D|%E|%F|%P|%R|%S|%-4S|", &m),
+            "3|text/plain|c-1|60|1|a:1 b:2|reply/here|42|42  |"
+        );
+        let json = render("%j", &m);
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value["properties"]["user-properties"]["b"], "2");
+        assert_eq!(value["properties"]["subscription-identifier"], 42);
+        assert!(json.contains(r#""properties":{"payload-format-indicator":1,"message-expiry-interval":60,"content-type":"text/plain""#), "{json}");
+    }
+
+    #[test]
+    fn json_fields_follow_mosquitto() {
+        let m = message(b"a\tb\"c\\", None);
+        let json = render("%j", &m);
+        assert!(json.starts_with(r#"{"tst":""#), "{json}");
+        assert!(
+            json.ends_with(
+                r#","topic":"r/b","qos":1,"retain":1,"payloadlen":6,"mid":7,"payload":"a\tb\"c\\"}"#
+            ),
+            "{json}"
+        );
+        let tst = serde_json::from_str::<serde_json::Value>(&json).unwrap()["tst"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // 2026-11-23T13:23:11.490083Z+0000: local time, microseconds, then Z and the offset.
+        assert_eq!(tst.len(), "2026-11-23T13:23:11.490083Z+0000".len(), "{tst}");
+        assert_eq!(&tst[19..27], ".490083Z");
+
+        let binary = message(&[0, 255], None);
+        assert!(render("%j", &binary).ends_with(r#""payload":[0,255]}"#));
+        let embedded = message(br#"{"b":1,"a":[true]}"#, None);
+        assert!(render("%J", &embedded).ends_with(r#""payload":{"b":1,"a":[true]}}"#));
+        let mut out = Vec::new();
+        let warning = parse("<%J>")
+            .unwrap()
+            .render(&message(b"not json", None), false, &mut out)
+            .unwrap();
+        assert!(warning.unwrap().contains("not valid JSON"));
+        assert_eq!(out, b"<>");
+    }
+
+    #[test]
+    fn malformed_formats_point_at_the_character() {
+        let cases = [
+            ("[%5p%z]", 5, "unknown field '%z'"),
+            ("abc%", 3, "incomplete field"),
+            ("%0-5l", 2, "unknown field '%-'"),
+            ("x@", 1, "incomplete time field"),
+            ("@Q", 1, "unknown time field '@Q'"),
+            ("a\\", 1, "incomplete escape"),
+            ("a\\q", 2, "unknown escape '\\q'"),
+            ("%5@", 2, "unknown field '%@'"),
+        ];
+        for (format, position, message) in cases {
+            let error = parse(format).unwrap_err();
+            assert_eq!(error.position, position, "{format}: {error:?}");
+            assert!(error.message.starts_with(message), "{format}: {error:?}");
+            assert!(error
+                .describe(format)
+                .contains(&format!("at character {}", position + 1)));
+        }
+    }
+
+    #[test]
+    fn time_fields_use_local_time() {
+        let m = message(b"x", None);
+        let local = DateTime::<Local>::from(m.time);
+        assert_eq!(render("@Y-@m-@d", &m), local.format("%Y-%m-%d").to_string());
+        assert_eq!(
+            render("%I", &m),
+            local.format("%Y-%m-%dT%H:%M:%S%z").to_string()
+        );
+        assert_eq!(render("%.4I", &m), local.format("%Y").to_string());
+        assert!(parse("%I @H:@M:@S @z @%").is_ok());
+    }
+}

@@ -39,6 +39,10 @@ pub enum Command {
     #[command(name = "pub", disable_help_flag = true)]
     Publish(Box<PubArgs>),
 
+    /// Subscribe and print messages (a drop-in for mosquitto_sub)
+    #[command(name = "sub", disable_help_flag = true)]
+    Subscribe(Box<SubArgs>),
+
     /// Write the shell completions and man pages (used to refresh completions/ and man/)
     #[command(hide = true, disable_help_flag = true)]
     Gen(GenArgs),
@@ -281,6 +285,144 @@ pub struct PubArgs {
 
     #[command(flatten)]
     pub conn: ConnArgs,
+}
+
+/// `mqtk sub`.
+#[derive(Debug, Args)]
+#[command(
+    about = "Subscribe and print messages (a drop-in for mosquitto_sub)",
+    long_about = "Subscribe to one or more filters and print each message as it arrives: the \
+                  payload (default), `topic payload` (-v), a -F format or JSON lines (--json). \
+                  Reconnects when the connection drops and resubscribes when the session was \
+                  lost.",
+    after_long_help = FORMAT_HELP
+)]
+pub struct SubArgs {
+    /// Topic filter to subscribe to (repeatable; + and # wildcards)
+    #[arg(short = 't', long = "topic", value_name = "FILTER")]
+    pub topics: Vec<String>,
+
+    /// Quality of service for every filter: 0, 1 or 2
+    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub qos: u8,
+
+    /// Do not print messages whose topic matches FILTER (repeatable; wildcards allowed)
+    #[arg(short = 'T', long = "filter-out", value_name = "FILTER")]
+    pub filter_out: Vec<String>,
+
+    /// Exit after N messages
+    #[arg(short = 'C', long = "count", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+
+    /// Exit with code 27 after this long: seconds (10) or a duration (1m30s)
+    #[arg(short = 'W', long = "timeout", value_name = "SECONDS", value_parser = parse_timeout)]
+    pub timeout: Option<Duration>,
+
+    /// Do not print retained messages (on MQTT 5 the broker is asked not to send them)
+    #[arg(short = 'R', long = "no-retained", conflicts_with_all = ["retained_only", "retain_handling"])]
+    pub no_retained: bool,
+
+    /// Print only retained messages; exit at the first live one
+    #[arg(long)]
+    pub retained_only: bool,
+
+    /// Exit once subscribed (with -c this creates a durable session)
+    #[arg(short = 'E', long = "exit-on-subscribe")]
+    pub exit_on_subscribe: bool,
+
+    /// Unsubscribe from FILTER after subscribing (repeatable; cleans a durable session)
+    #[arg(short = 'U', long = "unsubscribe", value_name = "FILTER")]
+    pub unsubscribe: Vec<String>,
+
+    /// Clear every retained message received (publishes an empty retained message to its topic)
+    #[arg(long)]
+    pub remove_retained: bool,
+
+    /// Print the topic before the payload: `topic payload`
+    #[arg(short = 'v', long, group = "style")]
+    pub verbose: bool,
+
+    /// Print each message with FORMAT (mosquitto's -F; see below)
+    #[arg(short = 'F', long = "format", value_name = "FORMAT", group = "style")]
+    pub format: Option<String>,
+
+    /// Print one JSON object per line: topic, payload|payload_base64, qos, retain, dup, mid, received_at, properties
+    #[arg(long, group = "style")]
+    pub json: bool,
+
+    /// How to show payloads: raw bytes (auto; in JSON text or base64), text, base64 or hex
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = PayloadFormatArg::Auto, conflicts_with = "format")]
+    pub payload_format: PayloadFormatArg,
+
+    /// Do not end messages with a newline
+    #[arg(short = 'N', long = "no-newline")]
+    pub no_newline: bool,
+
+    /// Indent JSON output (--json, %j, %J) over several lines
+    #[arg(long)]
+    pub pretty: bool,
+
+    /// Print only this percentage of messages, chosen at random (0.1 to 100)
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    pub random_filter: Option<f64>,
+
+    /// MQTT 5: do not receive our own publications
+    #[arg(long, help_heading = "MQTT 5 subscription options")]
+    pub no_local: bool,
+
+    /// MQTT 5: keep the retain flag as published on live messages
+    #[arg(long, help_heading = "MQTT 5 subscription options")]
+    pub retain_as_published: bool,
+
+    /// MQTT 5: retained messages 0 = on every subscribe, 1 = for new subscriptions only, 2 = never
+    #[arg(long, value_name = "0|1|2", help_heading = "MQTT 5 subscription options", value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub retain_handling: Option<u8>,
+
+    #[command(flatten)]
+    pub session: SessionArgs,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `--payload-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PayloadFormatArg {
+    Auto,
+    Text,
+    Base64,
+    Hex,
+}
+
+const FORMAT_HELP: &str = "\
+-F FORMAT fields (as mosquitto_sub):
+  %t topic   %p payload   %l length   %q QoS   %r retain   %m message id   %%  a %
+  %x %X payload in hex    %j JSON (payload escaped)   %J JSON (payload embedded)
+  %I ISO-8601 local time  %U Unix time with nanoseconds
+  MQTT 5: %A topic alias  %C content type  %D correlation data  %E expiry interval
+          %F payload format  %P user properties  %R response topic  %S subscription id
+  Flags and sizes: %-10t (left), %010l (zero padding), %10.3t (width and precision)
+  @Y @m @d @H @M @S ... strftime fields of the local time, @N nanoseconds, @@ an @
+  Escapes: \\n \\t \\r \\0 \\a \\e \\v \\\\
+
+Exit status: 0 when done (-C, -E, --retained-only), 27 when -W expires, 130 on Ctrl-C;
+the CONNACK code when the broker refuses the connection, 75 when a subscription is refused.";
+
+/// -W: mosquitto's whole seconds, or a humantime duration; more than zero.
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    match parse_seconds_or_duration(text) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        Ok(_) => Err("the timeout must be more than zero".into()),
+        Err(e) => Err(e),
+    }
+}
+
+/// --random-filter: a percentage from 0.1 to 100.
+pub fn parse_percent(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.1..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("'{text}' is not a percentage from 0.1 to 100")),
+    }
 }
 
 /// A humantime duration such as `10s` or `250ms`.

@@ -308,7 +308,7 @@ async fn publish(opts: PubOptions) -> anyhow::Result<()> {
     ));
     let mut produced: Option<Produced> = None;
     let mut tally = Tally::default();
-    let interrupt = interrupted();
+    let interrupt = super::interrupted();
     tokio::pin!(interrupt);
 
     let lost = loop {
@@ -418,22 +418,6 @@ fn refuse_before_publishing(
             opts.conn.broker_display()
         ))
     })
-}
-
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
-async fn interrupted() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 fn rejected(tally: &Tally, submitted: u64) -> Failure {

@@ -412,8 +412,9 @@ the CONNACK code when the broker refuses the connection, 75 when a subscription 
 pub fn parse_timeout(text: &str) -> Result<Duration, String> {
     match parse_seconds_or_duration(text) {
         Ok(d) if !d.is_zero() => Ok(d),
-        Ok(_) => Err("the timeout must be more than zero".into()),
-        Err(e) => Err(e),
+        _ => Err(format!(
+            "'{text}': give -W more than zero seconds (10) or a duration (1m30s)"
+        )),
     }
 }
 

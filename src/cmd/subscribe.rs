@@ -88,13 +88,6 @@ impl SubOptions {
         for filter in &args.unsubscribe {
             validate_filter(filter, "-U/--unsubscribe")?;
         }
-        if conn.version == ProtocolVersion::V311 && filters.iter().any(|f| f.starts_with("$share/"))
-        {
-            // mosquitto accepts it over 3.1.1 too; say so only in the debug trace.
-            if conn.debug {
-                eprintln!("mqtk: debug: $share/ is an MQTT 5 feature; the broker may treat it as a plain topic");
-            }
-        }
         let retain_handling = match (args.retain_handling, args.no_retained) {
             (Some(rh), _) => rh,
             (None, true) => 2,
@@ -410,15 +403,13 @@ impl Subscriber {
             Event::Sent(Sent::Publish(pkid)) if self.opts.remove_retained => {
                 self.removals.insert(pkid);
             }
-            Event::PubAck { pkid, reason, .. } => {
-                if self.removals.remove(&pkid) && reason >= 0x80 {
-                    self.removals_failed += 1;
-                    if !self.opts.conn.quiet {
-                        eprintln!(
-                            "mqtk: a retained message was not removed: {} (0x{reason:02x})",
-                            codes::reason_text(reason)
-                        );
-                    }
+            Event::PubAck { pkid, reason, .. } if self.removals.remove(&pkid) && reason >= 0x80 => {
+                self.removals_failed += 1;
+                if !self.opts.conn.quiet {
+                    eprintln!(
+                        "mqtk: a retained message was not removed: {} (0x{reason:02x})",
+                        codes::reason_text(reason)
+                    );
                 }
             }
             Event::PubRel { pkid } => {
@@ -502,13 +493,15 @@ impl Subscriber {
         let echo_of_removal = !message.retain
             && message.payload.is_empty()
             && self.removal_topics.contains(topic.as_ref());
-        if self.opts.remove_retained && message.retain && !filtered_out {
-            if !message.payload.is_empty() {
-                self.client
-                    .publish(&topic, 1, true, bytes::Bytes::new(), None)
-                    .await?;
-                self.removal_topics.insert(topic.to_string());
-            }
+        if self.opts.remove_retained
+            && message.retain
+            && !filtered_out
+            && !message.payload.is_empty()
+        {
+            self.client
+                .publish(&topic, 1, true, bytes::Bytes::new(), None)
+                .await?;
+            self.removal_topics.insert(topic.to_string());
         }
         self.accept(ack);
         if echo_of_removal {

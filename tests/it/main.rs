@@ -8,6 +8,8 @@ mod connection;
 mod generated;
 /// `mqtk pub` against a plain listener: payloads, QoS, retain, stdin modes, bad input.
 mod publish;
+/// `mqtk sub`: counts, timeouts, retained handling, formats, restarts, failures.
+mod subscribe;
 /// A rumqttc subscriber that checks what arrives, independent of mqtk.
 mod subscriber;
 /// TLS, mutual TLS, WebSockets and unix sockets.

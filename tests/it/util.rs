@@ -128,3 +128,171 @@ pub fn spawn_with_stdin(
     std::thread::sleep(Duration::from_millis(500));
     (child, stdin)
 }
+
+/// `mqtk sub -h 127.0.0.1 -p PORT ARGS…` with a 5 s connect timeout.
+pub fn subscribe(port: u16, args: &[&str]) -> Command {
+    let mut cmd = mqtk();
+    cmd.args([
+        "sub",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "--connect-timeout",
+        "5s",
+    ]);
+    cmd.args(args);
+    cmd
+}
+
+/// A running `mqtk sub` whose stdout and stderr are collected as they arrive.
+pub struct SubProcess {
+    child: std::process::Child,
+    stdout: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    stderr: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
+}
+
+/// What a finished `mqtk sub` left behind.
+pub struct Finished {
+    pub code: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+}
+
+impl Finished {
+    pub fn lines(&self) -> Vec<String> {
+        String::from_utf8_lossy(&self.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl SubProcess {
+    /// Starts `cmd` with `-d` added, and returns once its SUBACK (or UNSUBACK) arrived.
+    pub fn start(mut cmd: Command) -> SubProcess {
+        cmd.arg("-d");
+        let sub = SubProcess::spawn(cmd);
+        sub.wait_stderr("received SUBACK", Duration::from_secs(15));
+        sub
+    }
+
+    /// Starts `cmd` as is.
+    pub fn spawn(mut cmd: Command) -> SubProcess {
+        use std::io::Read;
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("mqtk starts");
+        let stdout = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut readers = Vec::new();
+        let mut pipe_out = child.stdout.take().unwrap();
+        let sink = stdout.clone();
+        readers.push(std::thread::spawn(move || {
+            let mut buf = [0u8; 65536];
+            while let Ok(n @ 1..) = pipe_out.read(&mut buf) {
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        }));
+        let mut pipe_err = child.stderr.take().unwrap();
+        let sink = stderr.clone();
+        readers.push(std::thread::spawn(move || {
+            let mut buf = [0u8; 65536];
+            while let Ok(n @ 1..) = pipe_err.read(&mut buf) {
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        }));
+        SubProcess {
+            child,
+            stdout,
+            stderr,
+            readers,
+        }
+    }
+
+    pub fn stdout(&self) -> Vec<u8> {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
+    }
+
+    /// Waits until stdout holds `n` lines (panics after `timeout`).
+    pub fn wait_lines(&self, n: usize, timeout: Duration) -> Vec<String> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let text = String::from_utf8_lossy(&self.stdout()).into_owned();
+            let lines: Vec<String> = text.lines().map(str::to_string).collect();
+            if lines.len() >= n {
+                return lines;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} of {n} lines after {timeout:?}: {text}\nstderr: {}",
+                lines.len(),
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Waits until stderr contains `needle` (panics after `timeout`).
+    pub fn wait_stderr(&self, needle: &str, timeout: Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        while !self.stderr().contains(needle) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "'{needle}' not on stderr after {timeout:?}: {}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Sends a signal by name (INT, TERM…).
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the exit (panics after `timeout`, killing the process).
+    pub fn finish(mut self, timeout: Duration) -> Finished {
+        let deadline = std::time::Instant::now() + timeout;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "mqtk sub did not exit within {timeout:?}\nstdout: {}\nstderr: {}",
+                    String::from_utf8_lossy(&self.stdout()),
+                    self.stderr()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        for reader in self.readers.drain(..) {
+            let _ = reader.join();
+        }
+        Finished {
+            code: status.code().unwrap_or(-1),
+            stdout: self.stdout(),
+            stderr: self.stderr(),
+        }
+    }
+}
+
+impl Drop for SubProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

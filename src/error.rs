@@ -147,9 +147,9 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
 /// The exit-code table, as printed in the man pages (and mirrored in README.md, which a
 /// test checks against this list).
 pub const EXIT_CODE_TABLE: &[(&str, &str)] = &[
-    ("0", "success: every message sent (and, at QoS 1/2, acknowledged)"),
+    ("0", "success: pub sent every message (and, at QoS 1/2, the broker acknowledged it); sub reached -C, -E or --retained-only's live message"),
     ("1-5", "MQTT 3.1.1 CONNACK refusal, as mosquitto: 1 protocol version, 2 client id, 3 server unavailable, 4 bad user name or password, 5 not authorised"),
-    ("27", "sub -W timeout expired (as mosquitto)"),
+    ("27", "sub -W timeout expired (as mosquitto); the message says how many messages arrived"),
     ("64", "usage error: a flag or value is wrong; nothing was sent"),
     ("65", "bad input data: a --jsonl line or payload is malformed or too large (earlier messages were sent and acknowledged)"),
     ("66", "an input file (-f, --password-file, --cafile, ...) cannot be read"),
@@ -158,9 +158,9 @@ pub const EXIT_CODE_TABLE: &[(&str, &str)] = &[
     ("70", "internal error (a bug: please report it)"),
     ("71", "no CONNACK within --connect-timeout"),
     ("72", "TLS failure: untrusted or mismatched certificate, client certificate refused, bad PEM file"),
-    ("73", "connection lost after connecting; the message says how many messages were not acknowledged"),
-    ("74", "the broker rejected a publish (MQTT 5 PUBACK/PUBREC reason code >= 0x80)"),
-    ("75", "the broker rejected a subscription (SUBACK failure)"),
+    ("73", "pub: connection lost after connecting, the message says how many messages were not acknowledged; sub: another client took over the session (sub otherwise reconnects)"),
+    ("74", "the broker rejected a publish (MQTT 5 PUBACK/PUBREC reason code >= 0x80), or sub --remove-retained could not clear every retained message"),
+    ("75", "the broker rejected a subscription (SUBACK 0x80, or an MQTT 5 reason >= 0x80); the message names the filter"),
     ("128-159", "MQTT 5 CONNACK refusal: the reason code, as mosquitto (e.g. 134 bad user name or password, 135 not authorized)"),
     ("130", "interrupted (Ctrl-C or SIGTERM); also MQTT 5 CONNACK 0x82 protocol error, which mqtk's well-formed CONNECT does not provoke"),
 ];

@@ -25,6 +25,7 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print the version')
             [CompletionResult]::new('pub', 'pub', [CompletionResultType]::ParameterValue, 'Publish messages (a drop-in for mosquitto_pub)')
             [CompletionResult]::new('sub', 'sub', [CompletionResultType]::ParameterValue, 'Subscribe and print messages (a drop-in for mosquitto_sub)')
+            [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Measure a broker like ping(8): connection phases, PINGREQ round trips, capabilities')
             [CompletionResult]::new('gen', 'gen', [CompletionResultType]::ParameterValue, 'Write the shell completions and man pages (used to refresh completions/ and man/)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -184,6 +185,62 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-h is the broker host, as in mosquitto)')
             break
         }
+        'mqtk;ping' {
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Number of probes; 0 = until Ctrl-C')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Number of probes; 0 = until Ctrl-C')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Time between probes: seconds (0.5) or a duration (250ms)')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between probes: seconds (0.5) or a duration (250ms)')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Stop after this long, whatever the count: seconds or a duration')
+            [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Stop after this long, whatever the count: seconds or a duration')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'A probe (and the connection) without an answer after this long is lost')
+            [CompletionResult]::new('--probe', '--probe', [CompletionResultType]::ParameterName, 'What a probe is: PINGREQ/PINGRESP, a PUBLISH to ourselves, or a whole new connection')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'QoS of the publish probe (1 and 2 also time the broker''s acknowledgement)')
+            [CompletionResult]::new('--qos', '--qos', [CompletionResultType]::ParameterName, 'QoS of the publish probe (1 and 2 also time the broker''s acknowledgement)')
+            [CompletionResult]::new('--id', '--id', [CompletionResultType]::ParameterName, 'Client id [default: mqtk- and random characters]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Broker host [env: MQTK_HOST] [default: localhost]')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Broker host [env: MQTK_HOST] [default: localhost]')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]')
+            [CompletionResult]::new('-L', '-L ', [CompletionResultType]::ParameterName, 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]')
+            [CompletionResult]::new('--ws-path', '--ws-path', [CompletionResultType]::ParameterName, 'WebSocket path [default: /mqtt]')
+            [CompletionResult]::new('--ws-header', '--ws-header', [CompletionResultType]::ParameterName, 'Extra WebSocket upgrade header, ''Name: value'' (repeatable)')
+            [CompletionResult]::new('--unix', '--unix', [CompletionResultType]::ParameterName, 'Connect to a broker''s unix socket instead of TCP')
+            [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Tunnel through an HTTP CONNECT proxy: http://[user:pass@]host:port')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'MQTT version: 311 (mqttv311) or 5 (mqttv5) [default: 311]')
+            [CompletionResult]::new('--protocol-version', '--protocol-version', [CompletionResultType]::ParameterName, 'MQTT version: 311 (mqttv311) or 5 (mqttv5) [default: 311]')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keepalive in seconds, 0 disables [default: 60]')
+            [CompletionResult]::new('--keepalive', '--keepalive', [CompletionResultType]::ParameterName, 'Keepalive in seconds, 0 disables [default: 60]')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]')
+            [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'Username [env: MQTK_USERNAME]')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Username [env: MQTK_USERNAME]')
+            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)')
+            [CompletionResult]::new('--pw', '--pw', [CompletionResultType]::ParameterName, 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)')
+            [CompletionResult]::new('--cafile', '--cafile', [CompletionResultType]::ParameterName, 'CA certificates (PEM) to trust; switches TLS on')
+            [CompletionResult]::new('--capath', '--capath', [CompletionResultType]::ParameterName, 'Folder of CA certificates (PEM) to trust; switches TLS on')
+            [CompletionResult]::new('--cert', '--cert', [CompletionResultType]::ParameterName, 'Client certificate (PEM) for mutual TLS; needs --key')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Client private key (PEM: PKCS#1, PKCS#8 or SEC1); needs --cert')
+            [CompletionResult]::new('--tls-version', '--tls-version', [CompletionResultType]::ParameterName, 'Only this TLS version: tlsv1.2 or tlsv1.3')
+            [CompletionResult]::new('--tls-alpn', '--tls-alpn', [CompletionResultType]::ParameterName, 'ALPN protocol to offer (repeatable)')
+            [CompletionResult]::new('--will-topic', '--will-topic', [CompletionResultType]::ParameterName, 'Will topic, published by the broker if we vanish without DISCONNECT')
+            [CompletionResult]::new('--will-payload', '--will-payload', [CompletionResultType]::ParameterName, 'Will payload [default: empty]')
+            [CompletionResult]::new('--will-qos', '--will-qos', [CompletionResultType]::ParameterName, 'Will QoS')
+            [CompletionResult]::new('-D', '-D ', [CompletionResultType]::ParameterName, 'MQTT 5 property: COMMAND NAME VALUE (user-property takes NAME VALUE); implies -V 5')
+            [CompletionResult]::new('--property', '--property', [CompletionResultType]::ParameterName, 'MQTT 5 property: COMMAND NAME VALUE (user-property takes NAME VALUE); implies -V 5')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Connection settings profile from the config file')
+            [CompletionResult]::new('--info', '--info', [CompletionResultType]::ParameterName, 'Print the broker''s capabilities from its CONNACK (MQTT 5 announces them)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON lines: the connection, one object per probe, a summary')
+            [CompletionResult]::new('--ws', '--ws', [CompletionResultType]::ParameterName, 'Connect over WebSockets to host:port')
+            [CompletionResult]::new('--tls-use-os-certs', '--tls-use-os-certs', [CompletionResultType]::ParameterName, 'Trust the operating system''s CA store; switches TLS on')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not verify the broker''s certificate (prints a warning)')
+            [CompletionResult]::new('--will-retain', '--will-retain', [CompletionResultType]::ParameterName, 'Retain the will')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Trace every MQTT packet on stderr (passwords are never printed)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Trace every MQTT packet on stderr (passwords are never printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no warnings')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-h is the broker host, as in mosquitto)')
+            break
+        }
         'mqtk;gen' {
             [CompletionResult]::new('--out-dir', '--out-dir', [CompletionResultType]::ParameterName, 'Folder that receives completions/ and man/')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-h is the broker host, as in mosquitto)')
@@ -192,6 +249,7 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
         'mqtk;help' {
             [CompletionResult]::new('pub', 'pub', [CompletionResultType]::ParameterValue, 'Publish messages (a drop-in for mosquitto_pub)')
             [CompletionResult]::new('sub', 'sub', [CompletionResultType]::ParameterValue, 'Subscribe and print messages (a drop-in for mosquitto_sub)')
+            [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Measure a broker like ping(8): connection phases, PINGREQ round trips, capabilities')
             [CompletionResult]::new('gen', 'gen', [CompletionResultType]::ParameterValue, 'Write the shell completions and man pages (used to refresh completions/ and man/)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -200,6 +258,9 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             break
         }
         'mqtk;help;sub' {
+            break
+        }
+        'mqtk;help;ping' {
             break
         }
         'mqtk;help;gen' {

@@ -22,6 +22,7 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand --version 'Print the version'
             cand pub 'Publish messages (a drop-in for mosquitto_pub)'
             cand sub 'Subscribe and print messages (a drop-in for mosquitto_sub)'
+            cand ping 'Measure a broker like ping(8): connection phases, PINGREQ round trips, capabilities'
             cand gen 'Write the shell completions and man pages (used to refresh completions/ and man/)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -178,6 +179,61 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand --quiet 'Print no warnings'
             cand --help 'Print help (-h is the broker host, as in mosquitto)'
         }
+        &'mqtk;ping'= {
+            cand -c 'Number of probes; 0 = until Ctrl-C'
+            cand --count 'Number of probes; 0 = until Ctrl-C'
+            cand -i 'Time between probes: seconds (0.5) or a duration (250ms)'
+            cand --interval 'Time between probes: seconds (0.5) or a duration (250ms)'
+            cand -w 'Stop after this long, whatever the count: seconds or a duration'
+            cand --deadline 'Stop after this long, whatever the count: seconds or a duration'
+            cand --timeout 'A probe (and the connection) without an answer after this long is lost'
+            cand --probe 'What a probe is: PINGREQ/PINGRESP, a PUBLISH to ourselves, or a whole new connection'
+            cand -q 'QoS of the publish probe (1 and 2 also time the broker''s acknowledgement)'
+            cand --qos 'QoS of the publish probe (1 and 2 also time the broker''s acknowledgement)'
+            cand --id 'Client id [default: mqtk- and random characters]'
+            cand -h 'Broker host [env: MQTK_HOST] [default: localhost]'
+            cand --host 'Broker host [env: MQTK_HOST] [default: localhost]'
+            cand -p 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]'
+            cand --port 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]'
+            cand -L 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]'
+            cand --url 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]'
+            cand --ws-path 'WebSocket path [default: /mqtt]'
+            cand --ws-header 'Extra WebSocket upgrade header, ''Name: value'' (repeatable)'
+            cand --unix 'Connect to a broker''s unix socket instead of TCP'
+            cand --proxy 'Tunnel through an HTTP CONNECT proxy: http://[user:pass@]host:port'
+            cand -V 'MQTT version: 311 (mqttv311) or 5 (mqttv5) [default: 311]'
+            cand --protocol-version 'MQTT version: 311 (mqttv311) or 5 (mqttv5) [default: 311]'
+            cand -k 'Keepalive in seconds, 0 disables [default: 60]'
+            cand --keepalive 'Keepalive in seconds, 0 disables [default: 60]'
+            cand --connect-timeout 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]'
+            cand -u 'Username [env: MQTK_USERNAME]'
+            cand --username 'Username [env: MQTK_USERNAME]'
+            cand -P 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)'
+            cand --pw 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)'
+            cand --password-file 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)'
+            cand --cafile 'CA certificates (PEM) to trust; switches TLS on'
+            cand --capath 'Folder of CA certificates (PEM) to trust; switches TLS on'
+            cand --cert 'Client certificate (PEM) for mutual TLS; needs --key'
+            cand --key 'Client private key (PEM: PKCS#1, PKCS#8 or SEC1); needs --cert'
+            cand --tls-version 'Only this TLS version: tlsv1.2 or tlsv1.3'
+            cand --tls-alpn 'ALPN protocol to offer (repeatable)'
+            cand --will-topic 'Will topic, published by the broker if we vanish without DISCONNECT'
+            cand --will-payload 'Will payload [default: empty]'
+            cand --will-qos 'Will QoS'
+            cand -D 'MQTT 5 property: COMMAND NAME VALUE (user-property takes NAME VALUE); implies -V 5'
+            cand --property 'MQTT 5 property: COMMAND NAME VALUE (user-property takes NAME VALUE); implies -V 5'
+            cand --profile 'Connection settings profile from the config file'
+            cand --info 'Print the broker''s capabilities from its CONNACK (MQTT 5 announces them)'
+            cand --json 'Print JSON lines: the connection, one object per probe, a summary'
+            cand --ws 'Connect over WebSockets to host:port'
+            cand --tls-use-os-certs 'Trust the operating system''s CA store; switches TLS on'
+            cand --insecure 'Do not verify the broker''s certificate (prints a warning)'
+            cand --will-retain 'Retain the will'
+            cand -d 'Trace every MQTT packet on stderr (passwords are never printed)'
+            cand --debug 'Trace every MQTT packet on stderr (passwords are never printed)'
+            cand --quiet 'Print no warnings'
+            cand --help 'Print help (-h is the broker host, as in mosquitto)'
+        }
         &'mqtk;gen'= {
             cand --out-dir 'Folder that receives completions/ and man/'
             cand --help 'Print help (-h is the broker host, as in mosquitto)'
@@ -185,12 +241,15 @@ set edit:completion:arg-completer[mqtk] = {|@words|
         &'mqtk;help'= {
             cand pub 'Publish messages (a drop-in for mosquitto_pub)'
             cand sub 'Subscribe and print messages (a drop-in for mosquitto_sub)'
+            cand ping 'Measure a broker like ping(8): connection phases, PINGREQ round trips, capabilities'
             cand gen 'Write the shell completions and man pages (used to refresh completions/ and man/)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mqtk;help;pub'= {
         }
         &'mqtk;help;sub'= {
+        }
+        &'mqtk;help;ping'= {
         }
         &'mqtk;help;gen'= {
         }

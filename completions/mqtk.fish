@@ -28,6 +28,7 @@ complete -c mqtk -n "__fish_mqtk_needs_command" -l help -d 'Print help (-h is th
 complete -c mqtk -n "__fish_mqtk_needs_command" -l version -d 'Print the version'
 complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "pub" -d 'Publish messages (a drop-in for mosquitto_pub)'
 complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "sub" -d 'Subscribe and print messages (a drop-in for mosquitto_sub)'
+complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "ping" -d 'Measure a broker like ping(8): connection phases, PINGREQ round trips, capabilities'
 complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "gen" -d 'Write the shell completions and man pages (used to refresh completions/ and man/)'
 complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s t -l topic -d 'Topic to publish to' -r
@@ -136,9 +137,52 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l will-retain -d 'Retain
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l quiet -d 'Print no warnings'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s c -l count -d 'Number of probes; 0 = until Ctrl-C' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s i -l interval -d 'Time between probes: seconds (0.5) or a duration (250ms)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s w -l deadline -d 'Stop after this long, whatever the count: seconds or a duration' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l timeout -d 'A probe (and the connection) without an answer after this long is lost' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l probe -d 'What a probe is: PINGREQ/PINGRESP, a PUBLISH to ourselves, or a whole new connection' -r -f -a "pingreq\t'PINGREQ → PINGRESP on one connection'
+publish\t'PUBLISH to a topic this connection subscribes to (the broker\'s routing time)'
+connect\t'A fresh connection per probe (the whole handshake)'"
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s q -l qos -d 'QoS of the publish probe (1 and 2 also time the broker\'s acknowledgement)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l id -d 'Client id [default: mqtk- and random characters]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l ws-path -d 'WebSocket path [default: /mqtt]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l proxy -d 'Tunnel through an HTTP CONNECT proxy: http://[user:pass@]host:port' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s V -l protocol-version -d 'MQTT version: 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l password-file -d 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l cafile -d 'CA certificates (PEM) to trust; switches TLS on' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l capath -d 'Folder of CA certificates (PEM) to trust; switches TLS on' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l key -d 'Client private key (PEM: PKCS#1, PKCS#8 or SEC1); needs --cert' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l will-payload -d 'Will payload [default: empty]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l will-qos -d 'Will QoS' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s D -l property -d 'MQTT 5 property: COMMAND NAME VALUE (user-property takes NAME VALUE); implies -V 5' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l profile -d 'Connection settings profile from the config file' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l info -d 'Print the broker\'s capabilities from its CONNACK (MQTT 5 announces them)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l json -d 'Print JSON lines: the connection, one object per probe, a summary'
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l ws -d 'Connect over WebSockets to host:port'
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l tls-use-os-certs -d 'Trust the operating system\'s CA store; switches TLS on'
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l insecure -d 'Do not verify the broker\'s certificate (prints a warning)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l will-retain -d 'Retain the will'
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l quiet -d 'Print no warnings'
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand gen" -l out-dir -d 'Folder that receives completions/ and man/' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand gen" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
-complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub gen help" -f -a "pub" -d 'Publish messages (a drop-in for mosquitto_pub)'
-complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub gen help" -f -a "sub" -d 'Subscribe and print messages (a drop-in for mosquitto_sub)'
-complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub gen help" -f -a "gen" -d 'Write the shell completions and man pages (used to refresh completions/ and man/)'
-complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub gen help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping gen help" -f -a "pub" -d 'Publish messages (a drop-in for mosquitto_pub)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping gen help" -f -a "sub" -d 'Subscribe and print messages (a drop-in for mosquitto_sub)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping gen help" -f -a "ping" -d 'Measure a broker like ping(8): connection phases, PINGREQ round trips, capabilities'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping gen help" -f -a "gen" -d 'Write the shell completions and man pages (used to refresh completions/ and man/)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping gen help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -43,6 +43,10 @@ pub enum Command {
     #[command(name = "sub", disable_help_flag = true)]
     Subscribe(Box<SubArgs>),
 
+    /// Measure a broker like ping(8): connection phases, PINGREQ round trips, capabilities
+    #[command(name = "ping", disable_help_flag = true)]
+    Ping(Box<PingArgs>),
+
     /// Write the shell completions and man pages (used to refresh completions/ and man/)
     #[command(hide = true, disable_help_flag = true)]
     Gen(GenArgs),
@@ -383,6 +387,76 @@ pub struct SubArgs {
 
     #[command(flatten)]
     pub conn: ConnArgs,
+}
+
+/// `mqtk ping`.
+#[derive(Debug, Args)]
+#[command(
+    about = "Measure a broker like ping(8): connection phases, PINGREQ round trips, capabilities",
+    long_about = "Connect (timing DNS, TCP, TLS, WebSocket and CONNECT/CONNACK), then send a \
+                  probe every INTERVAL and print its round trip, and a ping(8) summary at the \
+                  end. Exit 0 when every probe was answered, 76 when some were lost."
+)]
+pub struct PingArgs {
+    /// Number of probes; 0 = until Ctrl-C
+    #[arg(short = 'c', long, value_name = "COUNT", default_value_t = 4)]
+    pub count: u64,
+
+    /// Time between probes: seconds (0.5) or a duration (250ms)
+    #[arg(short = 'i', long, value_name = "INTERVAL", default_value = "1s", value_parser = parse_positive_duration)]
+    pub interval: Duration,
+
+    /// Stop after this long, whatever the count: seconds or a duration
+    #[arg(short = 'w', long, value_name = "DEADLINE", value_parser = parse_positive_duration)]
+    pub deadline: Option<Duration>,
+
+    /// A probe (and the connection) without an answer after this long is lost
+    #[arg(long, value_name = "TIMEOUT", default_value = "2s", value_parser = parse_positive_duration)]
+    pub timeout: Duration,
+
+    /// What a probe is: PINGREQ/PINGRESP, a PUBLISH to ourselves, or a whole new connection
+    #[arg(long, value_enum, default_value_t = ProbeKind::Pingreq)]
+    pub probe: ProbeKind,
+
+    /// QoS of the publish probe (1 and 2 also time the broker's acknowledgement)
+    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub qos: u8,
+
+    /// Print the broker's capabilities from its CONNACK (MQTT 5 announces them)
+    #[arg(long)]
+    pub info: bool,
+
+    /// Print JSON lines: the connection, one object per probe, a summary
+    #[arg(long)]
+    pub json: bool,
+
+    /// Client id [default: mqtk- and random characters]
+    #[arg(long = "id", value_name = "ID")]
+    pub id: Option<String>,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `mqtk ping --probe`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProbeKind {
+    /// PINGREQ → PINGRESP on one connection
+    Pingreq,
+    /// PUBLISH to a topic this connection subscribes to (the broker's routing time)
+    Publish,
+    /// A fresh connection per probe (the whole handshake)
+    Connect,
+}
+
+/// A duration more than zero: seconds (`0.5`) or humantime (`500ms`).
+pub fn parse_positive_duration(text: &str) -> Result<Duration, String> {
+    match parse_seconds_or_duration(text) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err(format!(
+            "'{text}': give more than zero seconds (0.5) or a duration (250ms)"
+        )),
+    }
 }
 
 /// `--payload-format`.

@@ -33,6 +33,8 @@ pub mod code {
     pub const PUBLISH_REJECTED: u8 = 74;
     /// The broker rejected a subscription (SUBACK 0x80 or MQTT 5 reason >= 0x80).
     pub const SUBSCRIBE_REJECTED: u8 = 75;
+    /// `ping`: some probes got no answer in time.
+    pub const PROBES_LOST: u8 = 76;
     /// Interrupted by Ctrl-C (SIGINT) or SIGTERM.
     pub const INTERRUPTED: u8 = 130;
 }
@@ -65,6 +67,8 @@ pub enum Failure {
     SubscribeRejected(String),
     /// `-W` expired.
     Timeout(String),
+    /// `ping`: probes without an answer.
+    ProbesLost(String),
     /// SIGINT / SIGTERM.
     Interrupted,
     /// A bug in mqtk.
@@ -87,6 +91,7 @@ impl Failure {
             Failure::PublishRejected(_) => code::PUBLISH_REJECTED,
             Failure::SubscribeRejected(_) => code::SUBSCRIBE_REJECTED,
             Failure::Timeout(_) => code::TIMEOUT,
+            Failure::ProbesLost(_) => code::PROBES_LOST,
             Failure::Interrupted => code::INTERRUPTED,
             Failure::Internal(_) => code::INTERNAL,
         }
@@ -106,7 +111,8 @@ impl fmt::Display for Failure {
             | Failure::ConnectionLost(m)
             | Failure::PublishRejected(m)
             | Failure::SubscribeRejected(m)
-            | Failure::Timeout(m) => f.write_str(m),
+            | Failure::Timeout(m)
+            | Failure::ProbesLost(m) => f.write_str(m),
             Failure::Internal(m) => write!(f, "internal error (please report it): {m}"),
             Failure::Refused { code, reason } => {
                 write!(
@@ -161,6 +167,7 @@ pub const EXIT_CODE_TABLE: &[(&str, &str)] = &[
     ("73", "pub: connection lost after connecting, the message says how many messages were not acknowledged; sub: another client took over the session (sub otherwise reconnects)"),
     ("74", "the broker rejected a publish (MQTT 5 PUBACK/PUBREC reason code >= 0x80), or sub --remove-retained could not clear every retained message"),
     ("75", "the broker rejected a subscription (SUBACK 0x80, or an MQTT 5 reason >= 0x80); the message names the filter"),
+    ("76", "ping: some probes got no answer within --timeout (the summary says how many)"),
     ("128-159", "MQTT 5 CONNACK refusal: the reason code, as mosquitto (e.g. 134 bad user name or password, 135 not authorized)"),
     ("130", "interrupted (Ctrl-C or SIGTERM); also MQTT 5 CONNACK 0x82 protocol error, which mqtk's well-formed CONNECT does not provoke"),
 ];
@@ -183,6 +190,7 @@ mod tests {
             code::CONNECTION_LOST,
             code::PUBLISH_REJECTED,
             code::SUBSCRIBE_REJECTED,
+            code::PROBES_LOST,
         ];
         for c in own {
             assert!(!(1..=5).contains(&c) && !(128..=162).contains(&c) && c != code::TIMEOUT);

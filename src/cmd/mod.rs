@@ -1,5 +1,6 @@
 //! One module per subcommand; each turns its clap args into validated options and runs.
 
+pub mod ping;
 pub mod publish;
 pub mod subscribe;
 

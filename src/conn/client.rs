@@ -892,7 +892,7 @@ fn walk<'a, T: std::error::Error + 'static>(
     None
 }
 
-fn find_rustls_error<'a>(
+pub(crate) fn find_rustls_error<'a>(
     error: &'a (dyn std::error::Error + 'static),
 ) -> Option<&'a rustls::Error> {
     walk::<rustls::Error>(error)
@@ -902,7 +902,7 @@ fn find_io_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a
     walk::<std::io::Error>(error)
 }
 
-fn tls_message(error: &rustls::Error, broker: &str) -> String {
+pub(crate) fn tls_message(error: &rustls::Error, broker: &str) -> String {
     use rustls::{AlertDescription as A, CertificateError as C, Error as E};
     match error {
         E::InvalidCertificate(C::UnknownIssuer) => format!(

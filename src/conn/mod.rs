@@ -8,6 +8,7 @@ pub mod codes;
 pub mod config;
 pub mod filter;
 pub mod props;
+pub mod raw;
 pub mod tls;
 
 pub use filter::{filter_matches, validate_filter};

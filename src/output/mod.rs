@@ -4,6 +4,7 @@
 
 pub mod format;
 pub mod jsonl;
+pub mod ping;
 
 use std::borrow::Cow;
 use std::io::{self, Write};

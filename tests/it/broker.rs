@@ -444,7 +444,21 @@ impl Broker {
                 None => true,
             };
             if tcp_ok && unix_ok {
-                return Ok(());
+                // Another test's broker may hold the same port (ports are picked, then
+                // bound): make sure ours bound every listener and is still running.
+                std::thread::sleep(Duration::from_millis(30));
+                let child = self.child.as_mut().unwrap();
+                let exited = matches!(child.try_wait(), Ok(Some(_)));
+                let log = self.log();
+                let bind_failed = log
+                    .rsplit("=== tests/it/broker.rs: starting")
+                    .next()
+                    .is_some_and(|run| run.contains("Address already in use"));
+                if !exited && !bind_failed {
+                    return Ok(());
+                }
+                self.kill();
+                return Err("a port was taken by another process".into());
             }
             if Instant::now() >= deadline {
                 self.kill();

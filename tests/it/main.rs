@@ -6,6 +6,8 @@ mod broker;
 mod connection;
 /// The generated completions and man pages match the clap definition.
 mod generated;
+/// `mqtk ping`: phases on every transport, probes, loss, JSON shape.
+mod ping;
 /// `mqtk pub` against a plain listener: payloads, QoS, retain, stdin modes, bad input.
 mod publish;
 /// `mqtk sub`: counts, timeouts, retained handling, formats, restarts, failures.

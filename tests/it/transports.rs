@@ -347,7 +347,7 @@ fn broken_system_trust_store_is_an_error_not_a_panic() {
 
 /// A minimal HTTP CONNECT proxy on loopback for one tunnel; returns its port and a handle
 /// that yields the CONNECT request line it saw.
-fn connect_proxy() -> (u16, std::thread::JoinHandle<String>) {
+pub fn connect_proxy() -> (u16, std::thread::JoinHandle<String>) {
     use std::io::{BufRead, BufReader, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();

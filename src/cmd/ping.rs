@@ -1,0 +1,554 @@
+//! `mqtk ping`: ping(8) for MQTT brokers. Opens a connection with every phase timed, then
+//! sends a probe every interval (PINGREQ, a PUBLISH to a topic it subscribes to, or a
+//! whole new connection), prints each round trip, and ends with ping(8)'s summary.
+//! Probes are timed on mqtk's own transport (`conn::raw`), from the write of the probe's
+//! bytes to the read of the answer.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::time::Instant;
+
+use crate::cli::{PingArgs, ProbeKind, SessionArgs};
+use crate::conn::raw::{self, ConnAck, Incoming, Outgoing, Phases, RawConnection};
+use crate::conn::{ConnectOptions, ProtocolVersion};
+use crate::error::Failure;
+use crate::output::ping::{self as report, Record, Stats};
+
+/// `mqtk ping`, validated.
+#[derive(Debug)]
+pub struct PingOptions {
+    pub conn: ConnectOptions,
+    /// None: until Ctrl-C (or -w).
+    pub count: Option<u64>,
+    pub interval: Duration,
+    pub deadline: Option<Duration>,
+    pub timeout: Duration,
+    pub probe: ProbeKind,
+    pub qos: u8,
+    pub info: bool,
+    pub json: bool,
+    /// The keepalive sent in CONNECT: long enough that probes, not keepalive, drive traffic.
+    pub keepalive: Duration,
+}
+
+impl PingOptions {
+    pub fn from_args(args: &PingArgs) -> Result<PingOptions, Failure> {
+        let session = SessionArgs {
+            id: args.id.clone(),
+            ..SessionArgs::default()
+        };
+        let mut conn = ConnectOptions::from_args(&args.conn, &session)?;
+        if args.qos > 0 && args.probe != ProbeKind::Publish {
+            return Err(Failure::Usage(
+                "-q sets the QoS of --probe publish; add --probe publish".into(),
+            ));
+        }
+        // Each connection attempt is also bounded by the probe timeout.
+        conn.connect_timeout = conn.connect_timeout.min(args.timeout);
+        // Keepalive 0 (off) stays off; otherwise never shorter than two intervals, so the
+        // broker does not drop a connection whose probes are further apart than it.
+        let keepalive = if conn.keepalive.is_zero() {
+            Duration::ZERO
+        } else {
+            conn.keepalive
+                .max(args.interval * 2)
+                .min(Duration::from_secs(u64::from(u16::MAX)))
+        };
+        Ok(PingOptions {
+            count: (args.count > 0).then_some(args.count),
+            interval: args.interval,
+            deadline: args.deadline,
+            timeout: args.timeout,
+            probe: args.probe,
+            qos: args.qos,
+            info: args.info,
+            json: args.json,
+            keepalive,
+            conn,
+        })
+    }
+}
+
+/// Runs `mqtk ping`.
+pub async fn run(args: &PingArgs) -> anyhow::Result<()> {
+    let opts = PingOptions::from_args(args)?;
+    let started = Instant::now();
+    let (connection, phases, connack) = open(&opts).await?;
+    let mut pinger = Pinger {
+        broker: opts.conn.broker_display(),
+        opts,
+        connection: None,
+        outstanding: VecDeque::new(),
+        rtts: Vec::new(),
+        acks: Vec::new(),
+        transmitted: 0,
+        received: 0,
+        next_pkid: 1,
+        topic: String::new(),
+    };
+    pinger.emit(&Record::Connection(
+        pinger.connection_record(&phases, &connack, false),
+    ));
+    if pinger.opts.info {
+        let v5 = pinger.opts.conn.version == ProtocolVersion::V5;
+        pinger.emit(&Record::Info(report::Info::from_connack(
+            connack.properties.as_ref(),
+            v5,
+        )));
+    }
+    match pinger.opts.probe {
+        ProbeKind::Connect => connection.close().await,
+        _ => pinger.attach(connection).await?,
+    }
+    pinger.run(started).await
+}
+
+/// Opens a connection within --connect-timeout (itself at most --timeout).
+async fn open(opts: &PingOptions) -> Result<(RawConnection, Phases, ConnAck), Failure> {
+    match tokio::time::timeout(
+        opts.conn.connect_timeout,
+        raw::open(&opts.conn, opts.keepalive),
+    )
+    .await
+    {
+        Ok(result) => result,
+        Err(_) => Err(Failure::ConnectTimeout(format!(
+            "no CONNACK from {} within {}",
+            opts.conn.broker_display(),
+            humantime::format_duration(opts.conn.connect_timeout)
+        ))),
+    }
+}
+
+/// A probe waiting for its answer.
+struct Pending {
+    seq: u64,
+    sent: Instant,
+    expires: Instant,
+    /// Lost already; kept (PINGREQ only) so a late PINGRESP is matched to it, not to a
+    /// later probe.
+    expired: bool,
+    /// Publish probes: our packet id, and what has come back so far.
+    pkid: u16,
+    rtt: Option<Duration>,
+    ack: Option<Duration>,
+}
+
+struct Pinger {
+    opts: PingOptions,
+    broker: String,
+    connection: Option<RawConnection>,
+    outstanding: VecDeque<Pending>,
+    rtts: Vec<f64>,
+    acks: Vec<f64>,
+    transmitted: u64,
+    received: u64,
+    next_pkid: u16,
+    /// The publish probe's topic.
+    topic: String,
+}
+
+impl Pinger {
+    fn emit(&self, record: &Record) {
+        if self.opts.json {
+            match serde_json::to_string(record) {
+                Ok(line) => println!("{line}"),
+                Err(e) => eprintln!("mqtk: cannot write JSON: {e}"),
+            }
+        } else {
+            println!("{}", record.text());
+        }
+    }
+
+    fn connection_record(
+        &self,
+        phases: &Phases,
+        connack: &ConnAck,
+        reconnect: bool,
+    ) -> report::Connection {
+        report::Connection {
+            broker: self.broker.clone(),
+            address: phases.address.map(|a| a.to_string()),
+            protocol: match self.opts.conn.version {
+                ProtocolVersion::V311 => "3.1.1",
+                ProtocolVersion::V5 => "5",
+            },
+            probe: match self.opts.probe {
+                ProbeKind::Pingreq => "pingreq",
+                ProbeKind::Publish => "publish",
+                ProbeKind::Connect => "connect",
+            },
+            phases_ms: phases.into(),
+            total_ms: report::ms(phases.total()),
+            session_present: connack.session_present,
+            assigned_client_id: connack
+                .properties
+                .as_ref()
+                .and_then(|p| p.assigned_client_identifier.clone()),
+            reconnect,
+        }
+    }
+
+    /// Takes over an open connection; publish probes subscribe to their topic first.
+    async fn attach(&mut self, mut connection: RawConnection) -> Result<(), Failure> {
+        if self.opts.probe == ProbeKind::Publish {
+            if self.topic.is_empty() {
+                self.topic = format!("mqtk/ping/{}-{}", std::process::id(), rand::random::<u32>());
+            }
+            let lost = |e: std::io::Error| {
+                Failure::ConnectionLost(format!("connection to {} lost: {e}", self.broker))
+            };
+            connection
+                .send(Outgoing::Subscribe {
+                    pkid: 1,
+                    filter: self.topic.clone(),
+                    qos: self.opts.qos,
+                })
+                .await
+                .map_err(lost)?;
+            let deadline = Instant::now() + self.opts.timeout;
+            loop {
+                let answer = tokio::time::timeout_at(deadline, connection.recv()).await;
+                match answer {
+                    Err(_) => {
+                        return Err(Failure::Timeout(format!(
+                            "no SUBACK from {} within {}",
+                            self.broker,
+                            humantime::format_duration(self.opts.timeout)
+                        )))
+                    }
+                    Ok(Err(e)) => return Err(lost(e)),
+                    Ok(Ok((Incoming::SubAck { codes }, _))) => {
+                        if let Some(&code) = codes.first().filter(|&&c| c >= 0x80) {
+                            return Err(Failure::SubscribeRejected(format!(
+                                "the broker refused the subscription to '{}' (0x{code:02x})",
+                                self.topic
+                            )));
+                        }
+                        break;
+                    }
+                    Ok(Ok(_)) => {}
+                }
+            }
+        }
+        self.connection = Some(connection);
+        Ok(())
+    }
+
+    async fn run(&mut self, started: Instant) -> anyhow::Result<()> {
+        let interrupt = super::interrupted();
+        tokio::pin!(interrupt);
+        let far = Instant::now() + Duration::from_secs(10 * 365 * 24 * 3600);
+        let deadline = self.opts.deadline.map_or(far, |d| started + d);
+        let first_probe = Instant::now();
+        let mut next_probe = first_probe;
+        loop {
+            let more =
+                self.opts.count.is_none_or(|n| self.transmitted < n) && Instant::now() < deadline;
+            let waiting = self.outstanding.iter().any(|p| !p.expired);
+            if !more && !waiting {
+                break;
+            }
+            let next_expiry = self
+                .outstanding
+                .iter()
+                .filter(|p| !p.expired)
+                .map(|p| p.expires)
+                .min();
+            let listening = self.connection.is_some() && self.opts.probe != ProbeKind::Connect;
+            tokio::select! {
+                biased;
+                _ = &mut interrupt => break,
+                _ = tokio::time::sleep_until(deadline), if self.opts.deadline.is_some() => {
+                    self.expire(far, "the -w deadline came first");
+                    break;
+                }
+                _ = tokio::time::sleep_until(next_expiry.unwrap_or(far)), if next_expiry.is_some() => {
+                    let message = format!("no answer within {}", humantime::format_duration(self.opts.timeout));
+                    self.expire(Instant::now(), &message);
+                }
+                _ = tokio::time::sleep_until(next_probe), if more => {
+                    self.probe().await;
+                    next_probe = (next_probe + self.opts.interval).max(Instant::now());
+                }
+                incoming = recv(&mut self.connection), if listening => match incoming {
+                    Ok((packet, at)) => self.answer(packet, at).await,
+                    Err(e) => self.connection_lost(&e.to_string()),
+                },
+            }
+        }
+        // Whatever is still unanswered (Ctrl-C, -w) counts as lost.
+        self.expire(far, "stopped before an answer came");
+        if let Some(connection) = self.connection.take() {
+            connection.close().await;
+        }
+        let lost = self.transmitted - self.received;
+        let summary = report::Summary {
+            broker: self.broker.clone(),
+            transmitted: self.transmitted,
+            received: self.received,
+            lost,
+            loss_percent: if self.transmitted == 0 {
+                0.0
+            } else {
+                lost as f64 * 100.0 / self.transmitted as f64
+            },
+            time_ms: report::ms(first_probe.elapsed()),
+            rtt_ms: Stats::of(&self.rtts),
+            ack_ms: Stats::of(&self.acks),
+        };
+        if !self.opts.json {
+            println!();
+        }
+        self.emit(&Record::Summary(summary));
+        if lost > 0 {
+            return Err(Failure::ProbesLost(format!(
+                "{lost} of {} probes got no answer",
+                self.transmitted
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Sends the next probe (reconnecting first if the connection was lost).
+    async fn probe(&mut self) {
+        self.transmitted += 1;
+        let seq = self.transmitted;
+        if self.opts.probe == ProbeKind::Connect {
+            return self.connect_probe(seq).await;
+        }
+        if self.connection.is_none() {
+            match open(&self.opts).await {
+                Ok((connection, phases, connack)) => {
+                    let record = self.connection_record(&phases, &connack, true);
+                    self.emit(&Record::Connection(record));
+                    if let Err(e) = self.attach(connection).await {
+                        return self.lost_now(seq, &e.to_string());
+                    }
+                }
+                Err(e) => return self.lost_now(seq, &format!("not connected: {e}")),
+            }
+        }
+        let Some(connection) = self.connection.as_mut() else {
+            return;
+        };
+        let (packet, pkid) = match self.opts.probe {
+            ProbeKind::Publish => {
+                let pkid = if self.opts.qos == 0 {
+                    0
+                } else {
+                    // 1 is the SUBSCRIBE's; cycle through 2..=65535.
+                    self.next_pkid = if self.next_pkid == u16::MAX {
+                        2
+                    } else {
+                        self.next_pkid + 1
+                    };
+                    self.next_pkid
+                };
+                let packet = Outgoing::Publish {
+                    pkid,
+                    topic: self.topic.clone(),
+                    qos: self.opts.qos,
+                    payload: Bytes::copy_from_slice(&seq.to_be_bytes()),
+                };
+                (packet, pkid)
+            }
+            _ => (Outgoing::PingReq, 0),
+        };
+        match connection.send(packet).await {
+            Ok(sent) => self.outstanding.push_back(Pending {
+                seq,
+                sent,
+                expires: sent + self.opts.timeout,
+                expired: false,
+                pkid,
+                rtt: None,
+                ack: None,
+            }),
+            Err(e) => {
+                self.connection_lost(&e.to_string());
+                self.lost_now(seq, "the connection was lost");
+            }
+        }
+    }
+
+    async fn connect_probe(&mut self, seq: u64) {
+        match open(&self.opts).await {
+            Ok((connection, phases, _)) => {
+                connection.close().await;
+                let rtt = phases.total();
+                self.received += 1;
+                self.rtts.push(report::ms(rtt));
+                self.emit(&Record::Probe(report::Probe {
+                    seq,
+                    rtt_ms: Some(report::ms(rtt)),
+                    ack_ms: None,
+                    phases_ms: Some((&phases).into()),
+                    lost: false,
+                    error: None,
+                }));
+            }
+            Err(e) => self.lost_now(seq, &e.to_string()),
+        }
+    }
+
+    fn lost_now(&self, seq: u64, why: &str) {
+        self.emit(&Record::Probe(report::Probe {
+            seq,
+            rtt_ms: None,
+            ack_ms: None,
+            phases_ms: None,
+            lost: true,
+            error: Some(why.to_string()),
+        }));
+    }
+
+    /// Marks every unanswered probe that expires by `now` as lost.
+    fn expire(&mut self, now: Instant, why: &str) {
+        let mut lost = Vec::new();
+        for pending in self.outstanding.iter_mut() {
+            if !pending.expired && pending.expires <= now {
+                pending.expired = true;
+                lost.push(pending.seq);
+            }
+        }
+        // Publish answers are matched by sequence number: expired ones need not wait.
+        if self.opts.probe == ProbeKind::Publish {
+            self.outstanding.retain(|p| !p.expired);
+        }
+        for seq in lost {
+            self.lost_now(seq, why);
+        }
+    }
+
+    fn connection_lost(&mut self, why: &str) {
+        self.connection = None;
+        let now = Instant::now();
+        for pending in self.outstanding.iter_mut() {
+            pending.expires = pending.expires.min(now);
+        }
+        self.expire(now, &format!("connection lost: {why}"));
+        self.outstanding.clear();
+        if !self.opts.conn.quiet && !self.opts.json {
+            eprintln!("mqtk: connection to {} lost: {why}", self.broker);
+        }
+    }
+
+    async fn answer(&mut self, packet: Incoming, at: Instant) {
+        let reply = match packet {
+            Incoming::PingResp => {
+                if let Some(pending) = self.outstanding.pop_front() {
+                    if !pending.expired {
+                        self.complete(pending.seq, at - pending.sent, None);
+                    }
+                }
+                None
+            }
+            Incoming::Publish { pkid, qos, payload } => {
+                if let Ok(bytes) = <[u8; 8]>::try_from(payload.as_ref()) {
+                    let seq = u64::from_be_bytes(bytes);
+                    if let Some(p) = self.outstanding.iter_mut().find(|p| p.seq == seq) {
+                        p.rtt.get_or_insert(at - p.sent);
+                    }
+                }
+                match qos {
+                    1 => Some(Outgoing::PubAck(pkid)),
+                    2 => Some(Outgoing::PubRec(pkid)),
+                    _ => None,
+                }
+            }
+            Incoming::PubAck { pkid, .. } | Incoming::PubComp(pkid) => {
+                if let Some(p) = self
+                    .outstanding
+                    .iter_mut()
+                    .find(|p| p.pkid == pkid && pkid != 0)
+                {
+                    p.ack.get_or_insert(at - p.sent);
+                }
+                None
+            }
+            Incoming::PubRec { pkid, .. } => Some(Outgoing::PubRel(pkid)),
+            Incoming::PubRel(pkid) => Some(Outgoing::PubComp(pkid)),
+            Incoming::Disconnect { reason } => {
+                self.connection_lost(&format!(
+                    "the broker sent DISCONNECT: {} (0x{reason:02x})",
+                    crate::conn::codes::reason_text(reason)
+                ));
+                None
+            }
+            Incoming::SubAck { .. } | Incoming::Other => None,
+        };
+        if let (Some(reply), Some(connection)) = (reply, self.connection.as_mut()) {
+            if let Err(e) = connection.send(reply).await {
+                self.connection_lost(&e.to_string());
+            }
+        }
+        // A publish probe is done when its message came back (and, at QoS 1/2, was acked).
+        let needs_ack = self.opts.qos > 0;
+        while let Some(index) = self
+            .outstanding
+            .iter()
+            .position(|p| p.rtt.is_some() && (p.ack.is_some() || !needs_ack))
+        {
+            if let Some(p) = self.outstanding.remove(index) {
+                if let Some(rtt) = p.rtt {
+                    self.complete(p.seq, rtt, p.ack);
+                }
+            }
+        }
+    }
+
+    fn complete(&mut self, seq: u64, rtt: Duration, ack: Option<Duration>) {
+        self.received += 1;
+        self.rtts.push(report::ms(rtt));
+        if let Some(ack) = ack {
+            self.acks.push(report::ms(ack));
+        }
+        self.emit(&Record::Probe(report::Probe {
+            seq,
+            rtt_ms: Some(report::ms(rtt)),
+            ack_ms: ack.map(report::ms),
+            phases_ms: None,
+            lost: false,
+            error: None,
+        }));
+    }
+}
+
+/// The next packet, when connected (the select! guard makes sure we are).
+async fn recv(connection: &mut Option<RawConnection>) -> std::io::Result<(Incoming, Instant)> {
+    match connection {
+        Some(connection) => connection.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn options(args: &[&str]) -> Result<PingOptions, Failure> {
+        let mut argv = vec!["mqtk", "ping"];
+        argv.extend_from_slice(args);
+        let cli = crate::cli::Cli::try_parse_from(argv).unwrap();
+        match cli.command {
+            crate::cli::Command::Ping(args) => PingOptions::from_args(&args),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn keepalive_outlasts_the_interval_and_timeout_bounds_connecting() {
+        let opts = options(&["-i", "100s", "--timeout", "3s"]).unwrap();
+        assert_eq!(opts.keepalive, Duration::from_secs(200));
+        assert_eq!(opts.conn.connect_timeout, Duration::from_secs(3));
+        assert_eq!(opts.count, Some(4));
+        let opts = options(&["-c", "0", "-k", "0"]).unwrap();
+        assert_eq!((opts.count, opts.keepalive), (None, Duration::ZERO));
+        assert!(options(&["-q", "1"]).is_err());
+    }
+}

@@ -433,7 +433,7 @@ impl RawConnection {
         }
     }
 
-    /// Writes one packet; returns the instant the bytes were handed to the socket.
+    /// Writes one packet; returns the instant its write began.
     pub async fn send(&mut self, packet: Outgoing) -> std::io::Result<Instant> {
         self.write_buf.clear();
         let written = match self.version {
@@ -448,10 +448,14 @@ impl RawConnection {
         self.flush_buf().await
     }
 
+    /// Writes the buffer; returns the instant just before the write, as ping(8) stamps its
+    /// packets: a pause between the write and a later clock read (a busy machine) would
+    /// make the round trip look shorter than it was, even shorter than the wire allows.
     async fn flush_buf(&mut self) -> std::io::Result<Instant> {
+        let at = Instant::now();
         self.stream.write_all(&self.write_buf).await?;
         self.stream.flush().await?;
-        Ok(Instant::now())
+        Ok(at)
     }
 
     /// Reads the next packet; returns it with the instant its last byte was read.

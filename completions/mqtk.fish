@@ -139,7 +139,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l quiet -d 'Print no war
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s c -l count -d 'Number of probes; 0 = until Ctrl-C' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s i -l interval -d 'Time between probes: seconds (0.5) or a duration (250ms)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s w -l deadline -d 'Stop after this long, whatever the count: seconds or a duration' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s w -l deadline -d 'Send no probe after this long, whatever the count (probes in flight get --timeout)' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l timeout -d 'A probe (and the connection) without an answer after this long is lost' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l probe -d 'What a probe is: PINGREQ/PINGRESP, a PUBLISH to ourselves, or a whole new connection' -r -f -a "pingreq\t'PINGREQ → PINGRESP on one connection'
 publish\t'PUBLISH to a topic this connection subscribes to (the broker\'s routing time)'

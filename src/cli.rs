@@ -406,7 +406,7 @@ pub struct PingArgs {
     #[arg(short = 'i', long, value_name = "INTERVAL", default_value = "1s", value_parser = parse_positive_duration)]
     pub interval: Duration,
 
-    /// Stop after this long, whatever the count: seconds or a duration
+    /// Send no probe after this long, whatever the count (probes in flight get --timeout)
     #[arg(short = 'w', long, value_name = "DEADLINE", value_parser = parse_positive_duration)]
     pub deadline: Option<Duration>,
 

@@ -261,10 +261,9 @@ impl Pinger {
             tokio::select! {
                 biased;
                 _ = &mut interrupt => break,
-                _ = tokio::time::sleep_until(deadline), if self.opts.deadline.is_some() => {
-                    self.expire(far, "the -w deadline came first");
-                    break;
-                }
+                // At the -w deadline no new probe goes out (`more` turns false); the
+                // probes in flight still get their --timeout.
+                _ = tokio::time::sleep_until(deadline), if more && self.opts.deadline.is_some() => {}
                 _ = tokio::time::sleep_until(next_expiry.unwrap_or(far)), if next_expiry.is_some() => {
                     let message = format!("no answer within {}", humantime::format_duration(self.opts.timeout));
                     self.expire(Instant::now(), &message);

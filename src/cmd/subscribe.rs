@@ -2,7 +2,7 @@
 //! when the stream pauses), acknowledges QoS 1/2 messages only once they are written out,
 //! and survives a lost connection by reconnecting with backoff and resubscribing.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc;
@@ -162,14 +162,15 @@ pub async fn run(args: &SubArgs) -> anyhow::Result<()> {
         client,
         printer,
         awaiting_pubrel: HashSet::new(),
-        pending_acks: VecDeque::new(),
+        unsolicited: HashSet::new(),
+        requests: VecDeque::new(),
         counted: 0,
         subscribes_pending: 0,
         unsubscribes_pending: 0,
+        removals_queued: 0,
         removals: HashSet::new(),
-        removal_topics: HashSet::new(),
+        removal_echoes: HashMap::new(),
         removals_failed: 0,
-        reconnected: false,
         stop: None,
         opts,
     };
@@ -187,6 +188,18 @@ enum Done {
     LiveMessage,
 }
 
+/// A request for the event loop, queued here and handed over without ever waiting: the
+/// event loop may itself be waiting for us to read its events.
+#[derive(Debug, Clone)]
+enum Request {
+    /// Acknowledge an incoming QoS 1/2 message (after the output was flushed).
+    Ack(u8, u16),
+    Subscribe,
+    Unsubscribe(String),
+    /// --remove-retained: an empty retained QoS 1 message to this topic.
+    Remove(String),
+}
+
 struct Subscriber {
     opts: SubOptions,
     client: Client,
@@ -194,21 +207,24 @@ struct Subscriber {
     /// Stamp messages with the wall clock (only formats that show it pay for it).
     stamp: bool,
     /// Incoming QoS 2 packet ids we handled and acknowledged (PUBREC) whose PUBREL has not
-    /// arrived: a PUBLISH with one of these ids is a resend, not a new message.
+    /// arrived: a PUBLISH with one of these ids and the dup flag is a resend.
     awaiting_pubrel: HashSet<u16>,
-    /// (QoS, packet id) to acknowledge once the output is flushed.
-    pending_acks: VecDeque<(u8, u16)>,
+    /// Packet ids of PUBRELs (or other acks) rumqttc did not expect, from an earlier
+    /// connection of this session: rumqttc is told to accept them after a reconnect.
+    unsolicited: HashSet<u16>,
+    /// Requests not yet handed to the event loop, in order.
+    requests: VecDeque<Request>,
     /// Messages that count for -C.
     counted: u64,
     subscribes_pending: usize,
     unsubscribes_pending: usize,
-    /// Packet ids of our --remove-retained publishes not yet acknowledged.
+    /// --remove-retained publishes queued but not yet written.
+    removals_queued: usize,
+    /// Packet ids of --remove-retained publishes written and not yet acknowledged.
     removals: HashSet<u16>,
-    /// Topics we cleared, so their echo (an empty live message) is not taken for news.
-    removal_topics: HashSet<String>,
+    /// Echoes still expected of our removals (an empty live message per cleared topic).
+    removal_echoes: HashMap<String, u32>,
     removals_failed: u64,
-    /// A CONNACK arrived since the last reconnect (resets the backoff).
-    reconnected: bool,
     stop: Option<Done>,
 }
 
@@ -221,15 +237,21 @@ enum Outcome {
 
 type EventRx = mpsc::Receiver<Result<Event, Fault>>;
 
+/// A connection that lasted this long resets the reconnect backoff; a shorter one (say,
+/// another client taking over our client id each time) keeps it growing.
+const STABLE: Duration = Duration::from_secs(5);
+
 impl Subscriber {
     async fn run(&mut self, events: Events, deadline: Option<Instant>) -> anyhow::Result<()> {
         let (mut rx, mut driver) = events.spawn(BATCH);
-        self.subscribe(true).await?;
+        self.queue_subscriptions(true);
+        self.send_requests();
         let interrupt = super::interrupted();
         tokio::pin!(interrupt);
         let far = Instant::now() + Duration::from_secs(10 * 365 * 24 * 3600);
         let deadline_at = deadline.unwrap_or(far);
         let mut backoff = BACKOFF_START;
+        let mut connected_at = Instant::now();
         let mut settle_by: Option<Instant> = None;
 
         loop {
@@ -242,6 +264,7 @@ impl Subscriber {
             let outcome = tokio::select! {
                 biased;
                 _ = &mut interrupt => {
+                    self.drain_ready(&mut rx).await;
                     self.finish(&mut rx).await;
                     return Err(Failure::Interrupted.into());
                 }
@@ -250,15 +273,12 @@ impl Subscriber {
                     return Err(timed_out(&self.opts, self.counted).into());
                 }
                 _ = tokio::time::sleep_until(settle_by.unwrap_or(far)), if settle_by.is_some() => break,
-                _ = tokio::time::sleep(Duration::from_millis(1)), if !self.pending_acks.is_empty() => {
-                    self.send_acks();
+                _ = tokio::time::sleep(Duration::from_millis(1)), if !self.requests.is_empty() => {
+                    self.send_requests();
                     None
                 }
-                first = rx.recv() => self.handle_batch(first, &mut rx).await?,
+                first = rx.recv() => self.handle_batch(first, &mut rx)?,
             };
-            if std::mem::take(&mut self.reconnected) {
-                backoff = BACKOFF_START;
-            }
             match outcome {
                 None => {}
                 Some(Outcome::Failed(failure)) => {
@@ -272,12 +292,15 @@ impl Subscriber {
                         break;
                     }
                     if let Some(pkid) = fault.unsolicited_pkid() {
-                        // A PUBREL from an earlier connection of this session: accept it next time.
-                        self.awaiting_pubrel.insert(pkid);
+                        // Most likely a PUBREL from an earlier connection of this session.
+                        self.unsolicited.insert(pkid);
                     }
                     let failure = fault.into_failure(&self.opts.conn, true);
                     if matches!(failure, Failure::Refused { .. } | Failure::Tls(_)) {
                         return Err(failure.into());
+                    }
+                    if connected_at.elapsed() >= STABLE {
+                        backoff = BACKOFF_START;
                     }
                     if !self.opts.conn.quiet {
                         eprintln!(
@@ -285,10 +308,20 @@ impl Subscriber {
                             humantime::format_duration(backoff)
                         );
                     }
+                    // Acks belong to the connection that is gone: the broker resends what
+                    // was not acknowledged.
+                    self.requests.retain(|r| !matches!(r, Request::Ack(..)));
                     let mut events = driver.await.map_err(|e| {
                         Failure::Internal(format!("the connection's event loop failed: {e}"))
                     })?;
-                    events.expect_pubrel(self.awaiting_pubrel.iter().copied());
+                    events.drop_stale_acks();
+                    events.expect_pubrel(
+                        self.awaiting_pubrel
+                            .iter()
+                            .chain(&self.unsolicited)
+                            .copied()
+                            .collect::<Vec<_>>(),
+                    );
                     tokio::select! {
                         biased;
                         _ = &mut interrupt => return Err(Failure::Interrupted.into()),
@@ -298,12 +331,14 @@ impl Subscriber {
                         _ = tokio::time::sleep(backoff) => {}
                     }
                     backoff = (backoff * 2).min(BACKOFF_CAP);
+                    connected_at = Instant::now();
                     (rx, driver) = events.spawn(BATCH);
                 }
             }
         }
         self.finish(&mut rx).await;
-        let unconfirmed = self.removals_failed + self.removals.len() as u64;
+        let unconfirmed =
+            self.removals_failed + (self.removals.len() + self.removals_queued) as u64;
         if unconfirmed > 0 {
             return Err(Failure::PublishRejected(format!(
                 "{unconfirmed} retained messages could not be removed (--remove-retained)"
@@ -313,24 +348,46 @@ impl Subscriber {
         Ok(())
     }
 
-    /// Sends the SUBSCRIBE (and, the first time, the -U UNSUBSCRIBEs).
-    async fn subscribe(&mut self, first: bool) -> Result<(), Failure> {
+    /// Queues the SUBSCRIBE (and, the first time, the -U UNSUBSCRIBEs).
+    fn queue_subscriptions(&mut self, first: bool) {
         if !self.opts.subscription.filters.is_empty() {
-            self.client.subscribe(&self.opts.subscription).await?;
+            self.requests.push_back(Request::Subscribe);
             self.subscribes_pending += 1;
         }
         if first {
             for filter in &self.opts.unsubscribe {
-                self.client.unsubscribe(filter).await?;
+                self.requests
+                    .push_back(Request::Unsubscribe(filter.clone()));
                 self.unsubscribes_pending += 1;
             }
         }
-        Ok(())
+    }
+
+    /// Hands queued requests to the event loop, in order, until its channel is full.
+    fn send_requests(&mut self) {
+        while let Some(request) = self.requests.front() {
+            let sent = match request {
+                Request::Ack(qos, pkid) => self.client.try_ack(*qos, *pkid),
+                Request::Subscribe => self.client.try_subscribe(&self.opts.subscription),
+                Request::Unsubscribe(filter) => self.client.try_unsubscribe(filter),
+                Request::Remove(topic) => {
+                    let sent = self.client.try_publish(topic, 1, true, bytes::Bytes::new());
+                    if sent {
+                        self.removals_queued -= 1;
+                    }
+                    sent
+                }
+            };
+            if !sent {
+                break;
+            }
+            self.requests.pop_front();
+        }
     }
 
     /// Handles `first` and whatever else is already waiting, then flushes the output once
-    /// and acknowledges what was written.
-    async fn handle_batch(
+    /// and hands over the acknowledgements of what was written.
+    fn handle_batch(
         &mut self,
         first: Option<Result<Event, Fault>>,
         rx: &mut EventRx,
@@ -347,7 +404,7 @@ impl Subscriber {
                 Some(Err(fault)) => break Some(Outcome::Lost(fault)),
                 Some(Ok(event)) => event,
             };
-            if let Some(failure) = self.handle_event(event).await? {
+            if let Some(failure) = self.handle_event(event)? {
                 break Some(Outcome::Failed(failure));
             }
             handled += 1;
@@ -360,16 +417,26 @@ impl Subscriber {
             }
         };
         self.printer.flush()?;
-        self.send_acks();
+        if !matches!(outcome, Some(Outcome::Lost(_))) {
+            self.send_requests();
+        }
         Ok(outcome)
     }
 
+    /// Handles the events already received (on Ctrl-C: print what has arrived).
+    async fn drain_ready(&mut self, rx: &mut EventRx) {
+        while let Ok(Ok(event)) = rx.try_recv() {
+            if !matches!(self.handle_event(event), Ok(None)) {
+                break;
+            }
+        }
+    }
+
     /// One event; a returned failure ends the run.
-    async fn handle_event(&mut self, event: Event) -> anyhow::Result<Option<Failure>> {
+    fn handle_event(&mut self, event: Event) -> anyhow::Result<Option<Failure>> {
         match event {
-            Event::Publish(message) => self.handle_message(&message).await?,
+            Event::Publish(message) => self.handle_message(&message)?,
             Event::ConnAck(info) => {
-                self.reconnected = true;
                 let kept = info.session_present;
                 if !self.opts.conn.quiet {
                     eprintln!(
@@ -382,12 +449,33 @@ impl Subscriber {
                         }
                     );
                 }
-                if !kept {
+                if kept {
+                    // A SUBSCRIBE or UNSUBSCRIBE lost with the connection is not resent
+                    // by rumqttc: send it again.
+                    if self.subscribes_pending > 0 {
+                        self.subscribes_pending = 0;
+                        self.queue_subscriptions(false);
+                    }
+                    if self.unsubscribes_pending > 0 {
+                        self.unsubscribes_pending = 0;
+                        for filter in self.opts.unsubscribe.clone() {
+                            self.requests.push_back(Request::Unsubscribe(filter));
+                            self.unsubscribes_pending += 1;
+                        }
+                    }
+                } else {
                     self.awaiting_pubrel.clear();
+                    self.unsolicited.clear();
+                    // Removals in flight are gone; the retained messages come back with
+                    // the new subscription and are removed again.
+                    self.removals.clear();
+                    self.requests.retain(|r| !matches!(r, Request::Remove(_)));
+                    self.removals_queued = 0;
                     self.subscribes_pending = 0;
-                    self.unsubscribes_pending = 0;
-                    self.subscribe(false).await?;
+                    self.requests.retain(|r| !matches!(r, Request::Subscribe));
+                    self.queue_subscriptions(false);
                 }
+                self.send_requests();
             }
             Event::SubAck { codes, .. } => {
                 self.subscribes_pending = self.subscribes_pending.saturating_sub(1);
@@ -403,6 +491,8 @@ impl Subscriber {
             Event::Sent(Sent::Publish(pkid)) if self.opts.remove_retained => {
                 self.removals.insert(pkid);
             }
+            // Only our --remove-retained publishes are acknowledged to us (the guard
+            // forgets the packet id whatever the reason code).
             Event::PubAck { pkid, reason, .. } if self.removals.remove(&pkid) && reason >= 0x80 => {
                 self.removals_failed += 1;
                 if !self.opts.conn.quiet {
@@ -414,6 +504,7 @@ impl Subscriber {
             }
             Event::PubRel { pkid } => {
                 self.awaiting_pubrel.remove(&pkid);
+                self.unsolicited.remove(&pkid);
             }
             Event::ServerDisconnect {
                 reason,
@@ -473,11 +564,10 @@ impl Subscriber {
         }
     }
 
-    async fn handle_message(&mut self, message: &Message) -> anyhow::Result<()> {
-        let ack = (message.qos, message.pkid);
-        if message.qos == 2 && self.awaiting_pubrel.contains(&message.pkid) {
+    fn handle_message(&mut self, message: &Message) -> anyhow::Result<()> {
+        if message.qos == 2 && message.dup && self.awaiting_pubrel.contains(&message.pkid) {
             // A resend of a message already handled: acknowledge it again, print nothing.
-            self.pending_acks.push_back(ack);
+            self.requests.push_back(Request::Ack(2, message.pkid));
             return Ok(());
         }
         if self.stop.is_some() {
@@ -485,33 +575,40 @@ impl Subscriber {
             return Ok(());
         }
         let topic = String::from_utf8_lossy(&message.topic);
+        if !message.retain && message.payload.is_empty() {
+            if let Some(left) = self.removal_echoes.get_mut(topic.as_ref()) {
+                // The broker forwarding our own removal: not news.
+                *left -= 1;
+                if *left == 0 {
+                    self.removal_echoes.remove(topic.as_ref());
+                }
+                self.accept(message);
+                return Ok(());
+            }
+        }
+        if self.opts.retained_only && !message.retain {
+            // Ends the run; left unacknowledged, so a durable session keeps it.
+            self.stop = Some(Done::LiveMessage);
+            return Ok(());
+        }
         let filtered_out = self
             .opts
             .filter_out
             .iter()
             .any(|f| filter_matches(f, &topic));
-        let echo_of_removal = !message.retain
-            && message.payload.is_empty()
-            && self.removal_topics.contains(topic.as_ref());
+        let hidden = self.opts.hide_retained && message.retain;
         if self.opts.remove_retained
             && message.retain
-            && !filtered_out
             && !message.payload.is_empty()
+            && !filtered_out
+            && !hidden
         {
-            self.client
-                .publish(&topic, 1, true, bytes::Bytes::new(), None)
-                .await?;
-            self.removal_topics.insert(topic.to_string());
+            self.requests.push_back(Request::Remove(topic.to_string()));
+            self.removals_queued += 1;
+            *self.removal_echoes.entry(topic.to_string()).or_default() += 1;
         }
-        self.accept(ack);
-        if echo_of_removal {
-            return Ok(());
-        }
-        if self.opts.retained_only && !message.retain {
-            self.stop = Some(Done::LiveMessage);
-            return Ok(());
-        }
-        if (self.opts.hide_retained && message.retain) || filtered_out {
+        self.accept(message);
+        if hidden || filtered_out {
             return Ok(());
         }
         let sampled_out = self
@@ -538,34 +635,27 @@ impl Subscriber {
         Ok(())
     }
 
-    /// Queues the acknowledgement of a handled message (sent after the next flush).
-    fn accept(&mut self, (qos, pkid): (u8, u16)) {
-        if qos == 2 {
-            self.awaiting_pubrel.insert(pkid);
+    /// Queues the acknowledgement of a handled message (handed over after the next flush).
+    fn accept(&mut self, message: &Message) {
+        if message.qos == 2 {
+            self.awaiting_pubrel.insert(message.pkid);
         }
-        if qos > 0 {
-            self.pending_acks.push_back((qos, pkid));
-        }
-    }
-
-    fn send_acks(&mut self) {
-        while let Some(&(qos, pkid)) = self.pending_acks.front() {
-            if !self.client.try_ack(qos, pkid) {
-                break;
-            }
-            self.pending_acks.pop_front();
+        if message.qos > 0 {
+            self.requests
+                .push_back(Request::Ack(message.qos, message.pkid));
         }
     }
 
-    /// Nothing of ours is still in flight: acks sent, PUBRELs and removal PUBACKs received.
+    /// Nothing of ours is still in flight: requests handed over, PUBRELs and removal
+    /// PUBACKs received.
     fn settled(&self) -> bool {
-        self.pending_acks.is_empty() && self.awaiting_pubrel.is_empty() && self.removals.is_empty()
+        self.requests.is_empty() && self.awaiting_pubrel.is_empty() && self.removals.is_empty()
     }
 
-    /// Flushes, sends what acks it can, and disconnects.
+    /// Flushes, hands over what requests it can, and disconnects.
     async fn finish(&mut self, rx: &mut EventRx) {
         let _ = self.printer.flush();
-        self.send_acks();
+        self.send_requests();
         client::close(&self.client, rx, Duration::from_secs(2)).await;
     }
 }

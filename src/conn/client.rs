@@ -447,16 +447,15 @@ impl Client {
         sent.map_err(|e| Failure::ConnectionLost(format!("the connection is gone: {e}")))
     }
 
-    /// Queues one SUBSCRIBE carrying every filter. Filters must already be valid
-    /// (see `conn::validate_filter`).
-    pub async fn subscribe(&self, subscription: &Subscription) -> Result<(), Failure> {
-        let sent = match self {
+    /// Queues one SUBSCRIBE carrying every filter (filters must be valid: see
+    /// `conn::validate_filter`). Never waits: false means the request channel is full.
+    pub fn try_subscribe(&self, subscription: &Subscription) -> bool {
+        match self {
             Client::V4(c) => c
-                .subscribe_many(subscription.filters.iter().map(|path| {
+                .try_subscribe_many(subscription.filters.iter().map(|path| {
                     rumqttc::SubscribeFilter::new(path.clone(), v4_qos(subscription.qos))
                 }))
-                .await
-                .map_err(|e| e.to_string()),
+                .is_ok(),
             Client::V5(c) => {
                 let filters = subscription.filters.iter().map(|path| V5Filter {
                     path: path.clone(),
@@ -470,25 +469,28 @@ impl Client {
                     },
                 });
                 match &subscription.properties {
-                    Some(props) => {
-                        c.subscribe_many_with_properties(filters, props.clone())
-                            .await
-                    }
-                    None => c.subscribe_many(filters).await,
+                    Some(props) => c.try_subscribe_many_with_properties(filters, props.clone()),
+                    None => c.try_subscribe_many(filters),
                 }
-                .map_err(|e| e.to_string())
+                .is_ok()
             }
-        };
-        sent.map_err(|e| Failure::ConnectionLost(format!("the connection is gone: {e}")))
+        }
     }
 
-    /// Queues an UNSUBSCRIBE for one filter.
-    pub async fn unsubscribe(&self, filter: &str) -> Result<(), Failure> {
-        let sent = match self {
-            Client::V4(c) => c.unsubscribe(filter).await.map_err(|e| e.to_string()),
-            Client::V5(c) => c.unsubscribe(filter).await.map_err(|e| e.to_string()),
-        };
-        sent.map_err(|e| Failure::ConnectionLost(format!("the connection is gone: {e}")))
+    /// Queues an UNSUBSCRIBE for one filter. Never waits: false means the channel is full.
+    pub fn try_unsubscribe(&self, filter: &str) -> bool {
+        match self {
+            Client::V4(c) => c.try_unsubscribe(filter).is_ok(),
+            Client::V5(c) => c.try_unsubscribe(filter).is_ok(),
+        }
+    }
+
+    /// Queues a PUBLISH without properties. Never waits: false means the channel is full.
+    pub fn try_publish(&self, topic: &str, qos: u8, retain: bool, payload: Bytes) -> bool {
+        match self {
+            Client::V4(c) => c.try_publish(topic, v4_qos(qos), retain, payload).is_ok(),
+            Client::V5(c) => c.try_publish(topic, v5_qos(qos), retain, payload).is_ok(),
+        }
     }
 
     /// Acknowledges an incoming QoS 1/2 message (with `manual_acks`): PUBACK or PUBREC.
@@ -588,6 +590,23 @@ impl Events {
         }
     }
 
+    /// Forgets acknowledgements queued for a connection that is gone: the broker resends
+    /// what was not acknowledged, and an ack of the old connection's packet id would be
+    /// answered with a PUBREL rumqttc does not expect.
+    pub fn drop_stale_acks(&mut self) {
+        match self {
+            Events::V4 { eventloop, .. } => eventloop.pending.retain(|r| {
+                !matches!(r, rumqttc::Request::PubAck(_) | rumqttc::Request::PubRec(_))
+            }),
+            Events::V5 { eventloop, .. } => eventloop.pending.retain(|r| {
+                !matches!(
+                    r,
+                    rumqttc::v5::Request::PubAck(_) | rumqttc::v5::Request::PubRec(_)
+                )
+            }),
+        }
+    }
+
     /// Events rumqttc read but has not handed out yet.
     fn take_buffered(&mut self) -> Vec<Event> {
         match self {
@@ -645,9 +664,18 @@ pub async fn close(
     events: &mut mpsc::Receiver<Result<Event, Fault>>,
     limit: Duration,
 ) {
-    client.disconnect().await;
     let _ = tokio::time::timeout(limit, async {
-        while let Some(Ok(_)) = events.recv().await {}
+        // The request channel may be full while the event loop waits for us to read
+        // events: keep reading while the DISCONNECT waits for room.
+        let disconnect = client.disconnect();
+        tokio::pin!(disconnect);
+        let mut queued = false;
+        loop {
+            tokio::select! {
+                _ = &mut disconnect, if !queued => queued = true,
+                event = events.recv() => if !matches!(event, Some(Ok(_))) { break },
+            }
+        }
     })
     .await;
 }

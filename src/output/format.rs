@@ -13,6 +13,9 @@ use serde::Serialize;
 
 use super::Received;
 
+/// The largest field width or precision: more is a typo, not a layout.
+const MAX_WIDTH: usize = 65535;
+
 /// A parsed `-F` format.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
@@ -118,6 +121,9 @@ pub fn parse(format: &str) -> Result<Template, FormatError> {
                         i += 1;
                     }
                     spec.precision = Some(precision);
+                }
+                if spec.width > MAX_WIDTH || spec.precision.is_some_and(|p| p > MAX_WIDTH) {
+                    return error(start, format!("width or precision above {MAX_WIDTH}"));
                 }
                 let Some(&name) = chars.get(i) else {
                     return error(
@@ -725,6 +731,12 @@ mod tests {
             ("a\\", 1, "incomplete escape"),
             ("a\\q", 2, "unknown escape '\\q'"),
             ("%5@", 2, "unknown field '%@'"),
+            (
+                "ab%99999999999999999999p",
+                2,
+                "width or precision above 65535",
+            ),
+            ("%.70000t", 0, "width or precision above 65535"),
         ];
         for (format, position, message) in cases {
             let error = parse(format).unwrap_err();

@@ -265,9 +265,9 @@ fn will_is_published_when_killed_and_not_on_clean_exit() {
             "5",
         ],
     );
-    let (mut child, _stdin) = spawn_with_stdin(cmd, b"one\ntwo\n");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let mut feeding = spawn_with_stdin(cmd, b"one\ntwo\n", "sending PUBLISH");
+    feeding.child.kill().unwrap();
+    feeding.wait();
     let got = sub.wait_for(1, WAIT);
     assert_eq!(got.len(), 1, "will not delivered");
     assert_eq!((got[0].payload.as_slice(), got[0].qos), (&b"gone"[..], 1));
@@ -324,15 +324,14 @@ fn silent_server_times_out_within_connect_timeout() {
 fn broker_killed_mid_stream_reports_unacknowledged_messages() {
     let mut broker = Broker::start();
     let cmd = publish(broker.port, &["-t", &topic("lost"), "-l", "-q", "1"]);
-    let (child, mut stdin) = spawn_with_stdin(cmd, b"one\ntwo\n");
+    let mut feeding = spawn_with_stdin(cmd, b"one\ntwo\n", "received PUBACK");
     broker.kill();
     // Keep feeding: the next messages can never be acknowledged.
     use std::io::Write;
-    let _ = stdin.write_all(b"three\nfour\n");
-    let _ = stdin.flush();
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(73), "{stderr}");
+    let _ = feeding.stdin.write_all(b"three\nfour\n");
+    let _ = feeding.stdin.flush();
+    let (code, stderr) = feeding.wait();
+    assert_eq!(code, Some(73), "{stderr}");
     assert!(stderr.contains("not acknowledged"), "{stderr}");
 }
 
@@ -380,15 +379,14 @@ fn id_prefix_appends_the_process_id() {
 fn ctrl_c_exits_130_and_says_what_was_not_acknowledged() {
     let broker = Broker::start();
     let cmd = publish(broker.port, &["-t", &topic("sigint"), "-l", "-q", "1"]);
-    let (child, _stdin) = spawn_with_stdin(cmd, b"one\n");
+    let feeding = spawn_with_stdin(cmd, b"one\n", "received PUBACK");
     let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args(["-INT", &feeding.child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    let (code, stderr) = feeding.wait();
+    assert_eq!(code, Some(130), "{stderr}");
     assert!(
         stderr.contains("interrupted: 0 of 1 messages not acknowledged"),
         "{stderr}"

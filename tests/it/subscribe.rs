@@ -203,6 +203,45 @@ fn remove_retained_clears_everything_under_the_filter() {
 }
 
 #[test]
+fn removing_thousands_of_retained_messages_does_not_stall() {
+    let broker = Broker::start();
+    let base = topic("many-retained");
+    let lines: String = (0..3000)
+        .map(|i| {
+            format!("{{\"topic\":\"{base}/{i}\",\"payload\":\"r{i}\",\"retain\":true,\"qos\":1}}\n")
+        })
+        .collect();
+    let out = run(publish(broker.port, &["--jsonl"]), lines.as_bytes());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sub = SubProcess::start(subscribe(
+        broker.port,
+        &[
+            "-t",
+            &format!("{base}/#"),
+            "--remove-retained",
+            "--retained-only",
+            "-W",
+            "60",
+        ],
+    ));
+    sub.wait_lines(3000, Duration::from_secs(30));
+    send(broker.port, &format!("{base}/live"), "live", &[]);
+    let done = sub.finish(Duration::from_secs(30));
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    assert_eq!(done.lines().len(), 3000);
+    let check = Subscriber::start(broker.port, &format!("{base}/#"), 1);
+    assert!(
+        check.settle(Duration::from_millis(700)).is_empty(),
+        "retained messages left"
+    );
+}
+
+#[test]
 fn filter_out_hides_matching_topics() {
     let broker = Broker::start();
     let base = topic("filter");

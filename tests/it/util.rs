@@ -111,22 +111,67 @@ pub fn topic(name: &str) -> String {
     )
 }
 
-/// Starts mqtk with stdin piped (stderr captured), writes `first`, and gives it half a
-/// second to connect and send it. The caller keeps stdin open as long as it likes.
-pub fn spawn_with_stdin(
-    mut cmd: Command,
-    first: &[u8],
-) -> (std::process::Child, std::process::ChildStdin) {
-    use std::io::Write;
-    cmd.stdin(Stdio::piped())
+/// A running mqtk whose stdin the test feeds and whose stderr is collected.
+pub struct Feeding {
+    pub child: std::process::Child,
+    pub stdin: std::process::ChildStdin,
+    stderr: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Feeding {
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
+    }
+
+    /// Waits for the exit: the exit code and everything written to stderr.
+    pub fn wait(mut self) -> (Option<i32>, String) {
+        let status = self.child.wait().expect("wait");
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        (status.code(), self.stderr())
+    }
+}
+
+/// Starts mqtk with `-d`, stdin piped and stderr collected, writes `first`, and returns
+/// once the `-d` trace shows `ready` (say "received PUBACK"). The caller keeps feeding
+/// stdin as long as it likes.
+pub fn spawn_with_stdin(mut cmd: Command, first: &[u8], ready: &str) -> Feeding {
+    use std::io::{Read, Write};
+    cmd.arg("-d")
+        .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("mqtk starts");
     let mut stdin = child.stdin.take().expect("stdin");
+    let mut pipe = child.stderr.take().expect("stderr");
+    let stderr = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = stderr.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = pipe.read(&mut buf) {
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
     stdin.write_all(first).expect("write stdin");
     stdin.flush().expect("flush stdin");
-    std::thread::sleep(Duration::from_millis(500));
-    (child, stdin)
+    let feeding = Feeding {
+        child,
+        stdin,
+        stderr,
+        reader: Some(reader),
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !feeding.stderr().contains(ready) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "'{ready}' not in the trace: {}",
+            feeding.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    feeding
 }
 
 /// `mqtk sub -h 127.0.0.1 -p PORT ARGS…` with a 5 s connect timeout.

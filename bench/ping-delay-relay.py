@@ -4,7 +4,8 @@ going to the broker for DELAY ms (one way) sits between the pinger and a throwaw
 The same relay is then measured by a minimal reference pinger (a raw socket that writes the
 two PINGREQ bytes and reads the two PINGRESP bytes), so mqtk's median can be compared with
 DELAY and with the reference. Usage: bench/ping-delay-relay.py [PROBES]
-Env: MQTK (default target/release/mqtk), DELAY_MS (default 5), PORT (default 18994).
+Env: MQTK (default target/release/mqtk), DELAY_MS (default 5), PORT (default 18994),
+INTERVAL between probes in seconds (default 0.05).
 """
 import asyncio, json, os, socket, statistics, struct, subprocess, sys, tempfile, threading, time
 
@@ -12,6 +13,7 @@ probes = int(sys.argv[1]) if len(sys.argv) > 1 else 50
 mqtk = os.environ.get("MQTK", "target/release/mqtk")
 delay = float(os.environ.get("DELAY_MS", "5")) / 1000
 broker_port = int(os.environ.get("PORT", "18994"))
+INTERVAL = os.environ.get("INTERVAL", "0.05")
 
 with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as conf:
     conf.write(f"listener {broker_port} 127.0.0.1\nallow_anonymous true\n")
@@ -72,18 +74,20 @@ def reference(port):
         s.sendall(b"\xc0\x00")
         assert s.recv(2) == b"\xd0\x00"
         rtts.append((time.perf_counter() - start) * 1000)
-        time.sleep(0.05)
+        time.sleep(float(INTERVAL))
     s.close()
     return sorted(rtts)
 
 def mqtk_ping(port):
     out = subprocess.run([mqtk, "ping", "-h", "127.0.0.1", "-p", str(port), "-c", str(probes),
-                          "-i", "0.05", "--json"], capture_output=True, check=True, text=True)
+                          "-i", INTERVAL, "--json"], capture_output=True, check=True, text=True)
     return sorted(r["rtt_ms"] for r in map(json.loads, out.stdout.splitlines())
                   if r["type"] == "probe" and not r["lost"])
 
 def show(name, rtts):
-    print(f"{name:34} min {rtts[0]:7.3f}  median {statistics.median(rtts):7.3f}  max {rtts[-1]:7.3f} ms")
+    q = statistics.quantiles(rtts, n=20)
+    print(f"{name:34} min {rtts[0]:7.3f}  p10 {q[1]:7.3f}  p25 {q[4]:7.3f}  "
+          f"median {statistics.median(rtts):7.3f}  max {rtts[-1]:7.3f} ms")
 
 try:
     print(f"{probes} PINGREQ probes each; relay holds client->broker data {delay * 1000:.1f} ms")

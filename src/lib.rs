@@ -1,6 +1,7 @@
 //! mqtk: an MQTT command-line toolkit. `run` dispatches a parsed command line to its
 //! command; `exit` turns the outcome into a process exit code and a one-line message.
 
+pub mod bench;
 pub mod cli;
 pub mod cmd;
 pub mod conn;

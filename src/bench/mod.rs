@@ -4,3 +4,4 @@
 
 pub mod header;
 pub mod stats;
+pub mod wire;

@@ -431,7 +431,7 @@ impl Pinger {
         }
         self.expire(now, &format!("connection lost: {why}"));
         self.outstanding.clear();
-        if !self.opts.conn.quiet && !self.opts.json {
+        if !self.opts.conn.quiet {
             eprintln!("mqtk: connection to {} lost: {why}", self.broker);
         }
     }

@@ -202,9 +202,7 @@ fn text_output_reads_like_ping8() {
     let text = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("connected to localhost:"), "{text}");
-    assert!(
-        lines[0].contains("dns ") && lines[0].contains("tcp ") && lines[0].contains("connack ")
-    );
+    assert_in_order(lines[0], &["dns ", "tcp ", "connack "]);
     assert!(
         lines[1].starts_with("seq=1 rtt=") && lines[2].starts_with("seq=2 rtt="),
         "{text}"
@@ -214,6 +212,51 @@ fn text_output_reads_like_ping8() {
         "{text}"
     );
     assert!(text.contains("rtt min/avg/max/mdev = "), "{text}");
+}
+
+/// Each needle appears in `line`, in this order.
+fn assert_in_order(line: &str, needles: &[&str]) {
+    let positions: Vec<usize> = needles
+        .iter()
+        .map(|n| {
+            line.find(n)
+                .unwrap_or_else(|| panic!("'{n}' not in: {line}"))
+        })
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "{needles:?} out of order: {line}"
+    );
+}
+
+#[test]
+fn phases_are_listed_in_the_order_they_happen() {
+    let broker = Broker::builder().wss().start();
+    let mut cmd = mqtk();
+    cmd.args([
+        "ping",
+        "-h",
+        "localhost",
+        "-p",
+        &broker.wss_port.unwrap().to_string(),
+        "--ws",
+        "--cafile",
+        &path("ca.pem"),
+        "-c",
+        "1",
+    ]);
+    let out = run(cmd, b"");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_in_order(
+        text.lines().next().unwrap(),
+        &["dns ", "tcp ", "tls ", "websocket ", "connack "],
+    );
 }
 
 #[test]

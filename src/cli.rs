@@ -484,12 +484,8 @@ the CONNACK code when the broker refuses the connection, 75 when a subscription 
 
 /// -W: mosquitto's whole seconds, or a humantime duration; more than zero.
 pub fn parse_timeout(text: &str) -> Result<Duration, String> {
-    match parse_seconds_or_duration(text) {
-        Ok(d) if !d.is_zero() => Ok(d),
-        _ => Err(format!(
-            "'{text}': give -W more than zero seconds (10) or a duration (1m30s)"
-        )),
-    }
+    parse_positive_duration(text)
+        .map_err(|_| format!("'{text}': give -W more than zero seconds (10) or a duration (1m30s)"))
 }
 
 /// --random-filter: a percentage from 0.1 to 100.

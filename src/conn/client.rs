@@ -403,7 +403,7 @@ fn v5_options(opts: &ConnectOptions) -> Result<rumqttc::v5::MqttOptions, Failure
     Ok(o)
 }
 
-fn v4_qos(qos: u8) -> rumqttc::QoS {
+pub(crate) fn v4_qos(qos: u8) -> rumqttc::QoS {
     match qos {
         0 => rumqttc::QoS::AtMostOnce,
         1 => rumqttc::QoS::AtLeastOnce,
@@ -411,7 +411,7 @@ fn v4_qos(qos: u8) -> rumqttc::QoS {
     }
 }
 
-fn v5_qos(qos: u8) -> V5QoS {
+pub(crate) fn v5_qos(qos: u8) -> V5QoS {
     match qos {
         0 => V5QoS::AtMostOnce,
         1 => V5QoS::AtLeastOnce,

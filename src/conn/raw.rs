@@ -17,7 +17,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 use tokio_rustls::rustls;
 
-use super::client::{find_rustls_error, tls_message};
+use super::client::{find_rustls_error, tls_message, v4_qos, v5_qos};
 use super::codes;
 use super::{ConnectOptions, Endpoint, ProtocolVersion, MAX_PACKET_SIZE};
 use crate::error::Failure;
@@ -288,23 +288,6 @@ async fn websocket_upgrade(
         .await
         .map_err(|e| e.to_string())?;
     Ok(Box::new(ws_stream_tungstenite::WsStream::new(socket)))
-}
-
-fn v4_qos(qos: u8) -> rumqttc::QoS {
-    match qos {
-        0 => rumqttc::QoS::AtMostOnce,
-        1 => rumqttc::QoS::AtLeastOnce,
-        _ => rumqttc::QoS::ExactlyOnce,
-    }
-}
-
-fn v5_qos(qos: u8) -> rumqttc::v5::mqttbytes::QoS {
-    use rumqttc::v5::mqttbytes::QoS;
-    match qos {
-        0 => QoS::AtMostOnce,
-        1 => QoS::AtLeastOnce,
-        _ => QoS::ExactlyOnce,
-    }
 }
 
 impl RawConnection {

@@ -111,26 +111,70 @@ pub fn topic(name: &str) -> String {
     )
 }
 
+/// A child's output pipe, read on a thread into a buffer the test can look at any time.
+struct Captured {
+    buffer: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Captured {
+    fn start(mut pipe: impl std::io::Read + Send + 'static) -> Captured {
+        let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = buffer.clone();
+        let reader = std::thread::spawn(move || {
+            let mut chunk = [0u8; 65536];
+            while let Ok(n @ 1..) = pipe.read(&mut chunk) {
+                sink.lock().unwrap().extend_from_slice(&chunk[..n]);
+            }
+        });
+        Captured {
+            buffer,
+            reader: Some(reader),
+        }
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        self.buffer.lock().unwrap().clone()
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.buffer.lock().unwrap()).into_owned()
+    }
+
+    /// Waits for the pipe to close (the process has exited).
+    fn join(&mut self) {
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+    }
+
+    /// Waits until the output contains `needle` (panics after `timeout`).
+    fn wait_for(&self, needle: &str, timeout: Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        while !self.text().contains(needle) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "'{needle}' not in the output after {timeout:?}: {}",
+                self.text()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
 /// A running mqtk whose stdin the test feeds and whose stderr is collected.
 pub struct Feeding {
     pub child: std::process::Child,
     pub stdin: std::process::ChildStdin,
-    stderr: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
-    reader: Option<std::thread::JoinHandle<()>>,
+    stderr: Captured,
 }
 
 impl Feeding {
-    pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
-    }
-
     /// Waits for the exit: the exit code and everything written to stderr.
     pub fn wait(mut self) -> (Option<i32>, String) {
         let status = self.child.wait().expect("wait");
-        if let Some(reader) = self.reader.take() {
-            let _ = reader.join();
-        }
-        (status.code(), self.stderr())
+        self.stderr.join();
+        (status.code(), self.stderr.text())
     }
 }
 
@@ -138,40 +182,22 @@ impl Feeding {
 /// once the `-d` trace shows `ready` (say "received PUBACK"). The caller keeps feeding
 /// stdin as long as it likes.
 pub fn spawn_with_stdin(mut cmd: Command, first: &[u8], ready: &str) -> Feeding {
-    use std::io::{Read, Write};
+    use std::io::Write;
     cmd.arg("-d")
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("mqtk starts");
     let mut stdin = child.stdin.take().expect("stdin");
-    let mut pipe = child.stderr.take().expect("stderr");
-    let stderr = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = stderr.clone();
-    let reader = std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n @ 1..) = pipe.read(&mut buf) {
-            sink.lock().unwrap().extend_from_slice(&buf[..n]);
-        }
-    });
+    let stderr = Captured::start(child.stderr.take().expect("stderr"));
     stdin.write_all(first).expect("write stdin");
     stdin.flush().expect("flush stdin");
-    let feeding = Feeding {
+    stderr.wait_for(ready, Duration::from_secs(20));
+    Feeding {
         child,
         stdin,
         stderr,
-        reader: Some(reader),
-    };
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !feeding.stderr().contains(ready) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "'{ready}' not in the trace: {}",
-            feeding.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(10));
     }
-    feeding
 }
 
 /// `mqtk sub -h 127.0.0.1 -p PORT ARGS…` with a 5 s connect timeout.
@@ -193,9 +219,8 @@ pub fn subscribe(port: u16, args: &[&str]) -> Command {
 /// A running `mqtk sub` whose stdout and stderr are collected as they arrive.
 pub struct SubProcess {
     child: std::process::Child,
-    stdout: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
-    stderr: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
-    readers: Vec<std::thread::JoinHandle<()>>,
+    stdout: Captured,
+    stderr: Captured,
 }
 
 /// What a finished `mqtk sub` left behind.
@@ -225,44 +250,25 @@ impl SubProcess {
 
     /// Starts `cmd` as is.
     pub fn spawn(mut cmd: Command) -> SubProcess {
-        use std::io::Read;
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("mqtk starts");
-        let stdout = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let stderr = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let mut readers = Vec::new();
-        let mut pipe_out = child.stdout.take().unwrap();
-        let sink = stdout.clone();
-        readers.push(std::thread::spawn(move || {
-            let mut buf = [0u8; 65536];
-            while let Ok(n @ 1..) = pipe_out.read(&mut buf) {
-                sink.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        }));
-        let mut pipe_err = child.stderr.take().unwrap();
-        let sink = stderr.clone();
-        readers.push(std::thread::spawn(move || {
-            let mut buf = [0u8; 65536];
-            while let Ok(n @ 1..) = pipe_err.read(&mut buf) {
-                sink.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        }));
+        let stdout = Captured::start(child.stdout.take().unwrap());
+        let stderr = Captured::start(child.stderr.take().unwrap());
         SubProcess {
             child,
             stdout,
             stderr,
-            readers,
         }
     }
 
     pub fn stdout(&self) -> Vec<u8> {
-        self.stdout.lock().unwrap().clone()
+        self.stdout.bytes()
     }
 
     pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
+        self.stderr.text()
     }
 
     /// Waits until stdout holds `n` lines (panics after `timeout`).
@@ -286,15 +292,7 @@ impl SubProcess {
 
     /// Waits until stderr contains `needle` (panics after `timeout`).
     pub fn wait_stderr(&self, needle: &str, timeout: Duration) {
-        let deadline = std::time::Instant::now() + timeout;
-        while !self.stderr().contains(needle) {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "'{needle}' not on stderr after {timeout:?}: {}",
-                self.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        self.stderr.wait_for(needle, timeout);
     }
 
     /// Sends a signal by name (INT, TERM…).
@@ -324,9 +322,8 @@ impl SubProcess {
             }
             std::thread::sleep(Duration::from_millis(5));
         };
-        for reader in self.readers.drain(..) {
-            let _ = reader.join();
-        }
+        self.stdout.join();
+        self.stderr.join();
         Finished {
             code: status.code().unwrap_or(-1),
             stdout: self.stdout(),

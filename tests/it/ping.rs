@@ -454,7 +454,8 @@ fn a_stopped_broker_loses_probes_and_exits_76() {
         "--json",
     ]);
     let sub = SubProcess::spawn(cmd);
-    std::thread::sleep(Duration::from_millis(500));
+    // The connection and the first answered probe, then the broker freezes.
+    sub.wait_lines(2, Duration::from_secs(10));
     broker.stop_signal(19); // SIGSTOP
     std::thread::sleep(Duration::from_millis(1200));
     broker.stop_signal(18); // SIGCONT

@@ -68,7 +68,7 @@ fn timeout_accepts_humantime_and_reports_the_count() {
     let t = topic("partial");
     let sub = SubProcess::start(subscribe(
         broker.port,
-        &["-t", &t, "-C", "3", "-W", "1500ms"],
+        &["-t", &t, "-C", "3", "-W", "3s"],
     ));
     send(broker.port, &t, "only", &[]);
     let done = sub.finish(WAIT);

@@ -66,10 +66,7 @@ fn count_with_timeout_exits_at_the_first_message() {
 fn timeout_accepts_humantime_and_reports_the_count() {
     let broker = Broker::start();
     let t = topic("partial");
-    let sub = SubProcess::start(subscribe(
-        broker.port,
-        &["-t", &t, "-C", "3", "-W", "3s"],
-    ));
+    let sub = SubProcess::start(subscribe(broker.port, &["-t", &t, "-C", "3", "-W", "3s"]));
     send(broker.port, &t, "only", &[]);
     let done = sub.finish(WAIT);
     assert_eq!(done.code, 27, "{}", done.stderr);

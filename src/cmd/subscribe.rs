@@ -171,21 +171,10 @@ pub async fn run(args: &SubArgs) -> anyhow::Result<()> {
         removals: HashSet::new(),
         removal_echoes: HashMap::new(),
         removals_failed: 0,
-        stop: None,
+        done: false,
         opts,
     };
     subscriber.run(events, deadline).await
-}
-
-/// Why the run ends successfully.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Done {
-    /// -C N messages counted.
-    Count,
-    /// -E: subscribed.
-    Subscribed,
-    /// --retained-only: a live message arrived.
-    LiveMessage,
 }
 
 /// A request for the event loop, queued here and handed over without ever waiting: the
@@ -225,7 +214,9 @@ struct Subscriber {
     /// Echoes still expected of our removals (an empty live message per cleared topic).
     removal_echoes: HashMap<String, u32>,
     removals_failed: u64,
-    stop: Option<Done>,
+    /// The run has reached its end (-C count, -E subscribed, --retained-only's live
+    /// message); what remains is settling acknowledgements.
+    done: bool,
 }
 
 /// How a batch of events ended, when it ended the connection or the run.
@@ -255,7 +246,7 @@ impl Subscriber {
         let mut settle_by: Option<Instant> = None;
 
         loop {
-            if self.stop.is_some() {
+            if self.done {
                 if self.settled() {
                     break;
                 }
@@ -268,7 +259,7 @@ impl Subscriber {
                     self.finish(&mut rx).await;
                     return Err(Failure::Interrupted.into());
                 }
-                _ = tokio::time::sleep_until(deadline_at), if self.stop.is_none() => {
+                _ = tokio::time::sleep_until(deadline_at), if !self.done => {
                     self.finish(&mut rx).await;
                     return Err(timed_out(&self.opts, self.counted).into());
                 }
@@ -287,7 +278,7 @@ impl Subscriber {
                 }
                 Some(Outcome::Lost(fault)) => {
                     self.printer.flush()?;
-                    if self.stop.is_some() {
+                    if self.done {
                         // Done already; only the settling was cut short.
                         break;
                     }
@@ -319,8 +310,7 @@ impl Subscriber {
                         self.awaiting_pubrel
                             .iter()
                             .chain(&self.unsolicited)
-                            .copied()
-                            .collect::<Vec<_>>(),
+                            .copied(),
                     );
                     tokio::select! {
                         biased;
@@ -558,9 +548,9 @@ impl Subscriber {
         if self.opts.exit_on_subscribe
             && self.subscribes_pending == 0
             && self.unsubscribes_pending == 0
-            && self.stop.is_none()
+            && !self.done
         {
-            self.stop = Some(Done::Subscribed);
+            self.done = true;
         }
     }
 
@@ -570,7 +560,7 @@ impl Subscriber {
             self.requests.push_back(Request::Ack(2, message.pkid));
             return Ok(());
         }
-        if self.stop.is_some() {
+        if self.done {
             // Not acknowledged: a durable session keeps it for the next run.
             return Ok(());
         }
@@ -588,7 +578,7 @@ impl Subscriber {
         }
         if self.opts.retained_only && !message.retain {
             // Ends the run; left unacknowledged, so a durable session keeps it.
-            self.stop = Some(Done::LiveMessage);
+            self.done = true;
             return Ok(());
         }
         let filtered_out = self
@@ -621,7 +611,7 @@ impl Subscriber {
             } else {
                 SystemTime::UNIX_EPOCH
             };
-            let received = Received::new(message, time);
+            let received = Received::new(message, topic, time);
             if let Some(warning) = self.printer.print(&received)? {
                 if !self.opts.conn.quiet {
                     eprintln!("mqtk: {warning}");
@@ -630,7 +620,7 @@ impl Subscriber {
         }
         self.counted += 1;
         if self.opts.count == Some(self.counted) {
-            self.stop = Some(Done::Count);
+            self.done = true;
         }
         Ok(())
     }

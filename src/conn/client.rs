@@ -307,6 +307,14 @@ fn proxy(opts: &ConnectOptions) -> Option<Proxy> {
     })
 }
 
+/// The `--ws-header` pairs as HTTP header names and values (validated with the options).
+pub(crate) fn ws_headers(opts: &ConnectOptions) -> Vec<(http::HeaderName, http::HeaderValue)> {
+    opts.ws_headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.parse().ok()?, v.parse().ok()?)))
+        .collect()
+}
+
 /// The `--ws-header` request modifier, if any headers were given.
 fn header_modifier(
     opts: &ConnectOptions,
@@ -316,11 +324,7 @@ fn header_modifier(
     if opts.ws_headers.is_empty() {
         return None;
     }
-    let headers: Vec<(http::HeaderName, http::HeaderValue)> = opts
-        .ws_headers
-        .iter()
-        .filter_map(|(k, v)| Some((k.parse().ok()?, v.parse().ok()?)))
-        .collect();
+    let headers = ws_headers(opts);
     Some(move |mut request: http::Request<()>| {
         for (name, value) in &headers {
             request.headers_mut().insert(name.clone(), value.clone());
@@ -836,11 +840,7 @@ impl Fault {
             _ => None,
         };
         if let Some(code) = refused {
-            let mut reason = codes::connack_text(code).to_string();
-            if matches!(code, 4 | 5 | 0x86 | 0x87) {
-                reason.push_str(" (check -u/--username and the password)");
-            }
-            return Failure::Refused { code, reason };
+            return connack_refusal(code);
         }
         let timed_out = matches!(
             &self,
@@ -866,16 +866,14 @@ impl Fault {
         }
         if let Some(io) = find_io_error(error) {
             if io.kind() == std::io::ErrorKind::ConnectionRefused {
-                return Failure::Unreachable(format!(
-                    "cannot connect to {broker}: connection refused (is the broker running and listening there?)"
-                ));
+                return tcp_refused(&broker);
             }
             if io.to_string().contains("lookup address") {
                 let host = match &opts.endpoint {
                     Endpoint::Tcp { host, .. } | Endpoint::WebSocket { host, .. } => host.clone(),
                     Endpoint::Unix(_) => broker.clone(),
                 };
-                return Failure::Dns(format!("cannot resolve host '{host}': check -h/--host"));
+                return dns_failed(&host);
             }
         }
         if text.contains("DNS name") {
@@ -883,6 +881,27 @@ impl Fault {
         }
         Failure::Unreachable(format!("cannot connect to {broker}: {text}"))
     }
+}
+
+/// The failure for a CONNACK refusal code, with a hint when credentials are the likely cause.
+pub(crate) fn connack_refusal(code: u8) -> Failure {
+    let mut reason = codes::connack_text(code).to_string();
+    if matches!(code, 4 | 5 | 0x86 | 0x87) {
+        reason.push_str(" (check -u/--username and the password)");
+    }
+    Failure::Refused { code, reason }
+}
+
+/// Nothing listens at the broker's address.
+pub(crate) fn tcp_refused(broker: &str) -> Failure {
+    Failure::Unreachable(format!(
+        "cannot connect to {broker}: connection refused (is the broker running and listening there?)"
+    ))
+}
+
+/// The broker's host name does not resolve.
+pub(crate) fn dns_failed(host: &str) -> Failure {
+    Failure::Dns(format!("cannot resolve host '{host}': check -h/--host"))
 }
 
 /// The error and its sources on one line, without repeats.

@@ -17,7 +17,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 use tokio_rustls::rustls;
 
-use super::client::{find_rustls_error, tls_message, v4_qos, v5_qos};
+use super::client::{
+    connack_refusal, dns_failed, find_rustls_error, tcp_refused, tls_message, v4_qos, v5_qos,
+    ws_headers,
+};
 use super::codes;
 use super::{ConnectOptions, Endpoint, ProtocolVersion, MAX_PACKET_SIZE};
 use crate::error::Failure;
@@ -130,17 +133,13 @@ pub async fn open(
             let started = Instant::now();
             let addresses: Vec<SocketAddr> = tokio::net::lookup_host((tcp_host, tcp_port))
                 .await
-                .map_err(|_| {
-                    Failure::Dns(format!("cannot resolve host '{tcp_host}': check -h/--host"))
-                })?
+                .map_err(|_| dns_failed(tcp_host))?
                 .collect();
             phases.dns = Some(started.elapsed());
             let started = Instant::now();
             let tcp = connect_any(&addresses).await.map_err(|e| {
                 if e.kind() == std::io::ErrorKind::ConnectionRefused {
-                    Failure::Unreachable(format!(
-                        "cannot connect to {broker}: connection refused (is the broker running and listening there?)"
-                    ))
+                    tcp_refused(&broker)
                 } else {
                     Failure::Unreachable(format!("cannot connect to {broker}: {e}"))
                 }
@@ -173,7 +172,7 @@ pub async fn open(
             }
             if let Endpoint::WebSocket { url, .. } = &opts.endpoint {
                 let started = Instant::now();
-                stream = websocket_upgrade(stream, url, &opts.ws_headers)
+                stream = websocket_upgrade(stream, url, ws_headers(opts))
                     .await
                     .map_err(|e| {
                         Failure::Unreachable(format!("WebSocket upgrade with {broker} failed: {e}"))
@@ -267,7 +266,7 @@ async fn tls_connect(
 async fn websocket_upgrade(
     stream: Box<dyn Stream>,
     url: &str,
-    headers: &[(String, String)],
+    headers: Vec<(http::HeaderName, http::HeaderValue)>,
 ) -> Result<Box<dyn Stream>, String> {
     use async_tungstenite::tungstenite::client::IntoClientRequest;
     let mut request = url.into_client_request().map_err(|e| e.to_string())?;
@@ -277,12 +276,7 @@ async fn websocket_upgrade(
         http::HeaderValue::from_static("mqtt"),
     );
     for (name, value) in headers {
-        if let (Ok(name), Ok(value)) = (
-            name.parse::<http::HeaderName>(),
-            value.parse::<http::HeaderValue>(),
-        ) {
-            fields.insert(name, value);
-        }
+        fields.insert(name, value);
     }
     let (socket, _response) = async_tungstenite::tokio::client_async(request, stream)
         .await
@@ -366,7 +360,7 @@ impl RawConnection {
                         Ok(v4::Packet::ConnAck(ack)) => {
                             let code = codes::v4_connack(ack.code);
                             if code != 0 {
-                                return Err(refused(code));
+                                return Err(connack_refusal(code));
                             }
                             return Ok(ConnAck {
                                 session_present: ack.session_present,
@@ -391,7 +385,7 @@ impl RawConnection {
                         Ok(v5::Packet::ConnAck(ack)) => {
                             let code = codes::v5_connack(ack.code);
                             if code != 0 {
-                                return Err(refused(code));
+                                return Err(connack_refusal(code));
                             }
                             return Ok(ConnAck {
                                 session_present: ack.session_present,
@@ -486,14 +480,6 @@ impl RawConnection {
         let _ = self.send(Outgoing::Disconnect).await;
         let _ = self.stream.shutdown().await;
     }
-}
-
-fn refused(code: u8) -> Failure {
-    let mut reason = codes::connack_text(code).to_string();
-    if matches!(code, 4 | 5 | 0x86 | 0x87) {
-        reason.push_str(" (check -u/--username and the password)");
-    }
-    Failure::Refused { code, reason }
 }
 
 fn v4_packet(packet: Outgoing) -> v4::Packet {

@@ -283,22 +283,22 @@ fn render_field(
         Field::Qos => write!(out, "{}", m.qos)?,
         Field::Retain => out.write_all(if m.retain { b"1" } else { b"0" })?,
         Field::Mid => write_int(out, Some(u64::from(m.mid)), spec)?,
-        Field::TopicAlias => write_int(out, prop(props, |p| p.topic_alias.map(u64::from)), spec)?,
+        Field::TopicAlias => {
+            write_int(out, props.and_then(|p| p.topic_alias.map(u64::from)), spec)?
+        }
         Field::MessageExpiry => write_int(
             out,
-            prop(props, |p| p.message_expiry_interval.map(u64::from)),
+            props.and_then(|p| p.message_expiry_interval.map(u64::from)),
             spec,
         )?,
         Field::PayloadFormat => write_int(
             out,
-            prop(props, |p| p.payload_format_indicator.map(u64::from)),
+            props.and_then(|p| p.payload_format_indicator.map(u64::from)),
             spec,
         )?,
         Field::SubscriptionId => write_int(
             out,
-            prop(props, |p| {
-                p.subscription_identifiers.first().map(|&n| n as u64)
-            }),
+            props.and_then(|p| p.subscription_identifiers.first().map(|&n| n as u64)),
             spec,
         )?,
         Field::ContentType => match props.and_then(|p| p.content_type.as_deref()) {
@@ -351,17 +351,9 @@ fn render_field(
     Ok(None)
 }
 
-fn prop(
-    props: Option<&PublishProperties>,
-    get: impl Fn(&PublishProperties) -> Option<u64>,
-) -> Option<u64> {
-    props.and_then(get)
-}
-
 fn pad(out: &mut impl Write, byte: u8, count: usize) -> io::Result<()> {
-    const CHUNK: [u8; 64] = [0; 64];
+    let chunk = [byte; 64];
     let mut left = count;
-    let chunk = CHUNK.map(|_| byte);
     while left > 0 {
         let n = left.min(chunk.len());
         out.write_all(&chunk[..n])?;

@@ -34,9 +34,10 @@ pub struct Received<'a> {
 }
 
 impl<'a> Received<'a> {
-    pub fn new(message: &'a Message, time: SystemTime) -> Received<'a> {
+    /// `topic` is the message's topic as text (the caller has usually decoded it already).
+    pub fn new(message: &'a Message, topic: Cow<'a, str>, time: SystemTime) -> Received<'a> {
         Received {
-            topic: String::from_utf8_lossy(&message.topic),
+            topic,
             payload: &message.payload,
             qos: message.qos,
             retain: message.retain,

@@ -47,6 +47,10 @@ pub enum Command {
     #[command(name = "ping", disable_help_flag = true)]
     Ping(Box<PingArgs>),
 
+    /// Load-test a broker: many clients, open-loop rates, HDR latency, loss accounting
+    #[command(name = "bench", disable_help_flag = true, subcommand_required = true)]
+    Bench(Box<BenchArgs>),
+
     /// Write the shell completions and man pages (used to refresh completions/ and man/)
     #[command(hide = true, disable_help_flag = true)]
     Gen(GenArgs),
@@ -467,6 +471,193 @@ pub enum PayloadFormatArg {
     Base64,
     Hex,
 }
+
+/// `mqtk bench`: one of four load shapes.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub mode: BenchMode,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchMode {
+    /// Open N connections (at --connect-rate), hold them with keepalive pings, time CONNACK
+    #[command(disable_help_flag = true, after_help = BENCH_HELP)]
+    Conn(BenchConnArgs),
+
+    /// N publishers; with QoS 1/2 also time PUBLISH → PUBACK/PUBCOMP
+    #[command(name = "pub", disable_help_flag = true, after_help = BENCH_HELP)]
+    Publish(BenchPubArgs),
+
+    /// N subscribers counting (and timing, when payloads carry mqtk's header) what arrives
+    #[command(name = "sub", disable_help_flag = true, after_help = BENCH_HELP)]
+    Subscribe(BenchSubArgs),
+
+    /// Publishers and subscribers in one process: end-to-end latency, exact loss accounting
+    #[command(name = "pubsub", disable_help_flag = true, after_help = BENCH_HELP)]
+    PubSub(BenchPubSubArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchConnArgs {
+    /// Number of connections
+    #[arg(short = 'c', long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub clients: u32,
+
+    #[command(flatten)]
+    pub run: BenchRunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchPubArgs {
+    /// Number of publishers
+    #[arg(short = 'c', long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub clients: u32,
+
+    #[command(flatten)]
+    pub publish: BenchPublishArgs,
+
+    #[command(flatten)]
+    pub run: BenchRunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchSubArgs {
+    /// Number of subscribers
+    #[arg(short = 'c', long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub clients: u32,
+
+    /// Topic template the publishers use; the default filter is derived from it
+    #[arg(short = 't', long, value_name = "TEMPLATE", default_value = "bench/%i")]
+    pub topic: String,
+
+    /// Subscription QoS
+    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub qos: u8,
+
+    #[command(flatten)]
+    pub subscribe: BenchSubscribeArgs,
+
+    #[command(flatten)]
+    pub run: BenchRunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchPubSubArgs {
+    /// Number of publishers
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub publishers: u32,
+
+    /// Number of subscribers
+    #[arg(long, value_name = "M", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub subscribers: u32,
+
+    #[command(flatten)]
+    pub publish: BenchPublishArgs,
+
+    #[command(flatten)]
+    pub subscribe: BenchSubscribeArgs,
+
+    #[command(flatten)]
+    pub run: BenchRunArgs,
+}
+
+/// What the publishers send and how fast.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Publishing")]
+pub struct BenchPublishArgs {
+    /// Topic template: %i client number, %c client id, %n message number
+    #[arg(short = 't', long, value_name = "TEMPLATE", default_value = "bench/%i")]
+    pub topic: String,
+
+    /// Payload size in bytes, mqtk's 32-byte header included
+    #[arg(short = 's', long, value_name = "BYTES", default_value_t = 64)]
+    pub size: u32,
+
+    /// QoS of the publishes (and of the subscriptions in pubsub)
+    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub qos: u8,
+
+    /// Publish with the retain flag
+    #[arg(short = 'r', long)]
+    pub retain: bool,
+
+    /// QoS 1/2 messages each publisher keeps unacknowledged at most (capped by the broker's receive maximum)
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..))]
+    pub inflight: u16,
+
+    /// Messages per second across all publishers, spread evenly (open loop) [default: as fast as possible]
+    #[arg(long, value_name = "N", value_parser = parse_rate, conflicts_with = "interval")]
+    pub rate: Option<f64>,
+
+    /// Time between two messages of one publisher (open loop), e.g. 10ms
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
+    pub interval: Option<Duration>,
+
+    /// Messages per publisher, then stop [default: run for --duration]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "duration")]
+    pub count: Option<u64>,
+}
+
+/// What the subscribers subscribe to.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Subscribing")]
+pub struct BenchSubscribeArgs {
+    /// Subscription filter (%i and %c allowed) [default: the topic template, each % field → +]
+    #[arg(long, value_name = "FILTER")]
+    pub filter: Option<String>,
+
+    /// Subscribe as members of this shared-subscription group ($share/GROUP/filter)
+    #[arg(long, value_name = "GROUP")]
+    pub shared: Option<String>,
+}
+
+/// How the run is paced and reported, for every mode.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Run")]
+pub struct BenchRunArgs {
+    /// Measure for this long after the warmup [default: 10s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
+    pub duration: Option<Duration>,
+
+    /// Run this long before measuring (its messages are sent and counted, not timed)
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    pub warmup: Duration,
+
+    /// After the last publish, wait this long without progress before counting what is missing as lost
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_positive_duration)]
+    pub drain: Duration,
+
+    /// New connections per second while ramping up [default: as fast as the broker accepts]
+    #[arg(long, value_name = "N", value_parser = parse_rate)]
+    pub connect_rate: Option<f64>,
+
+    /// Client ids are this prefix and a number [default: mqtk-bench-PID-]
+    #[arg(long, value_name = "PREFIX")]
+    pub id_prefix: Option<String>,
+
+    /// The first client's number (%i); give each concurrent mqtk its own range
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub start_number: u32,
+
+    /// Write the whole report as JSON to FILE (- = stdout, instead of the text report)
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Worker threads, each with its own event loop [default: the number of CPUs]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+const BENCH_HELP: &str = "\
+Every counter of the report is defined in the README (section `mqtk bench`).
+Exit status: 0 when every client connected and stayed, nothing was rejected or lost; 77 when
+some client failed or was disconnected, a publish was rejected or unacknowledged, or a message
+was lost; 130 on Ctrl-C (after the partial report); the connection's own code (69, 5, 135...)
+when no client could connect at all.";
 
 const FORMAT_HELP: &str = "\
 -F FORMAT fields (as mosquitto_sub):

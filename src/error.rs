@@ -35,6 +35,9 @@ pub mod code {
     pub const SUBSCRIBE_REJECTED: u8 = 75;
     /// `ping`: some probes got no answer in time.
     pub const PROBES_LOST: u8 = 76;
+    /// `bench`: a client failed or was disconnected, a publish was rejected or unacknowledged,
+    /// or a message was lost (the report says which).
+    pub const BENCH_DEGRADED: u8 = 77;
     /// Interrupted by Ctrl-C (SIGINT) or SIGTERM.
     pub const INTERRUPTED: u8 = 130;
 }
@@ -69,6 +72,8 @@ pub enum Failure {
     Timeout(String),
     /// `ping`: probes without an answer.
     ProbesLost(String),
+    /// `bench`: the run completed with failures or losses.
+    BenchDegraded(String),
     /// SIGINT / SIGTERM.
     Interrupted,
     /// A bug in mqtk.
@@ -92,6 +97,7 @@ impl Failure {
             Failure::SubscribeRejected(_) => code::SUBSCRIBE_REJECTED,
             Failure::Timeout(_) => code::TIMEOUT,
             Failure::ProbesLost(_) => code::PROBES_LOST,
+            Failure::BenchDegraded(_) => code::BENCH_DEGRADED,
             Failure::Interrupted => code::INTERRUPTED,
             Failure::Internal(_) => code::INTERNAL,
         }
@@ -112,7 +118,8 @@ impl fmt::Display for Failure {
             | Failure::PublishRejected(m)
             | Failure::SubscribeRejected(m)
             | Failure::Timeout(m)
-            | Failure::ProbesLost(m) => f.write_str(m),
+            | Failure::ProbesLost(m)
+            | Failure::BenchDegraded(m) => f.write_str(m),
             Failure::Internal(m) => write!(f, "internal error (please report it): {m}"),
             Failure::Refused { code, reason } => {
                 write!(
@@ -168,6 +175,7 @@ pub const EXIT_CODE_TABLE: &[(&str, &str)] = &[
     ("74", "the broker rejected a publish (MQTT 5 PUBACK/PUBREC reason code >= 0x80), or sub --remove-retained could not clear every retained message"),
     ("75", "the broker rejected a subscription (SUBACK 0x80, or an MQTT 5 reason >= 0x80); the message names the filter"),
     ("76", "ping: some probes got no answer within --timeout (the summary says how many)"),
+    ("77", "bench: a client failed to connect or was disconnected, a publish was rejected or never acknowledged, or a message was lost (the report says which; the report is still printed)"),
     ("128-159", "MQTT 5 CONNACK refusal: the reason code, as mosquitto (e.g. 134 bad user name or password, 135 not authorized)"),
     ("130", "interrupted (Ctrl-C or SIGTERM); also MQTT 5 CONNACK 0x82 protocol error, which mqtk's well-formed CONNECT does not provoke"),
 ];
@@ -191,6 +199,7 @@ mod tests {
             code::PUBLISH_REJECTED,
             code::SUBSCRIBE_REJECTED,
             code::PROBES_LOST,
+            code::BENCH_DEGRADED,
         ];
         for c in own {
             assert!(!(1..=5).contains(&c) && !(128..=162).contains(&c) && c != code::TIMEOUT);

@@ -19,6 +19,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Publish(args) => cmd::publish::run(&args).await,
         Command::Subscribe(args) => cmd::subscribe::run(&args).await,
         Command::Ping(args) => cmd::ping::run(&args).await,
+        Command::Bench(args) => bench::run(&args).await,
         Command::Gen(args) => gen::write_all(&args.out_dir),
     }
 }

@@ -1,7 +1,358 @@
-//! The measuring core of `mqtk bench`: the payload header every bench message carries, and
-//! the statistics (HDR latency histograms, per-sequence loss/duplicate/reorder accounting)
-//! its report is built from. Kept apart from the command so it is tested on fixed inputs.
+//! `mqtk bench`: the coordinator. It validates the plan, starts one worker thread per core
+//! (each an event loop with its share of the clients), moves every client through the run's
+//! phases (connect → warmup → measure → drain → close), draws the progress line from the
+//! shared counters, and builds the report from what the workers hand back.
+//!
+//! The measuring parts are apart and tested on fixed inputs: the payload header, the HDR
+//! statistics and per-sequence accounting, the hot-path wire codec, the plan.
 
 pub mod header;
+pub mod plan;
+pub mod report;
 pub mod stats;
 pub mod wire;
+pub mod worker;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use crate::cli::BenchArgs;
+use crate::conn::raw;
+use crate::error::Failure;
+use crate::output::bench::{count, rate, time_us};
+use header::BenchClock;
+use plan::{Mode, Plan, Stop};
+use report::{Progress, Run};
+use stats::Latency;
+use worker::{Phase, ShardOutcome, ShardSetup, Shared, Snapshot, Tick};
+
+/// How often the coordinator looks at the counters.
+const POLL: Duration = Duration::from_millis(50);
+
+pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    let plan = Arc::new(Plan::from_args(&args.mode)?);
+    let resolved = raw::resolve(&plan.conn).await?.map(Arc::from);
+    let started_at = chrono::Local::now();
+    let shared = Arc::new(Shared::default());
+    let (phase_tx, phase_rx) = watch::channel(Phase::Connecting);
+    let (tick_tx, tick_rx) = mpsc::unbounded_channel();
+    let clock = BenchClock::new();
+    let start = Instant::now();
+
+    let shard_count = plan.threads.clamp(1, plan.total_clients().max(1));
+    let mut shard_clients = vec![Vec::new(); shard_count];
+    for (i, client) in plan.clients.iter().enumerate() {
+        shard_clients[i % shard_count].push(client.clone());
+    }
+    let mut shards = Vec::new();
+    for (i, clients) in shard_clients.into_iter().enumerate() {
+        let setup = ShardSetup {
+            plan: plan.clone(),
+            shared: shared.clone(),
+            clock,
+            start,
+            resolved: resolved.clone(),
+            clients,
+            phase: phase_rx.clone(),
+            ticks: tick_tx.clone(),
+        };
+        shards.push(
+            worker::spawn_shard(format!("mqtk-bench-{i}"), setup)
+                .map_err(|e| Failure::Internal(format!("cannot start a worker thread: {e}")))?,
+        );
+    }
+    drop(tick_tx);
+
+    let mut monitor = Monitor::new(&plan, shared.clone(), start, tick_rx);
+    let mut interrupt = Interrupt::new();
+    let total = plan.total_clients() as u64;
+
+    // Ramp-up: every client connects (or fails) before anyone publishes.
+    let mut interrupted = monitor
+        .wait(&mut interrupt, |s| s.connect_done >= total)
+        .await;
+    let mut t0 = None;
+    if !interrupted && monitor.snapshot().connected > 0 {
+        let at = Instant::now();
+        t0 = Some(at);
+        phase_tx.send_replace(Phase::Sending { t0: at });
+        let publishers = u64::from(plan.publishers);
+        interrupted = match (plan.mode, plan.stop) {
+            (Mode::Pub | Mode::PubSub, Stop::Count(_)) => {
+                monitor
+                    .wait(&mut interrupt, |s| s.publishers_done >= publishers)
+                    .await
+            }
+            (_, _) => {
+                let end = at + plan.warmup + plan.sending_time_or_duration();
+                monitor
+                    .wait(&mut interrupt, |s| {
+                        Instant::now() >= end || (publishers > 0 && s.publishers_done >= publishers)
+                    })
+                    .await
+            }
+        };
+        phase_tx.send_replace(Phase::StopSending);
+        if matches!(plan.mode, Mode::Pub | Mode::PubSub) && !interrupt.twice() {
+            monitor.drain(&plan, &mut interrupt).await;
+        }
+    }
+    phase_tx.send_replace(Phase::Close);
+    let mut outcomes: Vec<ShardOutcome> = Vec::new();
+    for shard in shards {
+        if let Ok(outcome) = shard.await {
+            outcomes.push(outcome);
+        }
+    }
+    let end = Instant::now();
+    monitor.finish();
+    let snapshot = shared.snapshot();
+    if snapshot.connected == 0 {
+        if let Some(failure) = shared.take_first_failure() {
+            return Err(failure.into());
+        }
+    }
+    let report = report::build(Run {
+        plan: &plan,
+        started_at,
+        start,
+        t0,
+        end,
+        interrupted,
+        connected: snapshot.connected,
+        outcomes,
+        series: monitor.series(),
+    });
+    let degraded = report::degraded(&report);
+    match plan.json.as_deref() {
+        Some(path) if path.as_os_str() == "-" => {
+            let mut stdout = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut stdout, &report)?;
+            writeln!(stdout)?;
+        }
+        Some(path) => {
+            let json = serde_json::to_string_pretty(&report)?;
+            std::fs::write(path, json + "\n").map_err(|e| {
+                Failure::NoInput(format!("--json {}: cannot write: {e}", path.display()))
+            })?;
+            print!("{}", report.to_text());
+        }
+        None => print!("{}", report.to_text()),
+    }
+    std::io::stdout().flush()?;
+    if interrupted {
+        return Err(Failure::Interrupted.into());
+    }
+    if let Some(why) = degraded {
+        return Err(Failure::BenchDegraded(why).into());
+    }
+    Ok(())
+}
+
+impl Plan {
+    /// How long sending lasts after the warmup when the run is timed (also conn and sub).
+    fn sending_time_or_duration(&self) -> Duration {
+        match self.stop {
+            Stop::Duration(d) => d,
+            Stop::Count(_) => Duration::ZERO,
+        }
+    }
+}
+
+/// Ctrl-C, counted: the first stops sending and drains, the second skips the drain.
+struct Interrupt {
+    count: u32,
+}
+
+impl Interrupt {
+    fn new() -> Interrupt {
+        Interrupt { count: 0 }
+    }
+
+    fn twice(&self) -> bool {
+        self.count >= 2
+    }
+}
+
+/// Watches the shared counters: the progress line, the per-second series, the waits.
+struct Monitor {
+    shared: Arc<Shared>,
+    start: Instant,
+    ticks: mpsc::UnboundedReceiver<Tick>,
+    bar: ProgressBar,
+    total: u64,
+    duration: Option<Duration>,
+    next_second: u64,
+    last: Snapshot,
+    rows: Vec<(u64, Snapshot)>,
+    latency_by_second: BTreeMap<u64, Latency>,
+    latency_so_far: Latency,
+}
+
+impl Monitor {
+    fn new(
+        plan: &Plan,
+        shared: Arc<Shared>,
+        start: Instant,
+        ticks: mpsc::UnboundedReceiver<Tick>,
+    ) -> Monitor {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        Monitor {
+            shared,
+            start,
+            ticks,
+            bar,
+            total: plan.total_clients() as u64,
+            duration: match plan.stop {
+                Stop::Duration(d) => Some(d + plan.warmup),
+                Stop::Count(_) => None,
+            },
+            next_second: 1,
+            last: Snapshot::default(),
+            rows: Vec::new(),
+            latency_by_second: BTreeMap::new(),
+            latency_so_far: Latency::new(),
+        }
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        self.shared.snapshot()
+    }
+
+    /// Polls until `done` holds or Ctrl-C; true when interrupted.
+    async fn wait(
+        &mut self,
+        interrupt: &mut Interrupt,
+        mut done: impl FnMut(&Snapshot) -> bool,
+    ) -> bool {
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+        loop {
+            self.poll();
+            if done(&self.snapshot()) {
+                return false;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(POLL) => {}
+                _ = &mut ctrl_c => {
+                    interrupt.count += 1;
+                    return true;
+                }
+            }
+        }
+    }
+
+    /// After sending stops: wait until every acknowledgement and delivery is in, or until
+    /// nothing has moved for --drain.
+    async fn drain(&mut self, plan: &Plan, interrupt: &mut Interrupt) {
+        let quiet_for = plan.drain;
+        let mut last_progress = Instant::now();
+        let mut last = self.snapshot();
+        let subscribed = plan.subscribers > 0;
+        let acks = plan.qos > 0;
+        loop {
+            let now = self.snapshot();
+            let settled = (!acks || now.acked + now.rejected >= now.sent)
+                && (!subscribed || now.received >= now.expected);
+            if settled || now.connected == now.disconnected {
+                return;
+            }
+            if (now.acked, now.received, now.rejected) != (last.acked, last.received, last.rejected)
+            {
+                last_progress = Instant::now();
+                last = now;
+            } else if last_progress.elapsed() >= quiet_for {
+                return;
+            }
+            self.poll();
+            tokio::select! {
+                _ = tokio::time::sleep(POLL) => {}
+                _ = tokio::signal::ctrl_c() => {
+                    interrupt.count += 1;
+                    if interrupt.twice() { return; }
+                }
+            }
+        }
+    }
+
+    /// Takes in the shards' ticks and, once a second, a row of the series and the progress line.
+    fn poll(&mut self) {
+        while let Ok(tick) = self.ticks.try_recv() {
+            self.latency_so_far.merge(&tick.latency);
+            self.latency_by_second
+                .entry(tick.second)
+                .or_default()
+                .merge(&tick.latency);
+        }
+        let elapsed = self.start.elapsed();
+        if elapsed.as_secs() < self.next_second {
+            return;
+        }
+        let now = self.snapshot();
+        self.rows.push((self.next_second, now));
+        let last = std::mem::replace(&mut self.last, now);
+        self.next_second = elapsed.as_secs() + 1;
+        let p99 = self
+            .latency_so_far
+            .summary()
+            .map(|s| format!("  p99 {}", time_us(s.p99_us)))
+            .unwrap_or_default();
+        let duration = self
+            .duration
+            .map(|d| format!("/{}s", d.as_secs()))
+            .unwrap_or_default();
+        let errors = now.connect_failed + now.disconnected + now.rejected;
+        self.bar.set_message(format!(
+            "{}s{duration}  connected {}/{}  sent {}  recv {}{p99}  errors {}",
+            elapsed.as_secs(),
+            count(now.connected - now.disconnected),
+            count(self.total),
+            rate((now.sent - last.sent) as f64),
+            rate((now.received - last.received) as f64),
+            count(errors)
+        ));
+        self.bar.tick();
+    }
+
+    fn finish(&mut self) {
+        self.poll();
+        while let Ok(tick) = self.ticks.try_recv() {
+            self.latency_by_second
+                .entry(tick.second)
+                .or_default()
+                .merge(&tick.latency);
+        }
+        self.bar.finish_and_clear();
+    }
+
+    fn series(&self) -> Vec<Progress> {
+        let mut previous = Snapshot::default();
+        self.rows
+            .iter()
+            .map(|(second, snapshot)| {
+                let row = Progress {
+                    second: *second,
+                    now: *snapshot,
+                    previous,
+                    p99_us: self
+                        .latency_by_second
+                        .get(second)
+                        .and_then(|l| l.summary())
+                        .map(|s| s.p99_us),
+                };
+                previous = *snapshot;
+                row
+            })
+            .collect()
+    }
+}

@@ -132,6 +132,16 @@ impl Sequence {
         }
     }
 
+    /// Whether number `seq` has arrived.
+    pub fn has(&self, seq: u64) -> bool {
+        seq < self.next && !self.missing.contains(&seq)
+    }
+
+    /// Numbers missing between arrivals (after the last arrival nothing is known).
+    pub fn gaps(&self) -> u64 {
+        self.missing.len() as u64
+    }
+
     /// Messages of the first `expected` numbers that never arrived.
     pub fn lost(&self, expected: u64) -> u64 {
         expected.saturating_sub(self.received)
@@ -199,6 +209,8 @@ mod tests {
         assert_eq!((seq.received, seq.duplicates, seq.reordered), (6, 1, 1));
         // 0..=9 were sent: 4, 6, 8 and 9 never came.
         assert_eq!(seq.lost(10), 4);
+        assert!(seq.has(3) && seq.has(7) && !seq.has(4) && !seq.has(8));
+        assert_eq!(seq.gaps(), 2);
         assert_eq!(Sequence::default().lost(3), 3);
     }
 }

@@ -25,7 +25,8 @@ use super::codes;
 use super::{ConnectOptions, Endpoint, ProtocolVersion, MAX_PACKET_SIZE};
 use crate::error::Failure;
 
-trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+/// Any transport mqtk opens: TCP, unix socket, TLS, WebSocket, in any combination.
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
 /// How long each step of opening the connection took (absent when the step was not taken).
@@ -109,6 +110,35 @@ pub async fn open(
     opts: &ConnectOptions,
     keepalive: Duration,
 ) -> Result<(RawConnection, Phases, ConnAck), Failure> {
+    open_as(opts, &opts.client_id, keepalive, None).await
+}
+
+/// The broker's addresses (of the proxy, when there is one), looked up once so that many
+/// connections (`bench`) do not each ask the resolver. None for unix sockets.
+pub async fn resolve(opts: &ConnectOptions) -> Result<Option<Vec<SocketAddr>>, Failure> {
+    match &opts.endpoint {
+        Endpoint::Unix(_) => Ok(None),
+        Endpoint::Tcp { host, port } | Endpoint::WebSocket { host, port, .. } => {
+            let (host, port) = match &opts.proxy {
+                Some(proxy) => (proxy.host.as_str(), proxy.port),
+                None => (host.as_str(), *port),
+            };
+            let addresses = tokio::net::lookup_host((host, port))
+                .await
+                .map_err(|_| dns_failed(host))?
+                .collect();
+            Ok(Some(addresses))
+        }
+    }
+}
+
+/// As [`open`], with this client id, and with the addresses from [`resolve`] when given.
+pub async fn open_as(
+    opts: &ConnectOptions,
+    client_id: &str,
+    keepalive: Duration,
+    resolved: Option<&[SocketAddr]>,
+) -> Result<(RawConnection, Phases, ConnAck), Failure> {
     let mut phases = Phases::default();
     let broker = opts.broker_display();
     let stream: Box<dyn Stream> = match &opts.endpoint {
@@ -131,10 +161,13 @@ pub async fn open(
                 None => (host.as_str(), *port),
             };
             let started = Instant::now();
-            let addresses: Vec<SocketAddr> = tokio::net::lookup_host((tcp_host, tcp_port))
-                .await
-                .map_err(|_| dns_failed(tcp_host))?
-                .collect();
+            let addresses: Vec<SocketAddr> = match resolved {
+                Some(addresses) => addresses.to_vec(),
+                None => tokio::net::lookup_host((tcp_host, tcp_port))
+                    .await
+                    .map_err(|_| dns_failed(tcp_host))?
+                    .collect(),
+            };
             phases.dns = Some(started.elapsed());
             let started = Instant::now();
             let tcp = connect_any(&addresses).await.map_err(|e| {
@@ -189,7 +222,7 @@ pub async fn open(
         write_buf: BytesMut::with_capacity(4096),
     };
     let started = connection
-        .write_connect(opts, keepalive)
+        .write_connect(opts, client_id, keepalive)
         .await
         .map_err(|e| {
             Failure::Unreachable(format!(
@@ -288,6 +321,7 @@ impl RawConnection {
     async fn write_connect(
         &mut self,
         opts: &ConnectOptions,
+        client_id: &str,
         keepalive: Duration,
     ) -> std::io::Result<Instant> {
         let keep_alive = u16::try_from(keepalive.as_secs()).unwrap_or(u16::MAX);
@@ -303,7 +337,7 @@ impl RawConnection {
         self.write_buf.clear();
         let written = match self.version {
             ProtocolVersion::V311 => {
-                let mut connect = v4::Connect::new(opts.client_id.clone());
+                let mut connect = v4::Connect::new(client_id);
                 connect.keep_alive = keep_alive;
                 connect.clean_session = opts.clean_session;
                 connect.login = login.map(|(u, p)| v4::Login::new(u, p));
@@ -323,7 +357,7 @@ impl RawConnection {
                 }
                 let connect = v5::Connect {
                     keep_alive,
-                    client_id: opts.client_id.clone(),
+                    client_id: client_id.to_string(),
                     clean_start: opts.clean_session,
                     properties,
                 };
@@ -473,6 +507,12 @@ impl RawConnection {
             ));
         }
         Ok(())
+    }
+
+    /// The transport and whatever was read past the last packet returned, for a caller that
+    /// takes over the byte stream (`bench`'s hot path).
+    pub fn into_parts(self) -> (Box<dyn Stream>, BytesMut) {
+        (self.stream, self.read_buf)
     }
 
     /// Sends DISCONNECT and closes the stream (errors ignored: we are leaving).

@@ -2,6 +2,7 @@
 //! `mqtk pub --jsonl` (input) and `mqtk sub --json` (output); `format` is mosquitto's `-F`;
 //! [`Printer`] writes received messages in the chosen style to stdout, buffered.
 
+pub mod bench;
 pub mod format;
 pub mod jsonl;
 pub mod ping;

@@ -1,0 +1,497 @@
+//! What a bench run will do, validated from the command line before anything connects: the
+//! clients and their ids, topics and filters, the pace and the end of the run.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::cli::{
+    BenchMode, BenchPublishArgs, BenchRunArgs, BenchSubscribeArgs, ConnArgs, SessionArgs,
+};
+use crate::conn::{filter_matches, validate_filter, validate_topic, ConnectOptions};
+use crate::error::Failure;
+
+use super::header::HEADER_LEN;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Conn,
+    Pub,
+    Sub,
+    PubSub,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Conn => "conn",
+            Mode::Pub => "pub",
+            Mode::Sub => "sub",
+            Mode::PubSub => "pubsub",
+        }
+    }
+}
+
+/// How publishers space their messages.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pace {
+    /// Each publisher sends as soon as its window and the socket allow.
+    Unlimited,
+    /// Messages per second across all publishers, spread evenly.
+    Rate(f64),
+    /// Time between two messages of one publisher.
+    Interval(Duration),
+}
+
+/// When publishers stop.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Stop {
+    /// This many messages each.
+    Count(u64),
+    /// After the warmup plus this long.
+    Duration(Duration),
+}
+
+/// One piece of a topic template.
+#[derive(Debug, Clone, PartialEq)]
+enum Piece {
+    Text(String),
+    /// `%i`: the client's number.
+    Number,
+    /// `%c`: the client id.
+    ClientId,
+    /// `%n`: the message's sequence number.
+    Sequence,
+}
+
+/// A topic (or filter) template with `%i`, `%c`, `%n` and `%%`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    pieces: Vec<Piece>,
+    source: String,
+}
+
+impl Template {
+    pub fn parse(source: &str, flag: &str, allow_sequence: bool) -> Result<Template, Failure> {
+        let mut pieces = Vec::new();
+        let mut text = String::new();
+        let mut chars = source.chars();
+        while let Some(c) = chars.next() {
+            if c != '%' {
+                text.push(c);
+                continue;
+            }
+            let piece = match chars.next() {
+                Some('%') => {
+                    text.push('%');
+                    continue;
+                }
+                Some('i') => Piece::Number,
+                Some('c') => Piece::ClientId,
+                Some('n') if allow_sequence => Piece::Sequence,
+                other => {
+                    let field = other.map(|c| format!("%{c}")).unwrap_or("%".into());
+                    let allowed = if allow_sequence {
+                        "%i, %c, %n or %%"
+                    } else {
+                        "%i, %c or %%"
+                    };
+                    return Err(Failure::Usage(format!(
+                        "{flag} '{source}': unknown field '{field}'; use {allowed}"
+                    )));
+                }
+            };
+            if !text.is_empty() {
+                pieces.push(Piece::Text(std::mem::take(&mut text)));
+            }
+            pieces.push(piece);
+        }
+        if !text.is_empty() {
+            pieces.push(Piece::Text(text));
+        }
+        Ok(Template {
+            pieces,
+            source: source.to_string(),
+        })
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Whether the topic changes from message to message (`%n`).
+    pub fn per_message(&self) -> bool {
+        self.pieces.contains(&Piece::Sequence)
+    }
+
+    /// Appends the template filled in for one client and message.
+    pub fn render_into(&self, out: &mut String, number: u32, client_id: &str, seq: u64) {
+        use std::fmt::Write;
+        for piece in &self.pieces {
+            match piece {
+                Piece::Text(text) => out.push_str(text),
+                Piece::Number => {
+                    let _ = write!(out, "{number}");
+                }
+                Piece::ClientId => out.push_str(client_id),
+                Piece::Sequence => {
+                    let _ = write!(out, "{seq}");
+                }
+            }
+        }
+    }
+
+    pub fn render(&self, number: u32, client_id: &str, seq: u64) -> String {
+        let mut out = String::new();
+        self.render_into(&mut out, number, client_id, seq);
+        out
+    }
+
+    /// The filter that matches every topic of the template: each level holding a field
+    /// becomes `+`.
+    pub fn wildcard_filter(&self) -> String {
+        // Render with a marker no topic contains, then replace the levels that hold it.
+        const MARK: &str = "\u{0}";
+        let mut marked = String::new();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Text(text) => marked.push_str(text),
+                _ => marked.push_str(MARK),
+            }
+        }
+        marked
+            .split('/')
+            .map(|level| if level.contains(MARK) { "+" } else { level })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
+/// One client of the run.
+#[derive(Debug, Clone)]
+pub struct ClientSpec {
+    pub role: Role,
+    /// Index within its role, from 0.
+    pub index: u32,
+    /// `--start-number` + index: `%i`, and the publisher number in the payload header.
+    pub number: u32,
+    pub client_id: String,
+    /// Publishers: the topic (when it does not change per message). Subscribers: the filter.
+    pub topic: String,
+    /// Publishers in pubsub: how many of our subscribers should receive each message.
+    pub fanout: u32,
+    /// Position in the connect order (paces `--connect-rate`).
+    pub order: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Idle,
+    Publisher,
+    Subscriber,
+}
+
+/// A validated bench run.
+#[derive(Debug)]
+pub struct Plan {
+    pub mode: Mode,
+    pub conn: ConnectOptions,
+    pub clients: Vec<ClientSpec>,
+    pub publishers: u32,
+    pub subscribers: u32,
+    pub topic: Option<Template>,
+    pub filter: Option<String>,
+    pub shared: Option<String>,
+    pub qos: u8,
+    pub retain: bool,
+    pub size: usize,
+    pub inflight: u16,
+    pub pace: Pace,
+    pub stop: Stop,
+    pub warmup: Duration,
+    pub drain: Duration,
+    pub connect_rate: Option<f64>,
+    pub id_prefix: String,
+    pub start_number: u32,
+    pub json: Option<PathBuf>,
+    pub threads: usize,
+}
+
+const DEFAULT_DURATION: Duration = Duration::from_secs(10);
+/// The largest payload accepted: far above any sensible bench, far below the protocol limit.
+const MAX_SIZE: u32 = 16 * 1024 * 1024;
+
+impl Plan {
+    pub fn from_args(mode: &BenchMode) -> Result<Plan, Failure> {
+        let (kind, run) = match mode {
+            BenchMode::Conn(a) => (Mode::Conn, &a.run),
+            BenchMode::Publish(a) => (Mode::Pub, &a.run),
+            BenchMode::Subscribe(a) => (Mode::Sub, &a.run),
+            BenchMode::PubSub(a) => (Mode::PubSub, &a.run),
+        };
+        let mut plan = Plan::base(kind, run)?;
+        match mode {
+            BenchMode::Conn(a) => {
+                plan.add_clients(Role::Idle, a.clients, "");
+            }
+            BenchMode::Publish(a) => {
+                plan.publishing(&a.publish, &a.run)?;
+                plan.publishers = a.clients;
+                plan.add_clients(Role::Publisher, a.clients, "");
+            }
+            BenchMode::Subscribe(a) => {
+                plan.qos = a.qos;
+                let topic = Template::parse(&a.topic, "-t/--topic", true)?;
+                plan.subscribing(&a.subscribe, &topic)?;
+                plan.subscribers = a.clients;
+                plan.add_clients(Role::Subscriber, a.clients, "");
+            }
+            BenchMode::PubSub(a) => {
+                plan.publishing(&a.publish, &a.run)?;
+                let topic = plan.topic.clone().expect("set by publishing");
+                plan.subscribing(&a.subscribe, &topic)?;
+                plan.publishers = a.publishers;
+                plan.subscribers = a.subscribers;
+                plan.add_clients(Role::Publisher, a.publishers, "pub-");
+                plan.add_clients(Role::Subscriber, a.subscribers, "sub-");
+                plan.count_fanout();
+            }
+        }
+        plan.fill_topics()?;
+        Ok(plan)
+    }
+
+    fn base(mode: Mode, run: &BenchRunArgs) -> Result<Plan, Failure> {
+        let conn = connect_options(&run.conn)?;
+        let threads = match run.threads {
+            Some(n) => usize::from(n),
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        Ok(Plan {
+            mode,
+            conn,
+            clients: Vec::new(),
+            publishers: 0,
+            subscribers: 0,
+            topic: None,
+            filter: None,
+            shared: None,
+            qos: 0,
+            retain: false,
+            size: 0,
+            inflight: 0,
+            pace: Pace::Unlimited,
+            stop: Stop::Duration(run.duration.unwrap_or(DEFAULT_DURATION)),
+            warmup: run.warmup,
+            drain: run.drain,
+            connect_rate: run.connect_rate,
+            id_prefix: run
+                .id_prefix
+                .clone()
+                .unwrap_or_else(|| format!("mqtk-bench-{}-", std::process::id())),
+            start_number: run.start_number,
+            json: run.json.clone(),
+            threads,
+        })
+    }
+
+    fn publishing(&mut self, args: &BenchPublishArgs, run: &BenchRunArgs) -> Result<(), Failure> {
+        if args.size < HEADER_LEN as u32 || args.size > MAX_SIZE {
+            return Err(Failure::Usage(format!(
+                "-s/--size {}: give {HEADER_LEN} to {MAX_SIZE} bytes (every payload starts with \
+                 mqtk's {HEADER_LEN}-byte header)",
+                args.size
+            )));
+        }
+        if args.count.is_some() && run.duration.is_some() {
+            return Err(Failure::Usage(
+                "--count and --duration both say when to stop; give one".into(),
+            ));
+        }
+        self.topic = Some(Template::parse(&args.topic, "-t/--topic", true)?);
+        self.qos = args.qos;
+        self.retain = args.retain;
+        self.size = args.size as usize;
+        self.inflight = args.inflight;
+        self.pace = match (args.rate, args.interval) {
+            (Some(rate), _) => Pace::Rate(rate),
+            (None, Some(interval)) => Pace::Interval(interval),
+            (None, None) => Pace::Unlimited,
+        };
+        if let Some(count) = args.count {
+            self.stop = Stop::Count(count);
+        }
+        Ok(())
+    }
+
+    fn subscribing(&mut self, args: &BenchSubscribeArgs, topic: &Template) -> Result<(), Failure> {
+        let filter = match &args.filter {
+            Some(filter) => {
+                Template::parse(filter, "--filter", false)?;
+                filter.clone()
+            }
+            None => topic.wildcard_filter(),
+        };
+        if let Some(group) = &args.shared {
+            if group.is_empty() || group.contains(['/', '+', '#']) {
+                return Err(Failure::Usage(format!(
+                    "--shared '{group}': a group name is not empty and has no '/', '+' or '#'"
+                )));
+            }
+        }
+        self.filter = Some(filter);
+        self.shared = args.shared.clone();
+        Ok(())
+    }
+
+    fn add_clients(&mut self, role: Role, count: u32, role_prefix: &str) {
+        for index in 0..count {
+            let number = self.start_number.saturating_add(index);
+            let order = self.clients.len() as u32;
+            self.clients.push(ClientSpec {
+                role,
+                index,
+                number,
+                client_id: format!("{}{role_prefix}{number}", self.id_prefix),
+                topic: String::new(),
+                fanout: 0,
+                order,
+            });
+        }
+    }
+
+    /// Renders each client's topic or filter and checks it.
+    fn fill_topics(&mut self) -> Result<(), Failure> {
+        let filter = self
+            .filter
+            .as_ref()
+            .map(|f| Template::parse(f, "--filter", false))
+            .transpose()?;
+        for client in &mut self.clients {
+            match client.role {
+                Role::Idle => {}
+                Role::Publisher => {
+                    let topic = self.topic.as_ref().expect("publishers have a topic");
+                    let sample = topic.render(client.number, &client.client_id, 0);
+                    validate_topic(&sample, "-t/--topic")?;
+                    if !topic.per_message() {
+                        client.topic = sample;
+                    }
+                }
+                Role::Subscriber => {
+                    let filter = filter.as_ref().expect("subscribers have a filter");
+                    let rendered = filter.render(client.number, &client.client_id, 0);
+                    validate_filter(&rendered, "--filter")?;
+                    client.topic = match &self.shared {
+                        Some(group) => format!("$share/{group}/{rendered}"),
+                        None => rendered,
+                    };
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// For pubsub: how many subscribers each publisher's messages reach (a shared group
+    /// receives each message once). Judged on the publisher's first topic.
+    fn count_fanout(&mut self) {
+        let filter = self.filter.clone().unwrap_or_default();
+        let filter = Template::parse(&filter, "--filter", false).ok();
+        let topic = self.topic.clone();
+        let (Some(filter), Some(topic)) = (filter, topic) else {
+            return;
+        };
+        let subscriber_filters: Vec<String> = self
+            .clients
+            .iter()
+            .filter(|c| c.role == Role::Subscriber)
+            .map(|c| filter.render(c.number, &c.client_id, 0))
+            .collect();
+        let shared = self.shared.is_some();
+        for client in &mut self.clients {
+            if client.role != Role::Publisher {
+                continue;
+            }
+            let first_topic = topic.render(client.number, &client.client_id, 0);
+            let matching = subscriber_filters
+                .iter()
+                .filter(|f| filter_matches(f, &first_topic))
+                .count() as u32;
+            client.fanout = if shared { matching.min(1) } else { matching };
+        }
+    }
+
+    pub fn total_clients(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// The duration publishers publish for, when the run is timed.
+    pub fn sending_time(&self) -> Option<Duration> {
+        match self.stop {
+            Stop::Duration(d) => Some(self.warmup + d),
+            Stop::Count(_) => None,
+        }
+    }
+
+    /// Messages per second offered by the schedule; None when unlimited.
+    pub fn offered_rate(&self) -> Option<f64> {
+        match self.pace {
+            Pace::Unlimited => None,
+            Pace::Rate(rate) => Some(rate),
+            Pace::Interval(interval) => Some(self.publishers as f64 / interval.as_secs_f64()),
+        }
+    }
+
+    /// The time between two messages of one publisher, and publisher `index`'s offset from
+    /// the start (so the publishers' messages interleave evenly).
+    pub fn schedule(&self, index: u32) -> Option<(Duration, Duration)> {
+        let publishers = self.publishers.max(1) as f64;
+        match self.pace {
+            Pace::Unlimited => None,
+            Pace::Rate(rate) => Some((
+                Duration::from_secs_f64(publishers / rate),
+                Duration::from_secs_f64(index as f64 / rate),
+            )),
+            Pace::Interval(interval) => {
+                Some((interval, interval.mul_f64(index as f64 / publishers)))
+            }
+        }
+    }
+}
+
+/// The bench clients' connection: every connection flag applies, the session is always
+/// clean (a bench starts from nothing), and ids come from `--id-prefix`.
+fn connect_options(args: &ConnArgs) -> Result<ConnectOptions, Failure> {
+    let session = SessionArgs {
+        id: Some("mqtk-bench".into()),
+        ..SessionArgs::default()
+    };
+    ConnectOptions::from_args(args, &session)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_render_and_derive_their_filter() {
+        let t = Template::parse("bench/%i/x%c/%n/100%%", "-t", true).unwrap();
+        assert_eq!(t.render(7, "id-7", 42), "bench/7/xid-7/42/100%");
+        assert_eq!(t.wildcard_filter(), "bench/+/+/+/100%");
+        assert!(t.per_message());
+        let fixed = Template::parse("a/b", "-t", true).unwrap();
+        assert_eq!(fixed.wildcard_filter(), "a/b");
+        assert!(!fixed.per_message());
+    }
+
+    #[test]
+    fn templates_reject_unknown_fields_naming_the_flag() {
+        let e = Template::parse("a/%x", "-t/--topic", true).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "-t/--topic 'a/%x': unknown field '%x'; use %i, %c, %n or %%"
+        );
+        let e = Template::parse("a/%n", "--filter", false).unwrap_err();
+        assert!(e.to_string().contains("use %i, %c or %%"), "{e}");
+        assert!(Template::parse("a/%", "-t", true).is_err());
+    }
+}

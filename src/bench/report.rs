@@ -1,0 +1,382 @@
+//! Turns what the workers hand back into the report: merged histograms, the accounting of
+//! every publisher's sequence against every subscriber that should have seen it, rates over
+//! the measured window, and whether the schedule was kept.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::plan::{Mode, Pace, Plan, Role, Stop};
+use super::stats::Sequence;
+use super::worker::{PublisherOutcome, ShardOutcome, ShardStats, Snapshot, SubscriberOutcome};
+use crate::conn::codes::reason_text;
+use crate::conn::{filter_matches, ProtocolVersion};
+use crate::output::bench::{Clients, Config, Latencies, Messages, Rates, Report, Schedule, Second};
+
+/// A lag below this is the timer's granularity and the machine's noise, not falling behind.
+const LAG_TOLERANCE: Duration = Duration::from_millis(10);
+
+/// One second of the counters.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub second: u64,
+    pub now: Snapshot,
+    pub previous: Snapshot,
+    pub p99_us: Option<f64>,
+}
+
+/// Everything the report is built from.
+pub struct Run<'a> {
+    pub plan: &'a Plan,
+    pub started_at: chrono::DateTime<chrono::Local>,
+    pub start: Instant,
+    /// When publishing began (None when the run never got there).
+    pub t0: Option<Instant>,
+    pub end: Instant,
+    pub interrupted: bool,
+    pub connected: u64,
+    pub outcomes: Vec<ShardOutcome>,
+    pub series: Vec<Progress>,
+}
+
+pub fn build(run: Run) -> Report {
+    let plan = run.plan;
+    let mut stats = ShardStats::default();
+    let mut publishers: Vec<PublisherOutcome> = Vec::new();
+    let mut subscribers: Vec<SubscriberOutcome> = Vec::new();
+    for outcome in run.outcomes {
+        let s = outcome.stats;
+        stats.connect.merge(&s.connect);
+        stats.ack.merge(&s.ack);
+        stats.e2e_corrected.merge(&s.e2e_corrected);
+        stats.e2e_uncorrected.merge(&s.e2e_uncorrected);
+        for (k, v) in s.connect_failures {
+            *stats.connect_failures.entry(k).or_default() += v;
+        }
+        for (k, v) in s.disconnects {
+            *stats.disconnects.entry(k).or_default() += v;
+        }
+        stats.last_connected = stats.last_connected.max(s.last_connected);
+        publishers.extend(outcome.publishers);
+        subscribers.extend(outcome.subscribers);
+    }
+    publishers.sort_by_key(|p| p.index);
+    subscribers.sort_by_key(|s| s.index);
+
+    let clients = Clients {
+        total: plan.total_clients() as u64,
+        connected: run.connected,
+        failed: stats.connect_failures.values().sum(),
+        connect_failures: stats.connect_failures,
+        disconnected: stats.disconnects.values().sum(),
+        disconnects: stats.disconnects,
+    };
+    let messages = account(plan, &publishers, &subscribers);
+
+    let measure_start = run.t0.map(|t0| t0 + plan.warmup);
+    let window = |last: Option<Instant>| -> Option<f64> {
+        let (from, to) = (measure_start?, last?);
+        let seconds = to.checked_duration_since(from)?.as_secs_f64();
+        (seconds > 0.0).then_some(seconds)
+    };
+    let last_sent = publishers.iter().filter_map(|p| p.last_sent).max();
+    let last_acked = publishers.iter().filter_map(|p| p.last_acked).max();
+    let last_received = subscribers.iter().filter_map(|s| s.last_received).max();
+    let per_second = |n: u64, last: Option<Instant>| window(last).map(|s| n as f64 / s);
+    let sent_measured: u64 = publishers.iter().map(|p| p.sent_measured).sum();
+    let acked_measured: u64 = publishers.iter().map(|p| p.acked_measured).sum();
+    let received_measured: u64 = subscribers.iter().map(|s| s.received_measured).sum();
+    let ramp_up = stats
+        .last_connected
+        .map(|at| at.saturating_duration_since(run.start))
+        .unwrap_or_default();
+    let rates = Rates {
+        offered: plan.offered_rate(),
+        sent: per_second(sent_measured, last_sent),
+        acked: (plan.qos > 0)
+            .then(|| per_second(acked_measured, last_acked))
+            .flatten(),
+        received: per_second(received_measured, last_received),
+        connects: (run.connected > 0 && !ramp_up.is_zero())
+            .then(|| run.connected as f64 / ramp_up.as_secs_f64()),
+    };
+    let measured_s = match plan.mode {
+        Mode::Conn | Mode::Sub => window(Some(run.end)),
+        Mode::Pub | Mode::PubSub => window(last_sent.max(last_received).max(last_acked)),
+    }
+    .unwrap_or(0.0);
+
+    let paced = plan.pace != Pace::Unlimited;
+    let max_lag = publishers
+        .iter()
+        .map(|p| p.max_lag)
+        .max()
+        .unwrap_or_default();
+    let final_lag = publishers
+        .iter()
+        .map(|p| p.final_lag)
+        .max()
+        .unwrap_or_default();
+    let unsent = messages.scheduled.map(|s| s.saturating_sub(messages.sent));
+    let schedule = Schedule {
+        behind: paced
+            && !run.interrupted
+            && (unsent.is_some_and(|u| u > 0) || final_lag > LAG_TOLERANCE),
+        unsent: paced.then_some(unsent).flatten(),
+        max_lag_ms: paced.then(|| ms(max_lag)),
+        final_lag_ms: paced.then(|| ms(final_lag)),
+    };
+    let has_subscribers = plan.subscribers > 0;
+    let latency = Latencies {
+        connect: stats.connect.summary(),
+        ack: (plan.qos > 0 && plan.publishers > 0)
+            .then(|| stats.ack.summary())
+            .flatten(),
+        e2e_corrected: has_subscribers
+            .then(|| stats.e2e_corrected.summary())
+            .flatten(),
+        e2e_uncorrected: has_subscribers
+            .then(|| stats.e2e_uncorrected.summary())
+            .flatten(),
+    };
+    let series = run
+        .series
+        .iter()
+        .map(|p| Second {
+            t_s: p.second,
+            connected: p.now.connected.saturating_sub(p.now.disconnected),
+            sent: p.now.sent.saturating_sub(p.previous.sent),
+            acked: p.now.acked.saturating_sub(p.previous.acked),
+            received: p.now.received.saturating_sub(p.previous.received),
+            errors: p.now.connect_failed + p.now.disconnected + p.now.rejected,
+            p99_us: p.p99_us,
+        })
+        .collect();
+
+    Report {
+        mqtk_version: env!("CARGO_PKG_VERSION"),
+        mode: plan.mode.name(),
+        broker: plan.conn.broker_display(),
+        started_at: run
+            .started_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
+        interrupted: run.interrupted,
+        config: config(plan),
+        elapsed_s: (run.end - run.start).as_secs_f64(),
+        ramp_up_s: ramp_up.as_secs_f64(),
+        measured_s,
+        clients,
+        messages,
+        rates,
+        schedule,
+        latency,
+        series,
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn config(plan: &Plan) -> Config {
+    let (rate, interval_ms) = match plan.pace {
+        Pace::Unlimited => (None, None),
+        Pace::Rate(rate) => (Some(rate), None),
+        Pace::Interval(interval) => (None, Some(ms(interval))),
+    };
+    let (count, duration_s) = match plan.stop {
+        Stop::Count(n) => (Some(n), None),
+        Stop::Duration(d) => (None, Some(d.as_secs_f64())),
+    };
+    let publishing = plan.publishers > 0;
+    Config {
+        clients: plan.total_clients() as u32,
+        publishers: plan.publishers,
+        subscribers: plan.subscribers,
+        protocol: match plan.conn.version {
+            ProtocolVersion::V311 => "3.1.1",
+            ProtocolVersion::V5 => "5",
+        },
+        topic: plan.topic.as_ref().map(|t| t.source().to_string()),
+        filter: plan.filter.clone(),
+        shared: plan.shared.clone(),
+        qos: plan.qos,
+        retain: plan.retain,
+        size: plan.size as u64,
+        inflight: plan.inflight,
+        rate,
+        interval_ms,
+        count: publishing.then_some(count).flatten(),
+        duration_s: if publishing || count.is_none() {
+            duration_s
+        } else {
+            None
+        },
+        warmup_s: plan.warmup.as_secs_f64(),
+        drain_s: plan.drain.as_secs_f64(),
+        connect_rate: plan.connect_rate,
+        id_prefix: plan.id_prefix.clone(),
+        start_number: plan.start_number,
+        keepalive_s: plan.conn.keepalive.as_secs(),
+        threads: plan.threads,
+    }
+}
+
+/// Sent, acknowledged, received, lost: each publisher's sequence against every subscriber
+/// that should have seen it (a shared group counts as one subscriber).
+fn account(
+    plan: &Plan,
+    publishers: &[PublisherOutcome],
+    subscribers: &[SubscriberOutcome],
+) -> Messages {
+    let sent: u64 = publishers.iter().map(|p| p.sent).sum();
+    let acked: u64 = publishers.iter().map(|p| p.acked).sum();
+    let mut rejected_by_reason = BTreeMap::new();
+    for p in publishers {
+        for (&code, &n) in &p.rejected {
+            *rejected_by_reason
+                .entry(format!("{} (0x{code:02X})", reason_text(code)))
+                .or_insert(0) += n;
+        }
+    }
+    let rejected: u64 = rejected_by_reason.values().sum();
+    let in_flight: u64 = publishers.iter().map(|p| p.unacked.len() as u64).sum();
+    let scheduled = publishers
+        .iter()
+        .map(|p| p.scheduled)
+        .sum::<Option<u64>>()
+        .filter(|_| !publishers.is_empty());
+    let sequences = || subscribers.iter().flat_map(|s| s.sequences.values());
+    let foreign: u64 = subscribers.iter().map(|s| s.foreign).sum();
+    let mut messages = Messages {
+        scheduled,
+        sent,
+        acked,
+        rejected,
+        rejected_by_reason,
+        unacked: if plan.qos > 0 {
+            in_flight.saturating_sub(rejected)
+        } else {
+            0
+        },
+        expected: None,
+        received: sequences().map(|s| s.received).sum::<u64>() + foreign,
+        duplicates: sequences().map(|s| s.duplicates).sum(),
+        reordered: sequences().map(|s| s.reordered).sum(),
+        lost: None,
+        lost_unacked: None,
+        lost_after_ack: None,
+        gaps: None,
+        foreign,
+    };
+    match plan.mode {
+        Mode::PubSub => {
+            let (expected, lost, lost_unacked) = losses(plan, publishers, subscribers);
+            messages.expected = Some(expected);
+            messages.lost = Some(lost);
+            messages.lost_unacked = Some(lost_unacked);
+            messages.lost_after_ack = Some(lost - lost_unacked);
+        }
+        Mode::Sub => messages.gaps = Some(sequences().map(Sequence::gaps).sum()),
+        Mode::Pub | Mode::Conn => {}
+    }
+    messages
+}
+
+/// (expected deliveries, lost, lost among the messages the broker never acknowledged).
+fn losses(
+    plan: &Plan,
+    publishers: &[PublisherOutcome],
+    subscribers: &[SubscriberOutcome],
+) -> (u64, u64, u64) {
+    let filters: Vec<String> = plan
+        .clients
+        .iter()
+        .filter(|c| c.role == Role::Subscriber)
+        .map(|c| strip_share(&c.topic).to_string())
+        .collect();
+    let topics: Vec<String> = plan
+        .clients
+        .iter()
+        .filter(|c| c.role == Role::Publisher)
+        .map(|c| match &plan.topic {
+            Some(t) if c.topic.is_empty() => t.render(c.number, &c.client_id, 0),
+            _ => c.topic.clone(),
+        })
+        .collect();
+    let empty = Sequence::default();
+    let (mut expected, mut lost, mut lost_unacked) = (0, 0, 0);
+    for p in publishers {
+        let Some(topic) = topics.get(p.index as usize) else {
+            continue;
+        };
+        // The subscribers (by index) that should have received this publisher's messages.
+        let audience: Vec<&SubscriberOutcome> = subscribers
+            .iter()
+            .filter(|s| {
+                filters
+                    .get(s.index as usize)
+                    .is_some_and(|f| filter_matches(f, topic))
+            })
+            .collect();
+        let unacked: HashSet<u64> = p.unacked.iter().copied().collect();
+        let sequence_of =
+            |s: &SubscriberOutcome| s.sequences.get(&p.number).unwrap_or(&empty).clone();
+        if plan.shared.is_some() {
+            if p.fanout == 0 {
+                continue;
+            }
+            // One delivery per message across the group.
+            expected += p.sent;
+            let members: Vec<Sequence> = audience.iter().map(|s| sequence_of(s)).collect();
+            let received: u64 = members.iter().map(|s| s.received).sum();
+            lost += p.sent.saturating_sub(received);
+            lost_unacked += unacked
+                .iter()
+                .filter(|&&seq| !members.iter().any(|m| m.has(seq)))
+                .count() as u64;
+        } else {
+            for s in &audience {
+                let sequence = sequence_of(s);
+                expected += p.sent;
+                lost += p.sent.saturating_sub(sequence.received);
+                lost_unacked += unacked.iter().filter(|&&seq| !sequence.has(seq)).count() as u64;
+            }
+        }
+    }
+    (expected, lost, lost_unacked.min(lost))
+}
+
+fn strip_share(filter: &str) -> &str {
+    match filter.strip_prefix("$share/") {
+        Some(rest) => rest.split_once('/').map_or(rest, |(_, f)| f),
+        None => filter,
+    }
+}
+
+/// Why the run counts as degraded (exit 77), or None when everything went through.
+pub fn degraded(report: &Report) -> Option<String> {
+    let c = &report.clients;
+    let m = &report.messages;
+    let mut why = Vec::new();
+    if c.failed > 0 {
+        why.push(format!(
+            "{} of {} clients failed to connect",
+            c.failed, c.total
+        ));
+    }
+    if c.disconnected > 0 {
+        why.push(format!("{} clients were disconnected", c.disconnected));
+    }
+    if m.rejected > 0 {
+        why.push(format!("{} publishes were rejected", m.rejected));
+    }
+    if m.unacked > 0 {
+        why.push(format!("{} publishes were never acknowledged", m.unacked));
+    }
+    if let Some(lost) = m.lost.filter(|&l| l > 0) {
+        why.push(format!("{lost} messages were lost"));
+    }
+    (!why.is_empty()).then(|| format!("bench: {}", why.join(", ")))
+}

@@ -1,0 +1,1042 @@
+//! The bench clients at work. Each worker thread runs its own single-threaded event loop (a
+//! "shard") with a share of the clients; every client is one task driving one connection
+//! through a single `select!`: read and decode what arrived, write what is queued, publish
+//! what is due, ping when idle. Counters that the progress line needs are atomics bumped
+//! once per read or write batch; histograms live in the shard and are merged at the end.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::sync::{mpsc, oneshot, watch, Semaphore};
+use tokio::time::Instant;
+
+use super::header::{BenchClock, Header, HEADER_LEN};
+use super::plan::{ClientSpec, Mode, Plan, Role, Stop};
+use super::stats::{Arrival, Latency, Sequence};
+use super::wire::{self, Frame, PublishSpec};
+use crate::conn::codes::reason_text;
+use crate::conn::raw::{self, Incoming, Outgoing, Stream};
+use crate::conn::ProtocolVersion;
+use crate::error::Failure;
+
+/// Where the run is; every client watches it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Phase {
+    Connecting,
+    /// Publish from `t0` on (the schedule's origin).
+    Sending {
+        t0: Instant,
+    },
+    /// Publish nothing more; wait for acknowledgements and deliveries.
+    StopSending,
+    /// Disconnect.
+    Close,
+}
+
+/// Counters shared by every shard, read by the progress ticker and the drain check.
+#[derive(Debug, Default)]
+pub struct Shared {
+    /// Clients that completed CONNACK (and SUBACK, for subscribers).
+    pub connected: AtomicU64,
+    /// Clients whose connection attempt is over, either way.
+    pub connect_done: AtomicU64,
+    pub connect_failed: AtomicU64,
+    pub disconnected: AtomicU64,
+    pub sent: AtomicU64,
+    pub acked: AtomicU64,
+    pub rejected: AtomicU64,
+    /// Deliveries our subscribers should see for what was sent (pubsub).
+    pub expected: AtomicU64,
+    /// Distinct messages received (duplicates not included).
+    pub received: AtomicU64,
+    pub duplicates: AtomicU64,
+    /// Publishers that will send nothing more (done, stopped or failed).
+    pub publishers_done: AtomicU64,
+    /// The first connection failure, kept for the error when no client connects.
+    pub first_failure: Mutex<Option<Failure>>,
+}
+
+/// One second's latency of a shard (the mode's headline latency), for the time series.
+pub struct Tick {
+    pub second: u64,
+    pub latency: Latency,
+}
+
+/// Histograms and tallies of one shard.
+#[derive(Debug, Default)]
+pub struct ShardStats {
+    pub connect: Latency,
+    pub ack: Latency,
+    pub e2e_corrected: Latency,
+    pub e2e_uncorrected: Latency,
+    /// The headline latency since the last tick.
+    pub interval: Latency,
+    pub connect_failures: BTreeMap<String, u64>,
+    pub disconnects: BTreeMap<String, u64>,
+    pub last_connected: Option<Instant>,
+}
+
+#[derive(Debug, Default)]
+pub struct PublisherOutcome {
+    pub index: u32,
+    pub number: u32,
+    pub fanout: u32,
+    pub sent: u64,
+    /// Sent messages whose intended time is after the warmup.
+    pub sent_measured: u64,
+    pub acked: u64,
+    pub acked_measured: u64,
+    pub rejected: BTreeMap<u8, u64>,
+    /// Sequence numbers sent but never acknowledged, or rejected.
+    pub unacked: Vec<u64>,
+    /// Messages the schedule asked for by the end (None when not paced).
+    pub scheduled: Option<u64>,
+    pub max_lag: Duration,
+    /// How late the schedule was when sending stopped.
+    pub final_lag: Duration,
+    pub last_sent: Option<Instant>,
+    pub last_acked: Option<Instant>,
+}
+
+#[derive(Debug, Default)]
+pub struct SubscriberOutcome {
+    pub index: u32,
+    /// By publisher number (from the payload header).
+    pub sequences: HashMap<u32, Sequence>,
+    pub received_measured: u64,
+    /// Messages without mqtk's header (counted, not timed).
+    pub foreign: u64,
+    pub last_received: Option<Instant>,
+}
+
+#[derive(Debug, Default)]
+pub struct ShardOutcome {
+    pub stats: ShardStats,
+    pub publishers: Vec<PublisherOutcome>,
+    pub subscribers: Vec<SubscriberOutcome>,
+}
+
+/// Handshakes in flight at once per shard when no --connect-rate paces them: enough to keep
+/// the broker busy, few enough not to overflow its listen backlog (SYN retries cost 1 s).
+const CONNECTS_IN_FLIGHT: usize = 32;
+/// A publisher's write batch: fill to about this much, then write.
+const BATCH_BYTES: usize = 32 * 1024;
+/// Read this much at a time (publishers and subscribers; idle clients read little).
+const READ_BYTES: usize = 64 * 1024;
+
+/// What every task of one shard shares.
+struct Shard {
+    plan: Arc<Plan>,
+    shared: Arc<Shared>,
+    clock: BenchClock,
+    start: Instant,
+    resolved: Option<Arc<[SocketAddr]>>,
+    connect_slots: Semaphore,
+    filler: Bytes,
+    stats: RefCell<ShardStats>,
+}
+
+pub struct ShardSetup {
+    pub plan: Arc<Plan>,
+    pub shared: Arc<Shared>,
+    pub clock: BenchClock,
+    pub start: Instant,
+    pub resolved: Option<Arc<[SocketAddr]>>,
+    pub clients: Vec<ClientSpec>,
+    pub phase: watch::Receiver<Phase>,
+    pub ticks: mpsc::UnboundedSender<Tick>,
+}
+
+/// Starts a worker thread with its own event loop; its outcome arrives on the receiver.
+pub fn spawn_shard(
+    name: String,
+    setup: ShardSetup,
+) -> std::io::Result<oneshot::Receiver<ShardOutcome>> {
+    let (done_tx, done_rx) = oneshot::channel();
+    std::thread::Builder::new().name(name).spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a current-thread runtime builds");
+        let local = tokio::task::LocalSet::new();
+        let outcome = local.block_on(&runtime, run_shard(setup));
+        let _ = done_tx.send(outcome);
+    })?;
+    Ok(done_rx)
+}
+
+enum ClientOutcome {
+    Idle,
+    Publisher(PublisherOutcome),
+    Subscriber(SubscriberOutcome),
+}
+
+async fn run_shard(setup: ShardSetup) -> ShardOutcome {
+    let filler_len = setup.plan.size.saturating_sub(HEADER_LEN);
+    let shard = Rc::new(Shard {
+        filler: Bytes::from(vec![b'.'; filler_len]),
+        plan: setup.plan,
+        shared: setup.shared,
+        clock: setup.clock,
+        start: setup.start,
+        resolved: setup.resolved,
+        connect_slots: Semaphore::new(CONNECTS_IN_FLIGHT),
+        stats: RefCell::new(ShardStats::default()),
+    });
+    let ticker = tokio::task::spawn_local(tick(shard.clone(), setup.ticks, setup.phase.clone()));
+    let tasks: Vec<_> = setup
+        .clients
+        .into_iter()
+        .map(|spec| tokio::task::spawn_local(client(shard.clone(), spec, setup.phase.clone())))
+        .collect();
+    let mut outcome = ShardOutcome::default();
+    for task in tasks {
+        match task.await {
+            Ok(ClientOutcome::Publisher(p)) => outcome.publishers.push(p),
+            Ok(ClientOutcome::Subscriber(s)) => outcome.subscribers.push(s),
+            Ok(ClientOutcome::Idle) | Err(_) => {}
+        }
+    }
+    ticker.abort();
+    outcome.stats = std::mem::take(&mut *shard.stats.borrow_mut());
+    outcome
+}
+
+/// Hands the shard's headline latency of each second to the coordinator.
+async fn tick(
+    shard: Rc<Shard>,
+    ticks: mpsc::UnboundedSender<Tick>,
+    mut phase: watch::Receiver<Phase>,
+) {
+    let mut interval =
+        tokio::time::interval_at(shard.start + Duration::from_secs(1), Duration::from_secs(1));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            at = interval.tick() => {
+                let second = (at - shard.start).as_secs();
+                let latency = std::mem::take(&mut shard.stats.borrow_mut().interval);
+                if ticks.send(Tick { second, latency }).is_err() {
+                    return;
+                }
+            }
+            changed = phase.changed() => {
+                if changed.is_err() || *phase.borrow() == Phase::Close {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+async fn client(
+    shard: Rc<Shard>,
+    spec: ClientSpec,
+    phase: watch::Receiver<Phase>,
+) -> ClientOutcome {
+    let mut behaviour = match spec.role {
+        Role::Idle => Behaviour::Idle,
+        Role::Publisher => Behaviour::Publisher(Box::new(Publisher::new(&shard, &spec))),
+        Role::Subscriber => Behaviour::Subscriber(Box::new(Subscriber::new(&spec))),
+    };
+    if let Some(mut link) = connect(&shard, &spec, &phase).await {
+        if let Behaviour::Publisher(p) = &mut behaviour {
+            p.window = p.window.min(usize::from(link.receive_max));
+        }
+        let ended = drive(&shard, &mut link, &mut behaviour, phase).await;
+        match ended {
+            Ok(()) => link.close().await,
+            Err(cause) => {
+                shard.shared.disconnected.fetch_add(1, Relaxed);
+                *shard
+                    .stats
+                    .borrow_mut()
+                    .disconnects
+                    .entry(cause)
+                    .or_default() += 1;
+            }
+        }
+    }
+    match behaviour {
+        Behaviour::Idle => ClientOutcome::Idle,
+        Behaviour::Publisher(mut p) => {
+            p.stop_sending(&shard);
+            ClientOutcome::Publisher(p.finish())
+        }
+        Behaviour::Subscriber(s) => ClientOutcome::Subscriber(s.outcome),
+    }
+}
+
+/// An open connection, after CONNACK (and SUBACK).
+struct Link {
+    reader: ReadHalf<Box<dyn Stream>>,
+    writer: WriteHalf<Box<dyn Stream>>,
+    read_buf: BytesMut,
+    write_buf: BytesMut,
+    /// Bytes of `write_buf` already written.
+    written: usize,
+    last_write: Instant,
+    v5: bool,
+    receive_max: u16,
+}
+
+impl Link {
+    async fn close(mut self) {
+        let flush_and_leave = async {
+            if self.written < self.write_buf.len() {
+                self.writer
+                    .write_all(&self.write_buf[self.written..])
+                    .await?;
+            }
+            self.writer.write_all(&[0xE0, 0]).await?;
+            self.writer.shutdown().await
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(1), flush_and_leave).await;
+    }
+}
+
+/// Connects (paced by --connect-rate, or a bounded number at a time) and subscribes.
+async fn connect(shard: &Shard, spec: &ClientSpec, phase: &watch::Receiver<Phase>) -> Option<Link> {
+    let plan = &shard.plan;
+    let _permit = match plan.connect_rate {
+        Some(rate) => {
+            let at = shard.start + Duration::from_secs_f64(f64::from(spec.order) / rate);
+            tokio::time::sleep_until(at).await;
+            None
+        }
+        None => shard.connect_slots.acquire().await.ok(),
+    };
+    if *phase.borrow() == Phase::Close {
+        shard.shared.connect_done.fetch_add(1, Relaxed);
+        return None;
+    }
+    let opts = &plan.conn;
+    let keepalive = opts.keepalive;
+    let attempt = async {
+        let (mut connection, phases, connack) =
+            raw::open_as(opts, &spec.client_id, keepalive, shard.resolved.as_deref()).await?;
+        if spec.role == Role::Subscriber {
+            subscribe(&mut connection, &spec.topic, plan.qos).await?;
+        }
+        Ok::<_, Failure>((connection, phases, connack))
+    };
+    let result = match tokio::time::timeout(opts.connect_timeout, attempt).await {
+        Ok(result) => result,
+        Err(_) => Err(Failure::ConnectTimeout(format!(
+            "no CONNACK from {} within --connect-timeout {}",
+            opts.broker_display(),
+            humantime::format_duration(opts.connect_timeout)
+        ))),
+    };
+    shard.shared.connect_done.fetch_add(1, Relaxed);
+    match result {
+        Ok((connection, phases, connack)) => {
+            {
+                let mut stats = shard.stats.borrow_mut();
+                let ns = phases.total().as_nanos() as u64;
+                stats.connect.record(ns);
+                if plan.mode == Mode::Conn {
+                    stats.interval.record(ns);
+                }
+                stats.last_connected = Some(Instant::now());
+            }
+            shard.shared.connected.fetch_add(1, Relaxed);
+            let receive_max = connack
+                .properties
+                .as_ref()
+                .and_then(|p| p.receive_max)
+                .unwrap_or(u16::MAX)
+                .max(1);
+            let (stream, mut read_buf) = connection.into_parts();
+            if spec.role == Role::Idle && read_buf.is_empty() {
+                // An idle client reads a PINGRESP now and then: no need for a 4 KiB buffer.
+                read_buf = BytesMut::new();
+            }
+            let (reader, writer) = tokio::io::split(stream);
+            Some(Link {
+                reader,
+                writer,
+                read_buf,
+                write_buf: BytesMut::new(),
+                written: 0,
+                last_write: Instant::now(),
+                v5: opts.version == ProtocolVersion::V5,
+                receive_max,
+            })
+        }
+        Err(failure) => {
+            shard.shared.connect_failed.fetch_add(1, Relaxed);
+            let label = failure_label(&failure, &opts.broker_display());
+            *shard
+                .stats
+                .borrow_mut()
+                .connect_failures
+                .entry(label)
+                .or_default() += 1;
+            let mut first = shard
+                .shared
+                .first_failure
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            first.get_or_insert(failure);
+            None
+        }
+    }
+}
+
+async fn subscribe(
+    connection: &mut raw::RawConnection,
+    filter: &str,
+    qos: u8,
+) -> Result<(), Failure> {
+    let lost = |e: std::io::Error| {
+        Failure::ConnectionLost(format!("connection lost while subscribing: {e}"))
+    };
+    connection
+        .send(Outgoing::Subscribe {
+            pkid: 1,
+            filter: filter.to_string(),
+            qos,
+        })
+        .await
+        .map_err(lost)?;
+    loop {
+        match connection.recv().await.map_err(lost)?.0 {
+            Incoming::SubAck { codes } => {
+                return match codes.first() {
+                    Some(&code) if code < 0x80 => Ok(()),
+                    code => Err(Failure::SubscribeRejected(format!(
+                        "the broker refused the subscription to '{filter}' (SUBACK 0x{:02X})",
+                        code.copied().unwrap_or(0x80)
+                    ))),
+                };
+            }
+            Incoming::Disconnect { reason } => {
+                return Err(Failure::ConnectionLost(format!(
+                    "the broker disconnected while subscribing: {}",
+                    reason_text(reason)
+                )))
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A connection failure in a few words, for the failures-by-reason table.
+fn failure_label(failure: &Failure, broker: &str) -> String {
+    match failure {
+        Failure::Refused { code, reason } => format!("CONNACK refused: {reason} ({code})"),
+        Failure::ConnectTimeout(_) => "no CONNACK within --connect-timeout".into(),
+        Failure::SubscribeRejected(_) => "subscription refused (SUBACK)".into(),
+        other => other.to_string().replace(broker, "the broker"),
+    }
+}
+
+enum Behaviour {
+    Idle,
+    Publisher(Box<Publisher>),
+    Subscriber(Box<Subscriber>),
+}
+
+/// Runs one connection until Close (Ok) or until it is lost (Err: the cause).
+async fn drive(
+    shard: &Shard,
+    link: &mut Link,
+    behaviour: &mut Behaviour,
+    mut phase: watch::Receiver<Phase>,
+) -> Result<(), String> {
+    let keepalive = shard.plan.conn.keepalive;
+    let read_chunk = if matches!(behaviour, Behaviour::Idle) {
+        64
+    } else {
+        READ_BYTES
+    };
+    let far = Instant::now() + Duration::from_secs(86_400 * 365);
+    let mut keepalive_check = if keepalive.is_zero() {
+        far
+    } else {
+        link.last_write + keepalive
+    };
+    let mut timer = pin!(tokio::time::sleep_until(keepalive_check));
+    let mut armed = keepalive_check;
+    // The phase may have moved on while we connected.
+    let mut current = Phase::Connecting;
+    loop {
+        let now_phase = *phase.borrow_and_update();
+        if now_phase != current {
+            current = now_phase;
+            match current {
+                Phase::Connecting => {}
+                Phase::Sending { t0 } => behaviour.start(shard, t0),
+                Phase::StopSending => behaviour.stop_sending(shard),
+                Phase::Close => return Ok(()),
+            }
+        }
+        let wake = if link.written == link.write_buf.len() {
+            link.write_buf.clear();
+            link.written = 0;
+            behaviour.produce(shard, &mut link.write_buf)
+        } else {
+            None
+        };
+        let deadline = wake.map_or(keepalive_check, |w| w.min(keepalive_check));
+        if deadline != armed {
+            timer.as_mut().reset(deadline);
+            armed = deadline;
+        }
+        if link.read_buf.capacity() - link.read_buf.len() < read_chunk / 4 {
+            link.read_buf.reserve(read_chunk);
+        }
+        tokio::select! {
+            biased;
+            changed = phase.changed() => {
+                if changed.is_err() {
+                    return Ok(());
+                }
+            }
+            read = link.reader.read_buf(&mut link.read_buf) => {
+                match read {
+                    Ok(0) => return Err("the broker closed the connection".into()),
+                    Err(e) => return Err(format!("read failed: {}", e.kind())),
+                    Ok(_) => {}
+                }
+                let arrived = shard.clock.now_ns();
+                loop {
+                    match wire::decode(&mut link.read_buf, link.v5) {
+                        Ok(Some(frame)) => behaviour.on_frame(shard, frame, arrived, &mut link.write_buf)?,
+                        Ok(None) => break,
+                        Err(malformed) => return Err(format!("malformed packet from the broker: {}", malformed.0)),
+                    }
+                }
+                behaviour.after_read(shard);
+            }
+            written = link.writer.write(&link.write_buf[link.written..]), if link.written < link.write_buf.len() => {
+                match written {
+                    Ok(0) => return Err("write failed: the connection is closed".into()),
+                    Err(e) => return Err(format!("write failed: {}", e.kind())),
+                    Ok(n) => {
+                        link.written += n;
+                        link.last_write = Instant::now();
+                        if link.written == link.write_buf.len() {
+                            behaviour.flushed(shard);
+                        }
+                    }
+                }
+            }
+            () = &mut timer => {
+                let now = Instant::now();
+                if now >= keepalive_check {
+                    if now >= link.last_write + keepalive && link.written == link.write_buf.len() {
+                        link.write_buf.extend_from_slice(&wire::PINGREQ);
+                        link.last_write = now;
+                    }
+                    keepalive_check = link.last_write + keepalive;
+                }
+            }
+        }
+    }
+}
+
+impl Behaviour {
+    fn start(&mut self, shard: &Shard, t0: Instant) {
+        match self {
+            Behaviour::Idle => {}
+            Behaviour::Publisher(p) => p.t0 = Some(t0),
+            Behaviour::Subscriber(s) => {
+                s.warm_end_ns = Some(shard.clock.at_ns((t0 + shard.plan.warmup).into_std()));
+            }
+        }
+    }
+
+    fn stop_sending(&mut self, shard: &Shard) {
+        if let Behaviour::Publisher(p) = self {
+            p.stop_sending(shard);
+        }
+    }
+
+    /// Queues what is due; returns when to come back for more.
+    fn produce(&mut self, shard: &Shard, out: &mut BytesMut) -> Option<Instant> {
+        match self {
+            Behaviour::Publisher(p) => p.produce(shard, out),
+            _ => None,
+        }
+    }
+
+    fn flushed(&mut self, shard: &Shard) {
+        if let Behaviour::Publisher(p) = self {
+            p.flushed(shard);
+        }
+    }
+
+    fn on_frame(
+        &mut self,
+        shard: &Shard,
+        frame: Frame,
+        arrived_ns: u64,
+        out: &mut BytesMut,
+    ) -> Result<(), String> {
+        match frame {
+            Frame::Disconnect { reason } => {
+                return Err(format!(
+                    "DISCONNECT from the broker: {} (0x{reason:02X})",
+                    reason_text(reason)
+                ))
+            }
+            Frame::PingResp | Frame::Other(_) => {}
+            Frame::Publish { qos, pkid, payload } => {
+                if let Behaviour::Subscriber(s) = self {
+                    s.on_publish(shard, &payload, arrived_ns);
+                }
+                match qos {
+                    1 => wire::encode_ack(out, wire::PUBACK, pkid),
+                    2 => wire::encode_ack(out, wire::PUBREC, pkid),
+                    _ => {}
+                }
+            }
+            Frame::PubRel { pkid } => wire::encode_ack(out, wire::PUBCOMP, pkid),
+            Frame::PubAck { pkid, reason } => {
+                if let Behaviour::Publisher(p) = self {
+                    p.on_ack(shard, pkid, reason, false, out);
+                }
+            }
+            Frame::PubRec { pkid, reason } => {
+                if let Behaviour::Publisher(p) = self {
+                    p.on_ack(shard, pkid, reason, true, out);
+                }
+            }
+            Frame::PubComp { pkid } => {
+                if let Behaviour::Publisher(p) = self {
+                    p.on_ack(shard, pkid, 0, false, out);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn after_read(&mut self, shard: &Shard) {
+        match self {
+            Behaviour::Subscriber(s) => s.publish_counts(shard),
+            Behaviour::Publisher(p) => p.publish_counts(shard),
+            Behaviour::Idle => {}
+        }
+    }
+}
+
+/// A QoS 1/2 message waiting for its acknowledgement.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    seq: u64,
+    sent_at: Instant,
+    measured: bool,
+    /// QoS 2: PUBREC came, PUBCOMP is due.
+    released: bool,
+}
+
+struct Publisher {
+    outcome: PublisherOutcome,
+    client_id: String,
+    /// The fixed topic, or empty when it changes per message.
+    topic: String,
+    topic_buf: String,
+    qos: u8,
+    retain: bool,
+    v5: bool,
+    t0: Option<Instant>,
+    /// The end of sending by time (t0 + warmup + duration).
+    sending_time: Option<Duration>,
+    count: Option<u64>,
+    schedule: Option<(Duration, Duration)>,
+    seq: u64,
+    done: bool,
+    window: usize,
+    /// Indexed by packet id - 1.
+    slots: Vec<Option<Slot>>,
+    free_ids: Vec<u16>,
+    in_flight: usize,
+    /// Messages in the write buffer, not yet written out.
+    batch: u64,
+    batch_measured: u64,
+    /// Counts not yet added to the shared counters.
+    unreported_acked: u64,
+    unreported_rejected: u64,
+}
+
+impl Publisher {
+    fn new(shard: &Shard, spec: &ClientSpec) -> Publisher {
+        let plan = &shard.plan;
+        let window = if plan.qos == 0 {
+            usize::MAX
+        } else {
+            usize::from(plan.inflight)
+        };
+        Publisher {
+            outcome: PublisherOutcome {
+                index: spec.index,
+                number: spec.number,
+                fanout: spec.fanout,
+                ..PublisherOutcome::default()
+            },
+            client_id: spec.client_id.clone(),
+            topic: spec.topic.clone(),
+            topic_buf: String::new(),
+            qos: plan.qos,
+            retain: plan.retain,
+            v5: plan.conn.version == ProtocolVersion::V5,
+            t0: None,
+            sending_time: plan.sending_time(),
+            count: match plan.stop {
+                Stop::Count(n) => Some(n),
+                Stop::Duration(_) => None,
+            },
+            schedule: plan.schedule(spec.index),
+            seq: 0,
+            done: false,
+            window,
+            slots: Vec::new(),
+            free_ids: Vec::new(),
+            in_flight: 0,
+            batch: 0,
+            batch_measured: 0,
+            unreported_acked: 0,
+            unreported_rejected: 0,
+        }
+    }
+
+    fn intended(&self, t0: Instant, seq: u64) -> Option<Instant> {
+        self.schedule.map(|(period, offset)| {
+            t0 + offset + Duration::from_nanos((period.as_nanos() as u64).saturating_mul(seq))
+        })
+    }
+
+    fn produce(&mut self, shard: &Shard, out: &mut BytesMut) -> Option<Instant> {
+        let t0 = self.t0?;
+        if self.done {
+            return None;
+        }
+        let end = self.sending_time.map(|d| t0 + d);
+        let warm_end = t0 + shard.plan.warmup;
+        let mut now = Instant::now();
+        while out.len() < BATCH_BYTES {
+            if self.count.is_some_and(|count| self.seq >= count) {
+                self.stop_sending(shard);
+                return None;
+            }
+            let intended = self.intended(t0, self.seq);
+            if let (Some(end), Some(at)) = (end, intended.or(Some(now))) {
+                if at >= end {
+                    self.stop_sending(shard);
+                    return None;
+                }
+            }
+            if self.in_flight >= self.window {
+                return end;
+            }
+            if let Some(at) = intended {
+                if at > now {
+                    // Check the clock again before sleeping: filling the batch took time.
+                    now = Instant::now();
+                    if at > now {
+                        return Some(at);
+                    }
+                }
+                self.outcome.max_lag = self.outcome.max_lag.max(now - at);
+            }
+            let pkid = if self.qos > 0 { self.take_id() } else { 0 };
+            let sent_ns = shard.clock.now_ns();
+            let intended_ns = intended.map_or(sent_ns, |at| shard.clock.at_ns(at.into_std()));
+            let measured = intended.unwrap_or(now) >= warm_end;
+            let mut header = [0u8; HEADER_LEN];
+            Header {
+                publisher: self.outcome.number,
+                seq: self.seq,
+                intended_ns,
+                sent_ns,
+            }
+            .write(&mut header);
+            let topic: &[u8] = if self.topic.is_empty() {
+                self.topic_buf.clear();
+                let template = shard.plan.topic.as_ref().expect("publishers have a topic");
+                template.render_into(
+                    &mut self.topic_buf,
+                    self.outcome.number,
+                    &self.client_id,
+                    self.seq,
+                );
+                self.topic_buf.as_bytes()
+            } else {
+                self.topic.as_bytes()
+            };
+            let spec = PublishSpec {
+                topic,
+                qos: self.qos,
+                retain: self.retain,
+                v5: self.v5,
+            };
+            wire::encode_publish(out, &spec, pkid, &header, &shard.filler);
+            if self.qos > 0 {
+                self.slots[usize::from(pkid) - 1] = Some(Slot {
+                    seq: self.seq,
+                    sent_at: now,
+                    measured,
+                    released: false,
+                });
+                self.in_flight += 1;
+            }
+            self.batch += 1;
+            self.batch_measured += u64::from(measured);
+            self.seq += 1;
+            if intended.is_none() {
+                now = Instant::now();
+            }
+        }
+        // The batch is full: come back as soon as it is written.
+        None
+    }
+
+    fn take_id(&mut self) -> u16 {
+        if let Some(id) = self.free_ids.pop() {
+            return id;
+        }
+        self.slots.push(None);
+        self.slots.len() as u16
+    }
+
+    fn flushed(&mut self, shard: &Shard) {
+        if self.batch == 0 {
+            return;
+        }
+        self.outcome.sent += self.batch;
+        self.outcome.sent_measured += self.batch_measured;
+        self.outcome.last_sent = Some(Instant::now());
+        shard.shared.sent.fetch_add(self.batch, Relaxed);
+        shard
+            .shared
+            .expected
+            .fetch_add(self.batch * u64::from(self.outcome.fanout), Relaxed);
+        self.batch = 0;
+        self.batch_measured = 0;
+    }
+
+    fn on_ack(
+        &mut self,
+        shard: &Shard,
+        pkid: u16,
+        reason: u8,
+        is_pubrec: bool,
+        out: &mut BytesMut,
+    ) {
+        let Some(entry) = pkid
+            .checked_sub(1)
+            .and_then(|i| self.slots.get_mut(usize::from(i)))
+        else {
+            return;
+        };
+        let Some(slot) = entry.as_mut() else {
+            return;
+        };
+        if reason >= 0x80 {
+            *self.outcome.rejected.entry(reason).or_default() += 1;
+            self.outcome.unacked.push(slot.seq);
+            self.unreported_rejected += 1;
+        } else if is_pubrec {
+            if !slot.released {
+                slot.released = true;
+                wire::encode_ack(out, wire::PUBREL, pkid);
+            }
+            return;
+        } else {
+            let now = Instant::now();
+            if slot.measured {
+                let ns = (now - slot.sent_at).as_nanos() as u64;
+                let mut stats = shard.stats.borrow_mut();
+                stats.ack.record(ns);
+                if shard.plan.mode == Mode::Pub {
+                    stats.interval.record(ns);
+                }
+                self.outcome.acked_measured += 1;
+            }
+            self.outcome.acked += 1;
+            self.outcome.last_acked = Some(now);
+            self.unreported_acked += 1;
+        }
+        *entry = None;
+        self.free_ids.push(pkid);
+        self.in_flight -= 1;
+    }
+
+    fn publish_counts(&mut self, shard: &Shard) {
+        if self.unreported_acked > 0 {
+            shard.shared.acked.fetch_add(self.unreported_acked, Relaxed);
+            self.unreported_acked = 0;
+        }
+        if self.unreported_rejected > 0 {
+            shard
+                .shared
+                .rejected
+                .fetch_add(self.unreported_rejected, Relaxed);
+            self.unreported_rejected = 0;
+        }
+    }
+
+    fn stop_sending(&mut self, shard: &Shard) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        shard.shared.publishers_done.fetch_add(1, Relaxed);
+        let Some(t0) = self.t0 else {
+            return;
+        };
+        let scheduled = match (self.count, self.sending_time, self.schedule) {
+            (Some(count), _, _) => Some(count),
+            (None, Some(time), Some((period, offset))) => Some(if time > offset {
+                ((time - offset).as_nanos()).div_ceil(period.as_nanos().max(1)) as u64
+            } else {
+                0
+            }),
+            _ => None,
+        };
+        if self.schedule.is_some() {
+            self.outcome.scheduled = scheduled;
+            let now = Instant::now();
+            let behind = match scheduled {
+                Some(n) if self.seq < n => self.intended(t0, self.seq),
+                _ => self
+                    .seq
+                    .checked_sub(1)
+                    .and_then(|last| self.intended(t0, last)),
+            };
+            self.outcome.final_lag = behind.map_or(Duration::ZERO, |at| {
+                let reference = if scheduled.is_some_and(|n| self.seq < n) {
+                    now.min(self.sending_time.map_or(now, |d| t0 + d))
+                } else {
+                    self.outcome.last_sent.unwrap_or(now)
+                };
+                reference.saturating_duration_since(at)
+            });
+        }
+    }
+
+    fn finish(mut self) -> PublisherOutcome {
+        // Messages still in the write buffer were never sent; those in flight never acked.
+        for slot in self.slots.iter().flatten() {
+            self.outcome.unacked.push(slot.seq);
+        }
+        self.outcome.unacked.sort_unstable();
+        self.outcome
+    }
+}
+
+struct Subscriber {
+    outcome: SubscriberOutcome,
+    warm_end_ns: Option<u64>,
+    unreported_received: u64,
+    unreported_duplicates: u64,
+}
+
+impl Subscriber {
+    fn new(spec: &ClientSpec) -> Subscriber {
+        Subscriber {
+            outcome: SubscriberOutcome {
+                index: spec.index,
+                ..SubscriberOutcome::default()
+            },
+            warm_end_ns: None,
+            unreported_received: 0,
+            unreported_duplicates: 0,
+        }
+    }
+
+    fn on_publish(&mut self, shard: &Shard, payload: &[u8], arrived_ns: u64) {
+        let Some(header) = Header::read(payload) else {
+            self.outcome.foreign += 1;
+            self.unreported_received += 1;
+            return;
+        };
+        let sequence = self.outcome.sequences.entry(header.publisher).or_default();
+        if sequence.record(header.seq) == Arrival::Duplicate {
+            self.unreported_duplicates += 1;
+            return;
+        }
+        self.unreported_received += 1;
+        if self
+            .warm_end_ns
+            .is_some_and(|warm_end| header.intended_ns >= warm_end)
+        {
+            let corrected = arrived_ns.saturating_sub(header.intended_ns);
+            let uncorrected = arrived_ns.saturating_sub(header.sent_ns);
+            let mut stats = shard.stats.borrow_mut();
+            stats.e2e_corrected.record(corrected);
+            stats.e2e_uncorrected.record(uncorrected);
+            stats.interval.record(corrected);
+            self.outcome.received_measured += 1;
+        }
+    }
+
+    fn publish_counts(&mut self, shard: &Shard) {
+        if self.unreported_received > 0 {
+            shard
+                .shared
+                .received
+                .fetch_add(self.unreported_received, Relaxed);
+            self.unreported_received = 0;
+            self.outcome.last_received = Some(Instant::now());
+        }
+        if self.unreported_duplicates > 0 {
+            shard
+                .shared
+                .duplicates
+                .fetch_add(self.unreported_duplicates, Relaxed);
+            self.unreported_duplicates = 0;
+        }
+    }
+}
+
+/// The counters of the shared struct at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    pub connected: u64,
+    pub connect_done: u64,
+    pub connect_failed: u64,
+    pub disconnected: u64,
+    pub sent: u64,
+    pub acked: u64,
+    pub rejected: u64,
+    pub expected: u64,
+    pub received: u64,
+    pub duplicates: u64,
+    pub publishers_done: u64,
+}
+
+impl Shared {
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            connected: self.connected.load(Relaxed),
+            connect_done: self.connect_done.load(Relaxed),
+            connect_failed: self.connect_failed.load(Relaxed),
+            disconnected: self.disconnected.load(Relaxed),
+            sent: self.sent.load(Relaxed),
+            acked: self.acked.load(Relaxed),
+            rejected: self.rejected.load(Relaxed),
+            expected: self.expected.load(Relaxed),
+            received: self.received.load(Relaxed),
+            duplicates: self.duplicates.load(Relaxed),
+            publishers_done: self.publishers_done.load(Relaxed),
+        }
+    }
+
+    pub fn take_first_failure(&self) -> Option<Failure> {
+        self.first_failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+}

@@ -1,0 +1,404 @@
+//! What `mqtk bench` reports: the report's shape (the `--json` document; every key is
+//! documented in README.md and frozen by a test) and its aligned text form on stdout.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::bench::stats::LatencySummary;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub mqtk_version: &'static str,
+    pub mode: &'static str,
+    pub broker: String,
+    /// RFC 3339, local time with offset.
+    pub started_at: String,
+    /// Ctrl-C ended the run early: the numbers cover what happened until then.
+    pub interrupted: bool,
+    pub config: Config,
+    /// Seconds from the first connection attempt to the end of the report's data.
+    pub elapsed_s: f64,
+    /// Seconds from the first connection attempt to the last CONNACK (SUBACK).
+    pub ramp_up_s: f64,
+    /// Seconds of the measured window (after the warmup, until the last send or delivery).
+    pub measured_s: f64,
+    pub clients: Clients,
+    pub messages: Messages,
+    pub rates: Rates,
+    pub schedule: Schedule,
+    pub latency: Latencies,
+    pub series: Vec<Second>,
+}
+
+/// The run's settings, as given or defaulted.
+#[derive(Debug, Clone, Serialize)]
+pub struct Config {
+    pub clients: u32,
+    pub publishers: u32,
+    pub subscribers: u32,
+    pub protocol: &'static str,
+    pub topic: Option<String>,
+    pub filter: Option<String>,
+    pub shared: Option<String>,
+    pub qos: u8,
+    pub retain: bool,
+    pub size: u64,
+    pub inflight: u16,
+    pub rate: Option<f64>,
+    pub interval_ms: Option<f64>,
+    pub count: Option<u64>,
+    pub duration_s: Option<f64>,
+    pub warmup_s: f64,
+    pub drain_s: f64,
+    pub connect_rate: Option<f64>,
+    pub id_prefix: String,
+    pub start_number: u32,
+    pub keepalive_s: u64,
+    pub threads: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Clients {
+    pub total: u64,
+    pub connected: u64,
+    pub failed: u64,
+    pub connect_failures: BTreeMap<String, u64>,
+    pub disconnected: u64,
+    pub disconnects: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Messages {
+    pub scheduled: Option<u64>,
+    pub sent: u64,
+    pub acked: u64,
+    pub rejected: u64,
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    pub unacked: u64,
+    pub expected: Option<u64>,
+    pub received: u64,
+    pub duplicates: u64,
+    pub reordered: u64,
+    pub lost: Option<u64>,
+    pub lost_unacked: Option<u64>,
+    pub lost_after_ack: Option<u64>,
+    pub gaps: Option<u64>,
+    pub foreign: u64,
+}
+
+/// Messages (connections) per second over the measured window; null when not applicable.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rates {
+    pub offered: Option<f64>,
+    pub sent: Option<f64>,
+    pub acked: Option<f64>,
+    pub received: Option<f64>,
+    pub connects: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Schedule {
+    /// True when the generator could not keep the schedule.
+    pub behind: bool,
+    /// Scheduled messages never sent.
+    pub unsent: Option<u64>,
+    /// The latest any message went out, compared with its intended time.
+    pub max_lag_ms: Option<f64>,
+    /// How late the schedule was when sending ended.
+    pub final_lag_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Latencies {
+    pub connect: Option<LatencySummary>,
+    pub ack: Option<LatencySummary>,
+    pub e2e_corrected: Option<LatencySummary>,
+    pub e2e_uncorrected: Option<LatencySummary>,
+}
+
+/// One second of the run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Second {
+    /// Seconds since the first connection attempt (the end of this second).
+    pub t_s: u64,
+    pub connected: u64,
+    pub sent: u64,
+    pub acked: u64,
+    pub received: u64,
+    pub errors: u64,
+    /// The mode's headline latency this second (conn: connect; pub: ack; sub, pubsub: corrected end to end).
+    pub p99_us: Option<f64>,
+}
+
+/// A count with thin spaces between thousands: 1 234 567.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A rate with a unit-free count and `/s`.
+pub fn rate(per_second: f64) -> String {
+    if per_second >= 100.0 {
+        format!("{}/s", count(per_second.round() as u64))
+    } else {
+        format!("{per_second:.2}/s")
+    }
+}
+
+/// A time in µs, shown in the unit that suits it.
+pub fn time_us(us: f64) -> String {
+    if us < 1_000.0 {
+        format!("{us:.1} µs")
+    } else if us < 1_000_000.0 {
+        format!("{:.2} ms", us / 1_000.0)
+    } else {
+        format!("{:.3} s", us / 1_000_000.0)
+    }
+}
+
+impl Report {
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let c = &self.config;
+        let who = match self.mode {
+            "conn" => format!("{} connections", c.clients),
+            "pub" => format!("{} publishers", c.publishers),
+            "sub" => format!("{} subscribers", c.subscribers),
+            _ => format!(
+                "{} publishers → {} subscribers",
+                c.publishers, c.subscribers
+            ),
+        };
+        let traffic = if self.mode == "conn" {
+            String::new()
+        } else {
+            format!(", QoS {}, {} B", c.qos, c.size)
+        };
+        let _ = writeln!(
+            out,
+            "mqtk bench {}: {who}{traffic}, {} (MQTT {}){}",
+            self.mode,
+            self.broker,
+            c.protocol,
+            if self.interrupted {
+                ", interrupted"
+            } else {
+                ""
+            }
+        );
+        let _ = writeln!(out);
+        let mut rows: Vec<(String, String, String)> = Vec::new();
+        let cl = &self.clients;
+        rows.push((
+            "Connected".into(),
+            format!("{} of {}", count(cl.connected), count(cl.total)),
+            self.rates
+                .connects
+                .map(|r| format!("{} over {:.2} s", rate(r), self.ramp_up_s))
+                .unwrap_or_default(),
+        ));
+        for (reason, n) in &cl.connect_failures {
+            rows.push(("  failed".into(), count(*n), reason.clone()));
+        }
+        for (cause, n) in &cl.disconnects {
+            rows.push(("  disconnected".into(), count(*n), cause.clone()));
+        }
+        let m = &self.messages;
+        let r = &self.rates;
+        let per_s = |x: Option<f64>| x.map(rate).unwrap_or_default();
+        if c.publishers > 0 {
+            let offered = match r.offered {
+                Some(o) => format!("offered {}", rate(o)),
+                None => "offered: as fast as possible".into(),
+            };
+            rows.push((
+                "Sent".into(),
+                count(m.sent),
+                format!("{}   {offered}", per_s(r.sent)),
+            ));
+            if let Some(scheduled) = m.scheduled {
+                rows.push(("  scheduled".into(), count(scheduled), String::new()));
+            }
+            if c.qos > 0 {
+                rows.push(("Acknowledged".into(), count(m.acked), per_s(r.acked)));
+                if m.rejected > 0 {
+                    for (reason, n) in &m.rejected_by_reason {
+                        rows.push(("  rejected".into(), count(*n), reason.clone()));
+                    }
+                }
+                if m.unacked > 0 {
+                    rows.push(("  unacknowledged".into(), count(m.unacked), String::new()));
+                }
+            }
+        }
+        if c.subscribers > 0 {
+            let expected = m
+                .expected
+                .map(|e| format!("of {} expected", count(e)))
+                .unwrap_or_default();
+            rows.push((
+                "Received".into(),
+                count(m.received),
+                format!("{}   {expected}", per_s(r.received)),
+            ));
+            if let Some(lost) = m.lost {
+                let why = match (m.lost_unacked, m.lost_after_ack) {
+                    (Some(u), Some(a)) if lost > 0 && c.qos > 0 => format!(
+                        "{} never acknowledged by the broker, {} dropped after it acknowledged them",
+                        count(u),
+                        count(a)
+                    ),
+                    _ => String::new(),
+                };
+                rows.push(("  lost".into(), count(lost), why));
+            }
+            if let Some(gaps) = m.gaps {
+                rows.push((
+                    "  gaps".into(),
+                    count(gaps),
+                    "numbers skipped within each publisher's sequence".into(),
+                ));
+            }
+            rows.push(("  duplicates".into(), count(m.duplicates), String::new()));
+            rows.push(("  out of order".into(), count(m.reordered), String::new()));
+            if m.foreign > 0 {
+                rows.push((
+                    "  without header".into(),
+                    count(m.foreign),
+                    "not timed, not sequenced".into(),
+                ));
+            }
+        }
+        let s = &self.schedule;
+        if s.behind {
+            let mut what = Vec::new();
+            if let Some(unsent) = s.unsent.filter(|&u| u > 0) {
+                what.push(format!("{} scheduled messages not sent", count(unsent)));
+            }
+            if let Some(lag) = s.final_lag_ms {
+                what.push(format!("{} late at the end", time_us(lag * 1000.0)));
+            }
+            if let Some(lag) = s.max_lag_ms {
+                what.push(format!("up to {} late", time_us(lag * 1000.0)));
+            }
+            rows.push((
+                "BEHIND SCHEDULE".into(),
+                String::new(),
+                format!("{} (the offered load was not reached)", what.join(", ")),
+            ));
+        } else if let Some(lag) = s.max_lag_ms {
+            rows.push((
+                "Schedule".into(),
+                "kept".into(),
+                format!("max lag {}", time_us(lag * 1000.0)),
+            ));
+        }
+        let w0 = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
+        let w1 = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(0);
+        for (label, value, note) in rows {
+            let line = format!("  {label:<w0$}  {value:>w1$}   {note}");
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+
+        let latencies = [
+            ("connect → CONNACK", &self.latency.connect),
+            ("publish → ack", &self.latency.ack),
+            ("end to end (corrected)", &self.latency.e2e_corrected),
+            ("end to end (uncorrected)", &self.latency.e2e_uncorrected),
+        ];
+        let present: Vec<_> = latencies
+            .iter()
+            .filter_map(|(name, l)| l.as_ref().map(|l| (*name, l)))
+            .collect();
+        if !present.is_empty() {
+            let _ = writeln!(out);
+            let heads = [
+                "min", "p50", "p90", "p99", "p99.9", "p99.99", "max", "mean", "stdev", "count",
+            ];
+            let table: Vec<Vec<String>> = present
+                .iter()
+                .map(|(_, l)| {
+                    let mut cells: Vec<String> = [
+                        l.min_us,
+                        l.p50_us,
+                        l.p90_us,
+                        l.p99_us,
+                        l.p99_9_us,
+                        l.p99_99_us,
+                        l.max_us,
+                        l.mean_us,
+                        l.stdev_us,
+                    ]
+                    .iter()
+                    .map(|&us| time_us(us))
+                    .collect();
+                    cells.push(count(l.count));
+                    cells
+                })
+                .collect();
+            let name_width = present
+                .iter()
+                .map(|(n, _)| n.chars().count())
+                .max()
+                .unwrap_or(0);
+            let widths: Vec<usize> = (0..heads.len())
+                .map(|i| {
+                    table
+                        .iter()
+                        .map(|row| row[i].chars().count())
+                        .chain([heads[i].len()])
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect();
+            let mut line = format!("  {:<name_width$}", "Latency");
+            for (head, width) in heads.iter().zip(&widths) {
+                let _ = write!(line, "  {head:>width$}");
+            }
+            let _ = writeln!(out, "{line}");
+            for ((name, _), row) in present.iter().zip(&table) {
+                let mut line = format!("  {name:<name_width$}");
+                for (cell, width) in row.iter().zip(&widths) {
+                    let _ = write!(line, "  {cell:>width$}");
+                }
+                let _ = writeln!(out, "{line}");
+            }
+            if self.config.rate.is_none()
+                && self.config.interval_ms.is_none()
+                && self.latency.e2e_corrected.is_some()
+            {
+                let _ = writeln!(
+                    out,
+                    "  (no --rate or --interval: messages go out when they can, so corrected = uncorrected)"
+                );
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_get_units_that_suit_them() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1_234_567), "1 234 567");
+        assert_eq!(rate(75_123.4), "75 123/s");
+        assert_eq!(rate(2.5), "2.50/s");
+        assert_eq!(time_us(12.34), "12.3 µs");
+        assert_eq!(time_us(1_234.0), "1.23 ms");
+        assert_eq!(time_us(1_500_000.0), "1.500 s");
+    }
+}

@@ -29,6 +29,7 @@ complete -c mqtk -n "__fish_mqtk_needs_command" -l version -d 'Print the version
 complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "pub" -d 'Publish messages (a drop-in for mosquitto_pub)'
 complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "sub" -d 'Subscribe and print messages (a drop-in for mosquitto_sub)'
 complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "ping" -d 'Measure a broker like ping(8): connection phases, PINGREQ round trips, capabilities'
+complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "bench" -d 'Load-test a broker: many clients, open-loop rates, HDR latency, loss accounting'
 complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "gen" -d 'Write the shell completions and man pages (used to refresh completions/ and man/)'
 complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s t -l topic -d 'Topic to publish to' -r
@@ -179,10 +180,209 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l will-retain -d 'Retai
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l quiet -d 'Print no warnings'
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub help" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub help" -f -a "conn" -d 'Open N connections (at --connect-rate), hold them with keepalive pings, time CONNACK'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub help" -f -a "pub" -d 'N publishers; with QoS 1/2 also time PUBLISH → PUBACK/PUBCOMP'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub help" -f -a "sub" -d 'N subscribers counting (and timing, when payloads carry mqtk\'s header) what arrives'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub help" -f -a "pubsub" -d 'Publishers and subscribers in one process: end-to-end latency, exact loss accounting'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s c -l clients -d 'Number of connections' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l duration -d 'Measure for this long after the warmup [default: 10s]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l warmup -d 'Run this long before measuring (its messages are sent and counted, not timed)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l drain -d 'After the last publish, wait this long without progress before counting what is missing as lost' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l connect-rate -d 'New connections per second while ramping up [default: as fast as the broker accepts]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l id-prefix -d 'Client ids are this prefix and a number [default: mqtk-bench-PID-]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l start-number -d 'The first client\'s number (%i); give each concurrent mqtk its own range' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l json -d 'Write the whole report as JSON to FILE (- = stdout, instead of the text report)' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l threads -d 'Worker threads, each with its own event loop [default: the number of CPUs]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l ws-path -d 'WebSocket path [default: /mqtt]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l proxy -d 'Tunnel through an HTTP CONNECT proxy: http://[user:pass@]host:port' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s V -l protocol-version -d 'MQTT version: 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l password-file -d 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l cafile -d 'CA certificates (PEM) to trust; switches TLS on' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l capath -d 'Folder of CA certificates (PEM) to trust; switches TLS on' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l key -d 'Client private key (PEM: PKCS#1, PKCS#8 or SEC1); needs --cert' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l will-payload -d 'Will payload [default: empty]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l will-qos -d 'Will QoS' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s D -l property -d 'MQTT 5 property: COMMAND NAME VALUE (user-property takes NAME VALUE); implies -V 5' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l profile -d 'Connection settings profile from the config file' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l ws -d 'Connect over WebSockets to host:port'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-use-os-certs -d 'Trust the operating system\'s CA store; switches TLS on'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l insecure -d 'Do not verify the broker\'s certificate (prints a warning)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l will-retain -d 'Retain the will'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l quiet -d 'Print no warnings'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s c -l clients -d 'Number of publishers' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s t -l topic -d 'Topic template: %i client number, %c client id, %n message number' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s s -l size -d 'Payload size in bytes, mqtk\'s 32-byte header included' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s q -l qos -d 'QoS of the publishes (and of the subscriptions in pubsub)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l inflight -d 'QoS 1/2 messages each publisher keeps unacknowledged at most (capped by the broker\'s receive maximum)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l rate -d 'Messages per second across all publishers, spread evenly (open loop) [default: as fast as possible]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l interval -d 'Time between two messages of one publisher (open loop), e.g. 10ms' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l count -d 'Messages per publisher, then stop [default: run for --duration]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l duration -d 'Measure for this long after the warmup [default: 10s]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l warmup -d 'Run this long before measuring (its messages are sent and counted, not timed)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l drain -d 'After the last publish, wait this long without progress before counting what is missing as lost' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l connect-rate -d 'New connections per second while ramping up [default: as fast as the broker accepts]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l id-prefix -d 'Client ids are this prefix and a number [default: mqtk-bench-PID-]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l start-number -d 'The first client\'s number (%i); give each concurrent mqtk its own range' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l json -d 'Write the whole report as JSON to FILE (- = stdout, instead of the text report)' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l threads -d 'Worker threads, each with its own event loop [default: the number of CPUs]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l ws-path -d 'WebSocket path [default: /mqtt]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l proxy -d 'Tunnel through an HTTP CONNECT proxy: http://[user:pass@]host:port' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s V -l protocol-version -d 'MQTT version: 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l password-file -d 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l cafile -d 'CA certificates (PEM) to trust; switches TLS on' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l capath -d 'Folder of CA certificates (PEM) to trust; switches TLS on' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l key -d 'Client private key (PEM: PKCS#1, PKCS#8 or SEC1); needs --cert' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l will-payload -d 'Will payload [default: empty]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l will-qos -d 'Will QoS' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s D -l property -d 'MQTT 5 property: COMMAND NAME VALUE (user-property takes NAME VALUE); implies -V 5' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l profile -d 'Connection settings profile from the config file' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s r -l retain -d 'Publish with the retain flag'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l ws -d 'Connect over WebSockets to host:port'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l tls-use-os-certs -d 'Trust the operating system\'s CA store; switches TLS on'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l insecure -d 'Do not verify the broker\'s certificate (prints a warning)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l will-retain -d 'Retain the will'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l quiet -d 'Print no warnings'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s c -l clients -d 'Number of subscribers' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s t -l topic -d 'Topic template the publishers use; the default filter is derived from it' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s q -l qos -d 'Subscription QoS' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l filter -d 'Subscription filter (%i and %c allowed) [default: the topic template, each % field → +]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l shared -d 'Subscribe as members of this shared-subscription group ($share/GROUP/filter)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l duration -d 'Measure for this long after the warmup [default: 10s]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l warmup -d 'Run this long before measuring (its messages are sent and counted, not timed)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l drain -d 'After the last publish, wait this long without progress before counting what is missing as lost' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l connect-rate -d 'New connections per second while ramping up [default: as fast as the broker accepts]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l id-prefix -d 'Client ids are this prefix and a number [default: mqtk-bench-PID-]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l start-number -d 'The first client\'s number (%i); give each concurrent mqtk its own range' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l json -d 'Write the whole report as JSON to FILE (- = stdout, instead of the text report)' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l threads -d 'Worker threads, each with its own event loop [default: the number of CPUs]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l ws-path -d 'WebSocket path [default: /mqtt]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l proxy -d 'Tunnel through an HTTP CONNECT proxy: http://[user:pass@]host:port' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s V -l protocol-version -d 'MQTT version: 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l password-file -d 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l cafile -d 'CA certificates (PEM) to trust; switches TLS on' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l capath -d 'Folder of CA certificates (PEM) to trust; switches TLS on' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l key -d 'Client private key (PEM: PKCS#1, PKCS#8 or SEC1); needs --cert' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l will-payload -d 'Will payload [default: empty]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l will-qos -d 'Will QoS' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s D -l property -d 'MQTT 5 property: COMMAND NAME VALUE (user-property takes NAME VALUE); implies -V 5' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l profile -d 'Connection settings profile from the config file' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l ws -d 'Connect over WebSockets to host:port'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-use-os-certs -d 'Trust the operating system\'s CA store; switches TLS on'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l insecure -d 'Do not verify the broker\'s certificate (prints a warning)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l will-retain -d 'Retain the will'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l quiet -d 'Print no warnings'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l publishers -d 'Number of publishers' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l subscribers -d 'Number of subscribers' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s t -l topic -d 'Topic template: %i client number, %c client id, %n message number' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s s -l size -d 'Payload size in bytes, mqtk\'s 32-byte header included' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s q -l qos -d 'QoS of the publishes (and of the subscriptions in pubsub)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l inflight -d 'QoS 1/2 messages each publisher keeps unacknowledged at most (capped by the broker\'s receive maximum)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l rate -d 'Messages per second across all publishers, spread evenly (open loop) [default: as fast as possible]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l interval -d 'Time between two messages of one publisher (open loop), e.g. 10ms' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l count -d 'Messages per publisher, then stop [default: run for --duration]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l filter -d 'Subscription filter (%i and %c allowed) [default: the topic template, each % field → +]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l shared -d 'Subscribe as members of this shared-subscription group ($share/GROUP/filter)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l duration -d 'Measure for this long after the warmup [default: 10s]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l warmup -d 'Run this long before measuring (its messages are sent and counted, not timed)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l drain -d 'After the last publish, wait this long without progress before counting what is missing as lost' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l connect-rate -d 'New connections per second while ramping up [default: as fast as the broker accepts]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l id-prefix -d 'Client ids are this prefix and a number [default: mqtk-bench-PID-]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l start-number -d 'The first client\'s number (%i); give each concurrent mqtk its own range' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l json -d 'Write the whole report as JSON to FILE (- = stdout, instead of the text report)' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l threads -d 'Worker threads, each with its own event loop [default: the number of CPUs]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l ws-path -d 'WebSocket path [default: /mqtt]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l proxy -d 'Tunnel through an HTTP CONNECT proxy: http://[user:pass@]host:port' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s V -l protocol-version -d 'MQTT version: 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l password-file -d 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l cafile -d 'CA certificates (PEM) to trust; switches TLS on' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l capath -d 'Folder of CA certificates (PEM) to trust; switches TLS on' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l key -d 'Client private key (PEM: PKCS#1, PKCS#8 or SEC1); needs --cert' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l will-payload -d 'Will payload [default: empty]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l will-qos -d 'Will QoS' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s D -l property -d 'MQTT 5 property: COMMAND NAME VALUE (user-property takes NAME VALUE); implies -V 5' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l profile -d 'Connection settings profile from the config file' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s r -l retain -d 'Publish with the retain flag'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l ws -d 'Connect over WebSockets to host:port'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-use-os-certs -d 'Trust the operating system\'s CA store; switches TLS on'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l insecure -d 'Do not verify the broker\'s certificate (prints a warning)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l will-retain -d 'Retain the will'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l quiet -d 'Print no warnings'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "conn" -d 'Open N connections (at --connect-rate), hold them with keepalive pings, time CONNACK'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "pub" -d 'N publishers; with QoS 1/2 also time PUBLISH → PUBACK/PUBCOMP'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "sub" -d 'N subscribers counting (and timing, when payloads carry mqtk\'s header) what arrives'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "pubsub" -d 'Publishers and subscribers in one process: end-to-end latency, exact loss accounting'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand gen" -l out-dir -d 'Folder that receives completions/ and man/' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand gen" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
-complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping gen help" -f -a "pub" -d 'Publish messages (a drop-in for mosquitto_pub)'
-complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping gen help" -f -a "sub" -d 'Subscribe and print messages (a drop-in for mosquitto_sub)'
-complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping gen help" -f -a "ping" -d 'Measure a broker like ping(8): connection phases, PINGREQ round trips, capabilities'
-complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping gen help" -f -a "gen" -d 'Write the shell completions and man pages (used to refresh completions/ and man/)'
-complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping gen help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping bench gen help" -f -a "pub" -d 'Publish messages (a drop-in for mosquitto_pub)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping bench gen help" -f -a "sub" -d 'Subscribe and print messages (a drop-in for mosquitto_sub)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping bench gen help" -f -a "ping" -d 'Measure a broker like ping(8): connection phases, PINGREQ round trips, capabilities'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping bench gen help" -f -a "bench" -d 'Load-test a broker: many clients, open-loop rates, HDR latency, loss accounting'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping bench gen help" -f -a "gen" -d 'Write the shell completions and man pages (used to refresh completions/ and man/)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping bench gen help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and __fish_seen_subcommand_from bench" -f -a "conn" -d 'Open N connections (at --connect-rate), hold them with keepalive pings, time CONNACK'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and __fish_seen_subcommand_from bench" -f -a "pub" -d 'N publishers; with QoS 1/2 also time PUBLISH → PUBACK/PUBCOMP'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and __fish_seen_subcommand_from bench" -f -a "sub" -d 'N subscribers counting (and timing, when payloads carry mqtk\'s header) what arrives'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and __fish_seen_subcommand_from bench" -f -a "pubsub" -d 'Publishers and subscribers in one process: end-to-end latency, exact loss accounting'

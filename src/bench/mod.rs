@@ -83,18 +83,24 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         t0 = Some(at);
         phase_tx.send_replace(Phase::Sending { t0: at });
         let publishers = u64::from(plan.publishers);
-        interrupted = match (plan.mode, plan.stop) {
-            (Mode::Pub | Mode::PubSub, Stop::Count(_)) => {
-                monitor
-                    .wait(&mut interrupt, |s| s.publishers_done >= publishers)
-                    .await
-            }
-            (_, _) => {
-                let end = at + plan.warmup + plan.sending_time_or_duration();
+        let end = at + plan.warmup + plan.sending_time_or_duration();
+        interrupted = match plan.mode {
+            // Publishers stop themselves: after --count, or once every message scheduled
+            // before the end is out (late ones included: the lag is reported, not hidden).
+            // A publisher that cannot finish (its window never opens) is stopped after the
+            // end plus --drain.
+            Mode::Pub | Mode::PubSub => {
+                let give_up = matches!(plan.stop, Stop::Duration(_)).then(|| end + plan.drain);
                 monitor
                     .wait(&mut interrupt, |s| {
-                        Instant::now() >= end || (publishers > 0 && s.publishers_done >= publishers)
+                        s.publishers_done >= publishers
+                            || give_up.is_some_and(|at| Instant::now() >= at)
                     })
+                    .await
+            }
+            Mode::Conn | Mode::Sub => {
+                monitor
+                    .wait(&mut interrupt, |_| Instant::now() >= end)
                     .await
             }
         };

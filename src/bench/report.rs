@@ -75,9 +75,21 @@ pub fn build(run: Run) -> Report {
     let messages = account(plan, &publishers, &subscribers);
 
     let measure_start = run.t0.map(|t0| t0 + plan.warmup);
+    // The measured window ends with the last event it counts, but is never shorter than
+    // the schedule says (--duration; --count at a paced rate also spans one more period),
+    // so a run that kept its schedule reports exactly the offered rate.
+    let nominal = match (plan.stop, plan.offered_rate()) {
+        (Stop::Duration(d), _) => d.as_secs_f64(),
+        (Stop::Count(_), Some(rate)) => 1.0 / rate,
+        (Stop::Count(_), None) => 0.0,
+    };
     let window = |last: Option<Instant>| -> Option<f64> {
         let (from, to) = (measure_start?, last?);
-        let seconds = to.checked_duration_since(from)?.as_secs_f64();
+        let mut seconds = to.checked_duration_since(from)?.as_secs_f64();
+        seconds = match plan.stop {
+            Stop::Duration(_) => seconds.max(nominal),
+            Stop::Count(_) => seconds + nominal,
+        };
         (seconds > 0.0).then_some(seconds)
     };
     let last_sent = publishers.iter().filter_map(|p| p.last_sent).max();

@@ -1,5 +1,7 @@
 //! The integration tests: one binary, run against a real mosquitto the harness starts.
 
+/// `mqtk bench`: counts per QoS, rates, connections, frozen and killed brokers, JSON shape.
+mod bench;
 /// The mosquitto the tests own (ports, listeners, certificates).
 mod broker;
 /// Connection settings: auth, passwords off argv, profiles, will, timeouts, URLs.

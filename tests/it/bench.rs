@@ -1,0 +1,622 @@
+//! `mqtk bench` against a real mosquitto: exact counts per QoS, the achieved rate of an
+//! open-loop schedule, many connections, coordinated omission made visible by a frozen
+//! broker, a killed broker, Ctrl-C, usage errors, and the JSON report's frozen shape.
+//! Counts are asserted, never timings (the one latency test freezes the broker for longer
+//! than any noise on this machine).
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::broker::Broker;
+use crate::util::{assert_fails, mqtk, run, SubProcess};
+
+// The report as the README documents it; unknown fields fail the test, so a change to the
+// shape has to change this file (and the README) too.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // every field is parsed to freeze the shape; not all are asserted
+struct Report {
+    mqtk_version: String,
+    mode: String,
+    broker: String,
+    started_at: String,
+    interrupted: bool,
+    config: Config,
+    elapsed_s: f64,
+    ramp_up_s: f64,
+    measured_s: f64,
+    clients: Clients,
+    messages: Messages,
+    rates: Rates,
+    schedule: Schedule,
+    latency: Latencies,
+    series: Vec<Second>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // every field is parsed to freeze the shape; not all are asserted
+struct Config {
+    clients: u32,
+    publishers: u32,
+    subscribers: u32,
+    protocol: String,
+    topic: Option<String>,
+    filter: Option<String>,
+    shared: Option<String>,
+    qos: u8,
+    retain: bool,
+    size: u64,
+    inflight: u16,
+    rate: Option<f64>,
+    interval_ms: Option<f64>,
+    count: Option<u64>,
+    duration_s: Option<f64>,
+    warmup_s: f64,
+    drain_s: f64,
+    connect_rate: Option<f64>,
+    id_prefix: String,
+    start_number: u32,
+    keepalive_s: u64,
+    threads: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // every field is parsed to freeze the shape; not all are asserted
+struct Clients {
+    total: u64,
+    connected: u64,
+    failed: u64,
+    connect_failures: BTreeMap<String, u64>,
+    disconnected: u64,
+    disconnects: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // every field is parsed to freeze the shape; not all are asserted
+struct Messages {
+    scheduled: Option<u64>,
+    sent: u64,
+    acked: u64,
+    rejected: u64,
+    rejected_by_reason: BTreeMap<String, u64>,
+    unacked: u64,
+    expected: Option<u64>,
+    received: u64,
+    duplicates: u64,
+    reordered: u64,
+    lost: Option<u64>,
+    lost_unacked: Option<u64>,
+    lost_after_ack: Option<u64>,
+    gaps: Option<u64>,
+    foreign: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // every field is parsed to freeze the shape; not all are asserted
+struct Rates {
+    offered: Option<f64>,
+    sent: Option<f64>,
+    acked: Option<f64>,
+    received: Option<f64>,
+    connects: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // every field is parsed to freeze the shape; not all are asserted
+struct Schedule {
+    behind: bool,
+    unsent: Option<u64>,
+    max_lag_ms: Option<f64>,
+    final_lag_ms: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // every field is parsed to freeze the shape; not all are asserted
+struct Latencies {
+    connect: Option<Summary>,
+    ack: Option<Summary>,
+    e2e_corrected: Option<Summary>,
+    e2e_uncorrected: Option<Summary>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // every field is parsed to freeze the shape; not all are asserted
+struct Summary {
+    count: u64,
+    min_us: f64,
+    p50_us: f64,
+    p90_us: f64,
+    p99_us: f64,
+    p99_9_us: f64,
+    p99_99_us: f64,
+    max_us: f64,
+    mean_us: f64,
+    stdev_us: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // every field is parsed to freeze the shape; not all are asserted
+struct Second {
+    t_s: u64,
+    connected: u64,
+    sent: u64,
+    acked: u64,
+    received: u64,
+    errors: u64,
+    p99_us: Option<f64>,
+}
+
+/// `mqtk bench MODE -p PORT --json - ARGS…` on 127.0.0.1.
+fn bench(broker: &Broker, mode: &str, args: &[&str]) -> Command {
+    let mut cmd = mqtk();
+    cmd.args(["bench", mode, "-h", "127.0.0.1", "-p"])
+        .arg(broker.port.to_string())
+        .args(["--json", "-", "--connect-timeout", "10s"])
+        .args(args);
+    cmd
+}
+
+/// Runs to the end; returns the exit code and the parsed report.
+fn report_of(cmd: Command) -> (i32, Report) {
+    let out = run(cmd, b"");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let report = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not a report ({e}): {stdout}\nstderr: {stderr}"));
+    (out.status.code().unwrap_or(-1), report)
+}
+
+fn assert_summary_sane(name: &str, s: &Summary) {
+    assert!(s.count > 0, "{name}: {s:?}");
+    let ordered = [
+        s.min_us,
+        s.p50_us,
+        s.p90_us,
+        s.p99_us,
+        s.p99_9_us,
+        s.p99_99_us,
+        s.max_us,
+    ];
+    assert!(
+        ordered.windows(2).all(|w| w[0] <= w[1]),
+        "{name}: percentiles out of order {s:?}"
+    );
+    assert!(s.min_us <= s.mean_us && s.mean_us <= s.max_us && s.stdev_us >= 0.0);
+}
+
+#[test]
+fn pubsub_counts_every_message_exactly_at_each_qos() {
+    let broker = Broker::start();
+    for qos in ["0", "1", "2"] {
+        let (code, r) = report_of(bench(
+            &broker,
+            "pubsub",
+            &[
+                "--publishers",
+                "4",
+                "--subscribers",
+                "2",
+                "--count",
+                "500",
+                "-q",
+                qos,
+                "-t",
+                &format!("counts/{qos}/%i"),
+            ],
+        ));
+        let m = &r.messages;
+        assert_eq!(code, 0, "QoS {qos}: {r:?}");
+        assert_eq!(r.clients.connected, 6, "QoS {qos}");
+        assert_eq!(m.sent, 2000, "QoS {qos}");
+        assert_eq!(m.expected, Some(4000), "QoS {qos}");
+        assert_eq!(m.received, 4000, "QoS {qos}: {m:?}");
+        assert_eq!(m.lost, Some(0), "QoS {qos}");
+        assert_eq!(m.duplicates, 0, "QoS {qos}");
+        assert_eq!(m.foreign, 0, "QoS {qos}");
+        if qos == "0" {
+            assert_eq!(m.acked, 0);
+            assert!(r.latency.ack.is_none());
+        } else {
+            assert_eq!((m.acked, m.unacked, m.rejected), (2000, 0, 0), "QoS {qos}");
+            assert_summary_sane("ack", r.latency.ack.as_ref().unwrap());
+        }
+        let e2e = r
+            .latency
+            .e2e_corrected
+            .as_ref()
+            .expect("end-to-end latency");
+        assert_eq!(e2e.count, 4000, "every delivery is timed (no warmup)");
+        assert_summary_sane("e2e", e2e);
+        assert_summary_sane("connect", r.latency.connect.as_ref().unwrap());
+    }
+}
+
+#[test]
+fn fan_out_and_shared_subscriptions_are_accounted_per_audience() {
+    let broker = Broker::start();
+    // One topic, three subscribers: every message is expected three times.
+    let (code, r) = report_of(bench(
+        &broker,
+        "pubsub",
+        &[
+            "--publishers",
+            "2",
+            "--subscribers",
+            "3",
+            "--count",
+            "200",
+            "-q",
+            "1",
+            "-t",
+            "fanout/one",
+        ],
+    ));
+    assert_eq!(code, 0, "{r:?}");
+    assert_eq!(r.messages.expected, Some(1200));
+    assert_eq!(r.messages.received, 1200);
+    // A shared group receives each message once between its members.
+    let (code, r) = report_of(bench(
+        &broker,
+        "pubsub",
+        &[
+            "--publishers",
+            "2",
+            "--subscribers",
+            "3",
+            "--count",
+            "200",
+            "-q",
+            "1",
+            "-t",
+            "shared/%i",
+            "--shared",
+            "g1",
+            "-V",
+            "5",
+        ],
+    ));
+    assert_eq!(code, 0, "{r:?}");
+    assert_eq!(r.config.filter.as_deref(), Some("shared/+"));
+    assert_eq!(r.messages.expected, Some(400));
+    assert_eq!(r.messages.received, 400, "{:?}", r.messages);
+    assert_eq!(r.messages.lost, Some(0));
+    // Pairs: subscriber i listens to publisher i only.
+    let (code, r) = report_of(bench(
+        &broker,
+        "pubsub",
+        &[
+            "--publishers",
+            "3",
+            "--subscribers",
+            "3",
+            "--count",
+            "100",
+            "-t",
+            "pairs/%i",
+            "--filter",
+            "pairs/%i",
+        ],
+    ));
+    assert_eq!(code, 0, "{r:?}");
+    assert_eq!(r.messages.expected, Some(300));
+    assert_eq!(r.messages.received, 300);
+}
+
+#[test]
+fn a_low_open_loop_rate_is_achieved_within_five_percent() {
+    let broker = Broker::start();
+    let (code, r) = report_of(bench(
+        &broker,
+        "pub",
+        &[
+            "-c",
+            "2",
+            "--rate",
+            "50",
+            "--duration",
+            "8s",
+            "-t",
+            "rate/%i",
+        ],
+    ));
+    assert_eq!(code, 0, "{r:?}");
+    let sent = r.rates.sent.expect("a sent rate");
+    assert_eq!(r.rates.offered, Some(50.0));
+    assert!(
+        (sent - 50.0).abs() <= 2.5,
+        "achieved {sent}/s of 50/s offered: {:?} {:?}",
+        r.messages,
+        r.schedule
+    );
+    assert_eq!(r.messages.scheduled, Some(400));
+    assert_eq!(r.messages.sent, 400);
+    assert!(r.schedule.max_lag_ms.is_some());
+    assert!(!r.series.is_empty());
+}
+
+#[test]
+fn conn_holds_five_hundred_connections() {
+    let broker = Broker::start();
+    let (code, r) = report_of(bench(&broker, "conn", &["-c", "500", "--duration", "1s"]));
+    assert_eq!(code, 0, "{r:?}");
+    assert_eq!(r.clients.total, 500);
+    assert_eq!(r.clients.connected, 500);
+    assert_eq!((r.clients.failed, r.clients.disconnected), (0, 0));
+    let connect = r.latency.connect.as_ref().unwrap();
+    assert_eq!(connect.count, 500);
+    assert_summary_sane("connect", connect);
+    assert!(r.rates.connects.is_some_and(|c| c > 0.0));
+    assert!(
+        r.series.iter().any(|s| s.connected == 500),
+        "{:?}",
+        r.series
+    );
+}
+
+#[test]
+fn a_frozen_broker_shows_in_corrected_latency_not_in_uncorrected() {
+    let broker = Broker::start();
+    // QoS 1 with one message in flight: while the broker is frozen the publisher cannot
+    // send, so only the schedule (corrected latency) knows how late its messages are.
+    let mut cmd = bench(
+        &broker,
+        "pubsub",
+        &[
+            "--publishers",
+            "1",
+            "--subscribers",
+            "1",
+            "-q",
+            "1",
+            "--inflight",
+            "1",
+            "--rate",
+            "200",
+            "--duration",
+            "5s",
+            "-t",
+            "frozen/%i",
+        ],
+    );
+    cmd.args(["-k", "30"]);
+    let process = SubProcess::spawn(cmd);
+    std::thread::sleep(Duration::from_millis(1500));
+    broker.stop_signal(19); // SIGSTOP
+    std::thread::sleep(Duration::from_millis(1500));
+    broker.stop_signal(18); // SIGCONT
+    let done = process.finish(Duration::from_secs(30));
+    let r: Report = serde_json::from_slice(&done.stdout).expect("a report");
+    assert_eq!(done.code, 0, "{}\n{r:?}", done.stderr);
+    let corrected = r.latency.e2e_corrected.as_ref().unwrap();
+    let uncorrected = r.latency.e2e_uncorrected.as_ref().unwrap();
+    assert!(
+        corrected.p99_us >= 1_000_000.0,
+        "corrected p99 {} µs",
+        corrected.p99_us
+    );
+    assert!(
+        uncorrected.p99_us < corrected.p99_us,
+        "uncorrected p99 {} µs vs corrected {} µs",
+        uncorrected.p99_us,
+        corrected.p99_us
+    );
+    assert_eq!(r.messages.lost, Some(0));
+    assert_eq!(r.messages.received, r.messages.sent);
+}
+
+#[test]
+fn a_killed_broker_shows_disconnects_and_losses_and_fails() {
+    let mut broker = Broker::start();
+    let process = SubProcess::spawn(bench(
+        &broker,
+        "pubsub",
+        &[
+            "--publishers",
+            "2",
+            "--subscribers",
+            "1",
+            "-q",
+            "1",
+            "--rate",
+            "400",
+            "--duration",
+            "20s",
+            "-t",
+            "killed/%i",
+        ],
+    ));
+    std::thread::sleep(Duration::from_millis(1500));
+    // Frozen first, so messages are surely in flight when it dies.
+    broker.stop_signal(19);
+    std::thread::sleep(Duration::from_millis(300));
+    broker.kill();
+    let done = process.finish(Duration::from_secs(30));
+    let r: Report = serde_json::from_slice(&done.stdout).expect("a report");
+    assert_eq!(done.code, 77, "{}", done.stderr);
+    assert!(
+        done.stderr.contains("3 clients were disconnected"),
+        "{}",
+        done.stderr
+    );
+    assert_eq!(r.clients.disconnected, 3, "{:?}", r.clients);
+    let lost = r.messages.lost.unwrap();
+    assert!(lost > 0, "{:?}", r.messages);
+    assert!(r.messages.unacked > 0, "{:?}", r.messages);
+    // Nothing the broker acknowledged went missing: it died before it could deliver.
+    assert_eq!(r.messages.lost_after_ack, Some(0), "{:?}", r.messages);
+    assert_eq!(r.messages.lost_unacked, Some(lost));
+    assert_eq!(
+        r.messages.received + lost,
+        r.messages.expected.unwrap(),
+        "{:?}",
+        r.messages
+    );
+}
+
+#[test]
+fn ctrl_c_prints_the_partial_report_and_exits_130() {
+    let broker = Broker::start();
+    let process = SubProcess::spawn(bench(
+        &broker,
+        "pubsub",
+        &[
+            "--rate",
+            "100",
+            "--duration",
+            "60s",
+            "-q",
+            "1",
+            "-t",
+            "interrupt/%i",
+        ],
+    ));
+    std::thread::sleep(Duration::from_millis(1500));
+    process.signal("INT");
+    let done = process.finish(Duration::from_secs(15));
+    assert_eq!(done.code, 130, "{}", done.stderr);
+    let r: Report = serde_json::from_slice(&done.stdout).expect("a partial report");
+    assert!(r.interrupted);
+    assert!(r.messages.sent > 0);
+    assert_eq!(
+        r.messages.received, r.messages.sent,
+        "drained before the report"
+    );
+}
+
+#[test]
+fn the_json_report_echoes_the_run() {
+    let broker = Broker::start();
+    let (code, r) = report_of(bench(
+        &broker,
+        "pubsub",
+        &[
+            "--publishers",
+            "2",
+            "--subscribers",
+            "1",
+            "--count",
+            "50",
+            "-s",
+            "100",
+            "-q",
+            "1",
+            "--id-prefix",
+            "shape-",
+            "--start-number",
+            "7",
+            "--threads",
+            "1",
+            "--warmup",
+            "0s",
+            "--inflight",
+            "5",
+        ],
+    ));
+    assert_eq!(code, 0, "{r:?}");
+    assert_eq!(r.mqtk_version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(r.mode, "pubsub");
+    assert_eq!(r.broker, format!("127.0.0.1:{}", broker.port));
+    assert!(r.started_at.contains('T'), "{}", r.started_at);
+    assert!(!r.interrupted);
+    assert!(r.elapsed_s >= r.ramp_up_s && r.measured_s > 0.0);
+    let c = &r.config;
+    assert_eq!((c.clients, c.publishers, c.subscribers), (3, 2, 1));
+    assert_eq!((c.size, c.qos, c.inflight, c.threads), (100, 1, 5, 1));
+    assert_eq!(c.topic.as_deref(), Some("bench/%i"));
+    assert_eq!(c.filter.as_deref(), Some("bench/+"));
+    assert_eq!((c.id_prefix.as_str(), c.start_number), ("shape-", 7));
+    assert_eq!(c.count, Some(50));
+    assert_eq!(c.protocol, "3.1.1");
+    assert_eq!(r.messages.sent, 100);
+    assert!(r.rates.sent.is_some() && r.rates.received.is_some() && r.rates.acked.is_some());
+    assert_eq!(r.rates.offered, None);
+    assert!(!r.schedule.behind);
+
+    // conn has no messages: those parts are empty, not made up.
+    let (code, r) = report_of(bench(&broker, "conn", &["-c", "3", "--duration", "1s"]));
+    assert_eq!(code, 0);
+    assert_eq!(r.messages.sent, 0);
+    assert_eq!(r.messages.lost, None);
+    assert!(r.latency.ack.is_none() && r.latency.e2e_corrected.is_none());
+    assert_eq!(r.rates.sent, None);
+}
+
+#[test]
+fn bench_sub_times_payloads_from_another_mqtk() {
+    let broker = Broker::start();
+    let mut sub = bench(
+        &broker,
+        "sub",
+        &["-c", "2", "-t", "fleet/%i", "--duration", "4s"],
+    );
+    sub.args(["--id-prefix", "fleet-sub-"]);
+    let subscribers = SubProcess::spawn(sub);
+    std::thread::sleep(Duration::from_millis(1000));
+    let (code, publishers) = report_of(bench(
+        &broker,
+        "pub",
+        &[
+            "-c",
+            "3",
+            "--count",
+            "100",
+            "-t",
+            "fleet/%i",
+            "-q",
+            "1",
+            "--id-prefix",
+            "fleet-pub-",
+        ],
+    ));
+    assert_eq!(code, 0);
+    assert_eq!(publishers.messages.acked, 300);
+    let done = subscribers.finish(Duration::from_secs(20));
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    let r: Report = serde_json::from_slice(&done.stdout).expect("a report");
+    assert_eq!(r.messages.received, 600, "{:?}", r.messages);
+    assert_eq!(r.messages.gaps, Some(0));
+    assert_eq!(r.latency.e2e_corrected.as_ref().map(|s| s.count), Some(600));
+}
+
+#[test]
+fn bad_values_are_usage_errors_naming_the_flag() {
+    let broker = Broker::start();
+    assert_fails(bench(&broker, "pub", &["-s", "16"]), 64, "-s/--size 16");
+    assert_fails(
+        bench(&broker, "pub", &["--count", "5", "--duration", "1s"]),
+        64,
+        "--count",
+    );
+    assert_fails(
+        bench(&broker, "pub", &["-t", "a/%x"]),
+        64,
+        "unknown field '%x'",
+    );
+    assert_fails(bench(&broker, "pub", &["-t", "a/#"]), 64, "-t/--topic");
+    assert_fails(
+        bench(&broker, "pubsub", &["--shared", "a/b"]),
+        64,
+        "--shared 'a/b'",
+    );
+    assert_fails(bench(&broker, "pub", &["--rate", "0"]), 64, "--rate");
+}
+
+#[test]
+fn no_broker_at_all_is_the_connection_error() {
+    let broker = Broker::start();
+    let mut cmd = mqtk();
+    cmd.args(["bench", "conn", "-h", "127.0.0.1", "-c", "3", "-p", "1"]);
+    drop(broker);
+    assert_fails(cmd, 69, "127.0.0.1:1");
+}

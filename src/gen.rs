@@ -23,16 +23,23 @@ pub fn generated_files() -> Vec<(PathBuf, Vec<u8>)> {
     }
     let root = crate::cli::command();
     files.push((PathBuf::from("man/mqtk.1"), man_page(root.clone())));
-    for sub in root.get_subcommands().filter(|s| !s.is_hide_set()) {
-        let name = format!("mqtk-{}", sub.get_name());
+    add_pages(&root, "mqtk", &mut files);
+    files
+}
+
+/// One page per visible subcommand, nested ones included (`mqtk-bench-pubsub.1`).
+fn add_pages(parent: &clap::Command, prefix: &str, files: &mut Vec<(PathBuf, Vec<u8>)>) {
+    for sub in parent.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("{prefix}-{}", sub.get_name());
+        let bin_name = format!("{} {}", prefix.replace('-', " "), sub.get_name());
         let page = sub
             .clone()
             .name(name.clone())
             .display_name(name.clone())
-            .bin_name(format!("mqtk {}", sub.get_name()));
+            .bin_name(bin_name);
         files.push((PathBuf::from(format!("man/{name}.1")), man_page(page)));
+        add_pages(sub, &name, files);
     }
-    files
 }
 
 /// Writes every generated file below `dir`.

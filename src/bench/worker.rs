@@ -268,7 +268,8 @@ async fn client(
     match behaviour {
         Behaviour::Idle => ClientOutcome::Idle,
         Behaviour::Publisher(mut p) => {
-            p.stop_sending(&shard);
+            p.stop_sending();
+            p.report_done(&shard);
             ClientOutcome::Publisher(p.finish())
         }
         Behaviour::Subscriber(s) => ClientOutcome::Subscriber(s.outcome),
@@ -476,7 +477,7 @@ async fn drive(
             match current {
                 Phase::Connecting => {}
                 Phase::Sending { t0 } => behaviour.start(shard, t0),
-                Phase::StopSending => behaviour.stop_sending(shard),
+                Phase::StopSending => behaviour.stop_sending(),
                 Phase::Close => return Ok(()),
             }
         }
@@ -556,9 +557,9 @@ impl Behaviour {
         }
     }
 
-    fn stop_sending(&mut self, shard: &Shard) {
+    fn stop_sending(&mut self) {
         if let Behaviour::Publisher(p) = self {
-            p.stop_sending(shard);
+            p.stop_sending();
         }
     }
 
@@ -656,6 +657,7 @@ struct Publisher {
     schedule: Option<(Duration, Duration)>,
     seq: u64,
     done: bool,
+    reported_done: bool,
     window: usize,
     /// Indexed by packet id - 1.
     slots: Vec<Option<Slot>>,
@@ -699,6 +701,7 @@ impl Publisher {
             schedule: plan.schedule(spec.index),
             seq: 0,
             done: false,
+            reported_done: false,
             window,
             slots: Vec::new(),
             free_ids: Vec::new(),
@@ -716,9 +719,12 @@ impl Publisher {
         })
     }
 
+    /// Called only when the write buffer is empty.
     fn produce(&mut self, shard: &Shard, out: &mut BytesMut) -> Option<Instant> {
         let t0 = self.t0?;
         if self.done {
+            // Everything it will send is written out: now the coordinator may drain.
+            self.report_done(shard);
             return None;
         }
         let end = self.sending_time.map(|d| t0 + d);
@@ -726,14 +732,12 @@ impl Publisher {
         let mut now = Instant::now();
         while out.len() < BATCH_BYTES {
             if self.count.is_some_and(|count| self.seq >= count) {
-                self.stop_sending(shard);
-                return None;
+                return self.stop_in_produce(shard, out);
             }
             let intended = self.intended(t0, self.seq);
             if let (Some(end), Some(at)) = (end, intended.or(Some(now))) {
                 if at >= end {
-                    self.stop_sending(shard);
-                    return None;
+                    return self.stop_in_produce(shard, out);
                 }
             }
             if self.in_flight >= self.window {
@@ -886,12 +890,28 @@ impl Publisher {
         }
     }
 
-    fn stop_sending(&mut self, shard: &Shard) {
+    fn stop_in_produce(&mut self, shard: &Shard, out: &BytesMut) -> Option<Instant> {
+        self.stop_sending();
+        if out.is_empty() {
+            self.report_done(shard);
+        }
+        None
+    }
+
+    fn report_done(&mut self, shard: &Shard) {
+        if !self.reported_done {
+            self.reported_done = true;
+            shard.shared.publishers_done.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Sends nothing more. The coordinator hears of it once the last batch is written
+    /// ([`Publisher::report_done`]), so its drain never starts before the last count.
+    fn stop_sending(&mut self) {
         if self.done {
             return;
         }
         self.done = true;
-        shard.shared.publishers_done.fetch_add(1, Relaxed);
         let Some(t0) = self.t0 else {
             return;
         };

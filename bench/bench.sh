@@ -12,12 +12,14 @@
 #                <= 16 KiB of peak RSS per connection, >= 5 000 connects/s.
 # Per run: the rate (mqtk: `rates.received` or `rates.sent` of its --json report; peer: its
 # messages / wall time from the first publish to the last delivery), CPU (user + sys, from
-# /usr/bin/time) and peak RSS of the measured tool only (peer: summed over its processes), the
-# broker's CPU over the same run (/proc/PID/stat) and its $SYS publish counters before and
-# after (received / sent / dropped), as a cross-check of what the tool says it got. Per-message
-# CPU divides by the tool's own whole-run count (mqtk: `messages.received`, pub: `messages.sent`;
-# its CPU covers connect, warmup and drain too). Then min / median / max per tool and the medians
-# against the targets. mqtk exiting 77 (lost messages, failed clients) is reported, not fatal.
+# /usr/bin/time) and peak RSS of the measured tool only (peer: summed over its processes); the
+# broker's CPU over the same run (/proc/PID/stat), its peak RSS during the run (own broker:
+# reset by /proc/PID/clear_refs, read from VmHWM) and its $SYS publish counters before and
+# after (received / sent / dropped; the script's own readings subtracted, exact to a few
+# messages) as a cross-check of what the tool says it got. Per-message CPU divides by the
+# tool's own whole-run count (mqtk: `messages.received`, pub: `messages.sent`; its CPU covers
+# connect, warmup and drain too). Then min / median / max per tool and the medians against the
+# targets. mqtk exiting 77 (lost messages, failed clients) is reported, not fatal.
 # Env: MQTK (default target/release/mqtk; built with cargo if missing), PORT (own broker,
 #      default 18995), DURATION (mqtk --duration, default 20s; conn 5s), WARMUP (default 2s),
 #      PUBLISHERS (default 10), SIZE (payload bytes, default 64), CLIENTS (conn, default 10000),
@@ -38,6 +40,7 @@ cd "$(dirname "$0")/.."
 
 TARGET=${1:-}
 ROUNDS=${2:-5}
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive number, not '$ROUNDS'" >&2; exit 2; }
 case "$TARGET" in
     pubsub-qos0 | pub-qos0 | conn) QOS=0 ;;
     pubsub-qos1) QOS=1 ;;
@@ -111,8 +114,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 141' PIPE
 
 [ -x "$MQTK" ] || cargo build --release --locked
+[ -x "$MQTK" ] || { echo "no executable $MQTK" >&2; exit 1; }
 needed="mosquitto_pub mosquitto_sub /usr/bin/time python3 timeout"
 [ "$OWN_BROKER" = 1 ] && needed="mosquitto $needed"
 for tool in $needed; do
@@ -128,6 +133,10 @@ if [ "$TARGET" = conn ]; then
 fi
 
 if [ "$OWN_BROKER" = 1 ]; then
+    if (exec 3<> "/dev/tcp/$HOST/$PORT") 2>/dev/null; then
+        echo "something already listens on $HOST:$PORT: choose another PORT" >&2
+        exit 1
+    fi
     # $SYS every second for the cross-check; no per-connection log lines (conn opens thousands).
     cat > "$WORK/mosquitto.conf" <<CONF
 listener $PORT 127.0.0.1
@@ -143,15 +152,24 @@ CONF
     [ "$(id -u)" = 0 ] && echo "user root" >> "$WORK/mosquitto.conf"
     mosquitto -c "$WORK/mosquitto.conf" > "$WORK/broker.log" 2>&1 &
     BROKER_PID=$!
-    sleep 0.5
-    kill -0 "$BROKER_PID" 2>/dev/null || { echo "mosquitto did not start:" >&2; cat "$WORK/broker.log" >&2; exit 1; }
 fi
+# Wait until the broker takes connections (a loaded machine can take a while to start one).
+for attempt in $(seq 40); do
+    if (exec 3<> "/dev/tcp/$HOST/$PORT") 2>/dev/null; then break; fi
+    if [ "$OWN_BROKER" = 1 ] && ! kill -0 "$BROKER_PID" 2>/dev/null; then
+        echo "mosquitto did not start:" >&2
+        cat "$WORK/broker.log" >&2
+        exit 1
+    fi
+    [ "$attempt" -lt 40 ] || { echo "nothing accepts connections on $HOST:$PORT" >&2; exit 1; }
+    sleep 0.25
+done
 
 # $SYS cross-check: the broker's cumulative PUBLISH counters (mosquitto republishes them, as
 # retained messages, once more than sys_interval seconds have passed: every 2 s here).
 SYS_TOPIC='$SYS/broker/publish/messages'
-if [ "$SYS_CHECK" = 1 ] && ! mosquitto_sub -h "$HOST" -p "$PORT" -t "$SYS_TOPIC/sent" -C 1 -W 5 > /dev/null 2>&1; then
-    echo "note: no $SYS_TOPIC/sent from $HOST:$PORT within 5 s: no \$SYS cross-check" >&2
+if [ "$SYS_CHECK" = 1 ] && ! mosquitto_sub -h "$HOST" -p "$PORT" -t '$SYS/broker/uptime' -C 1 -W 5 > /dev/null 2>&1; then
+    echo "note: no \$SYS/broker/uptime from $HOST:$PORT within 5 s: no \$SYS cross-check" >&2
     SYS_CHECK=0
 fi
 # Prints "received sent dropped" (or "- - -"). The reading itself makes the broker send these
@@ -177,6 +195,34 @@ broker_ticks() {
     fi
 }
 CLK_TCK=$(getconf CLK_TCK)
+# After a run the broker may still be reading what the tool left in its sockets: wait (up to
+# 120 s) until it used at most 2 clock ticks in half a second. Without its pid, no wait.
+broker_settle() {
+    local before after i
+    before=$(broker_ticks)
+    [ "$before" != - ] || return 0
+    for i in $(seq 240); do
+        nap 0.5
+        after=$(broker_ticks)
+        [ "$after" != - ] && [ $((after - before)) -gt 2 ] || return 0
+        before=$after
+    done
+    echo "note: the broker was still busy 120 s after the run" >&2
+}
+# The own broker's peak RSS: reset to its current RSS before a run (clear_refs 5), read after
+# (VmHWM, KiB). A broker that queues what a slow subscriber cannot take yet shows it here.
+broker_peak_reset() {
+    if [ "$OWN_BROKER" = 1 ]; then echo 5 > "/proc/$BROKER_PID/clear_refs" 2>/dev/null || true; fi
+}
+broker_peak() {
+    local key value unit peak=-
+    if [ "$OWN_BROKER" = 1 ]; then
+        { while read -r key value unit; do
+            if [ "$key" = VmHWM: ]; then peak=$value; fi
+        done; } 2>/dev/null < "/proc/$BROKER_PID/status" || true
+    fi
+    echo "$peak"
+}
 
 cat > "$WORK/report.py" <<'PY'
 import glob, json, math, statistics, sys
@@ -209,6 +255,10 @@ def broker_cpu():
     before, after = num(arg.get("tb")), num(arg.get("ta"))
     return (after - before) / float(arg["clk"]) if ok(before) and ok(after) else None
 
+def broker_peak_mib():
+    peak = num(arg.get("bpeak"))
+    return peak / 1024 if ok(peak) else None
+
 def sys_delta():
     before = [num(x) for x in arg.get("sb", "- - -").split()]
     after = [num(x) for x in arg.get("sa", "- - -").split()]
@@ -231,8 +281,8 @@ def f(x, fmt):
     return fmt.format(x) if ok(x) else "-"
 
 def rc_text(rc):
-    return {"0": "exit 0", "77": "exit 77 (see the report: failed clients or lost messages)"}.get(
-        rc, f"exit {rc}")
+    return {"0": "exit 0", "77": "exit 77 (see the report: failed clients or lost messages)",
+            "124": "exit 124 (stopped after MQTK_TIMEOUT)"}.get(rc, f"exit {rc}")
 
 def emit(row, text):
     with open(f"{work}/rows.jsonl", "a") as out:
@@ -251,12 +301,14 @@ def message_row(tool, count, rate, cpu, rss_kib, extra, text_extra):
     row = {"tool": tool, "round": int(arg["round"]), "rc": arg["rc"], "rate": rate,
            "count": count, "cpu_us": per_msg(cpu, count), "broker_us": per_msg(bcpu, count),
            "broker_cpu_s": bcpu, "rss_mib": rss_kib / 1024 if ok(rss_kib) else None,
+           "broker_rss_mib": broker_peak_mib(),
            "sys_sent": delta and delta["sent"], "sys_received": delta and delta["received"],
            "sys_dropped": delta and delta["dropped"], **extra}
     what = "sent" if arg["target"] == "pub-qos0" else "delivered"
-    emit(row, f"round {arg['round']}/{arg['rounds']} {tool:9} {f(rate, '{:,.0f}'):>9} msg/s {what}"
+    emit(row, f"round {arg['round']}/{arg['rounds']} {tool:13} {f(rate, '{:,.0f}'):>9} msg/s {what}"
               f" | CPU {f(row['cpu_us'], '{:.2f}')} us/msg | broker {f(row['broker_us'], '{:.2f}')} us/msg"
-              f" | RSS {f(row['rss_mib'], '{:.1f}')} MiB | {text_extra} | {sys_text(delta)}"
+              f" | RSS {f(row['rss_mib'], '{:.1f}')} MiB, broker {f(row['broker_rss_mib'], '{:.1f}')} MiB"
+              f" | {text_extra} | {sys_text(delta)}"
               f" | {rc_text(arg['rc'])}")
 
 def row_mqtk():
@@ -290,13 +342,17 @@ def row_peer():
         end = float(arg["started"]) + timed(f"{work}/peer.sub.time")[0]
         how = "subscriber got all"
     else:
-        # Dropped by the broker (or a publisher gave up): what the subscriber wrote to stdout,
-        # until the last write.
-        written = int(arg["wchar"]) - int(arg["wchar0"])
-        count = written // int(arg["per_msg"])
+        # The broker dropped some (or a publisher gave up): what it sent the subscriber, by $SYS,
+        # else estimated from the subscriber's writes; the run ended at its last write.
+        delta = sys_delta()
+        if delta is not None:
+            count, source = int(delta["sent"]), "count by $SYS"
+        else:
+            written = int(arg["wchar"]) - int(arg["wchar0"])
+            count, source = written // int(arg["per_msg"]), "count from its writes"
         end = float(arg["last"])
         how = ("publishers done, nothing more came" if arg["killed"] == "1"
-               else f"subscriber exited {arg['sub_rc']}")
+               else f"subscriber exited {arg['sub_rc']}") + ", " + source
     wall = end - t0
     rate = count / wall if wall > 0 else NAN
     text = f"{count:,} of {total:,} in {wall:.2f} s ({how}), {len(runs)} processes"
@@ -316,12 +372,13 @@ def row_conn():
            "connects": connects, "connected": connected, "rss_mib": rss / 1024 if ok(rss) else None,
            "rss1_mib": rss1 / 1024 if ok(rss1) else None, "kib_per_conn": per_conn,
            "delta_kib_per_conn": delta, "cpu_us_per_conn": per_msg(cpu, connected),
-           "broker_cpu_s": bcpu, "broker_us_per_conn": per_msg(bcpu, connected)}
+           "broker_cpu_s": bcpu, "broker_us_per_conn": per_msg(bcpu, connected),
+           "broker_rss_mib": broker_peak_mib()}
     emit(row, f"round {arg['round']}/{arg['rounds']} mqtk conn: {f(connected, '{:,}')}/{clients:,} connected"
               f" at {f(connects, '{:,.0f}')}/s | peak RSS {f(row['rss_mib'], '{:.1f}')} MiB"
               f" (-c 1: {f(row['rss1_mib'], '{:.1f}')} MiB) = {f(per_conn, '{:.2f}')} KiB/conn,"
               f" delta {f(delta, '{:.2f}')} KiB/conn | CPU {f(row['cpu_us_per_conn'], '{:.1f}')} us/conn"
-              f" | broker CPU {f(bcpu, '{:.2f}')} s | -c 1 {rc_text(arg['rc1'])}, -c {clients} {rc_text(arg['rc'])}")
+              f" | broker CPU {f(bcpu, '{:.2f}')} s, peak RSS {f(row['broker_rss_mib'], '{:.1f}')} MiB | -c 1 {rc_text(arg['rc1'])}, -c {clients} {rc_text(arg['rc'])}")
 
 def mmm(values, fmt):
     values = sorted(v for v in values if ok(v))
@@ -349,7 +406,8 @@ def table():
         metrics = [("connects", "connects/s", "{:,.0f}"), ("connected", "connected", "{:,.0f}"),
                    ("rss_mib", "peak RSS MiB", "{:.1f}"), ("rss1_mib", "-c 1 RSS MiB", "{:.1f}"),
                    ("kib_per_conn", "KiB/conn", "{:.2f}"), ("delta_kib_per_conn", "delta KiB/conn", "{:.2f}"),
-                   ("cpu_us_per_conn", "CPU us/conn", "{:.1f}"), ("broker_us_per_conn", "broker us/conn", "{:.1f}")]
+                   ("cpu_us_per_conn", "CPU us/conn", "{:.1f}"), ("broker_us_per_conn", "broker us/conn", "{:.1f}"),
+                   ("broker_rss_mib", "broker RSS MiB", "{:.1f}")]
         print(f"conn: {arg['clients']} clients held {arg['duration']} (min / median / max over {len(rows)} rounds)")
         for key, label, fmt in metrics:
             print(f"{label:16} {mmm([r.get(key) for r in rows], fmt):>30}")
@@ -365,15 +423,18 @@ def table():
     what = "sent" if target == "pub-qos0" else "delivered"
     metrics = [("rate", f"{what} msg/s", "{:,.0f}"), ("cpu_us", "CPU us/msg", "{:.2f}"),
                ("broker_us", "broker us/msg", "{:.2f}"), ("rss_mib", "peak RSS MiB", "{:.1f}"),
+               ("broker_rss_mib", "broker RSS MiB", "{:.1f}"),
                ("p99_us", "p99 e2e us", "{:,.0f}"), ("count", "messages", "{:,.0f}"),
                ("sys_sent", "$SYS sent", "{:,.0f}"), ("sys_received", "$SYS received", "{:,.0f}"),
                ("sys_dropped", "$SYS dropped", "{:,.0f}")]
     print(f"{target}: {arg['describe']} (min / median / max)")
-    print(f"{'':15}" + "".join(f"{t:>36}" for t in tools))
+    print(f"{'':15}" + "".join(f"{t:>40}" for t in tools))
     for key, label, fmt in metrics:
-        print(f"{label:15}" + "".join(f"{mmm([r.get(key) for r in rows if r['tool'] == t], fmt):>36}" for t in tools))
+        if not any(ok(r.get(key)) for r in rows):
+            continue
+        print(f"{label:15}" + "".join(f"{mmm([r.get(key) for r in rows if r['tool'] == t], fmt):>40}" for t in tools))
     exits = {t: sorted({r['rc'] for r in rows if r['tool'] == t}) for t in tools}
-    print(f"{'exit codes':15}" + "".join(f"{','.join(exits[t]):>36}" for t in tools))
+    print(f"{'exit codes':15}" + "".join(f"{','.join(exits[t]):>40}" for t in tools))
     print("peer RSS and CPU are sums over its processes; messages = the tool's own whole-run count;"
           " $SYS = the broker's counter deltas over the run")
     mine = [r for r in rows if r["tool"] == "mqtk"]
@@ -393,13 +454,16 @@ report() { # command key=value...
     python3 "$WORK/report.py" "$WORK" "$@" target="$TARGET" rounds="$ROUNDS" clk="$CLK_TCK"
 }
 
-# mqtk under /usr/bin/time; SIGINT after MQTK_TIMEOUT makes it print its partial report. The
-# exit status goes to MQTK_RC; --json to $WORK/r.json, the text on stdout to $WORK/mqtk.out.
+# mqtk under /usr/bin/time (through `timeout`, which costs nothing while it waits and is
+# smaller than mqtk, so %M is mqtk's); SIGINT after MQTK_TIMEOUT makes mqtk print its partial
+# report (exit 124 then). --foreground keeps mqtk in the terminal's process group, so Ctrl-C
+# reaches it at once. The exit status goes to MQTK_RC; --json to $WORK/r.json, the text
+# report to $WORK/mqtk.out.
 MQTK_RC=0
 run_mqtk() { # bench mode and flags...
     rm -f "$WORK/r.json" "$WORK/mqtk.time"
     MQTK_RC=0
-    timeout -s INT -k 20 "$MQTK_TIMEOUT" /usr/bin/time -o "$WORK/mqtk.time" -f "$TIME_FMT" \
+    /usr/bin/time -o "$WORK/mqtk.time" -f "$TIME_FMT" timeout --foreground -s INT -k 20 "$MQTK_TIMEOUT" \
         "$MQTK" bench "$@" --json "$WORK/r.json" -h "$HOST" -p "$PORT" \
         > "$WORK/mqtk.out" 2> "$WORK/mqtk.err" || MQTK_RC=$?
     if [ "$MQTK_RC" != 0 ] && [ "$MQTK_RC" != 77 ]; then
@@ -458,10 +522,11 @@ finish_peer_publishers() { # waits for them; the first non-zero exit status (or 
 # pubsub peer: one `mosquitto_sub -C all` on bench/#, then the publishers. It ends when the
 # subscriber has them all, or, as a broker drops what a lagging subscriber cannot take, when
 # the publishers are done and the subscriber has written nothing for PEER_QUIET seconds
-# (progress read from /proc/PID/io: each message is one stdout line of SIZE + 1 bytes, plus
-# a 4-byte PUBACK at QoS 1).
+# (progress read from /proc/PID/io). Its count is then the broker's $SYS figure, or without
+# $SYS the bytes it wrote / bytes per message: a stdout line of SIZE + 1 bytes, and at QoS 1
+# (libmosquitto 2.0) a 4-byte PUBACK plus a 1-byte write to its wake-up socket.
 peer_pubsub() {
-    local total=$((PUBLISHERS * PEER_LINES)) per_msg=$((SIZE + 1 + (QOS > 0 ? 4 : 0)))
+    local total=$((PUBLISHERS * PEER_LINES)) per_msg=$((SIZE + 1 + (QOS > 0 ? 5 : 0)))
     rm -f "$WORK"/peer.*
     /usr/bin/time -o "$WORK/peer.sub.time" -f "$TIME_FMT" mosquitto_sub -h "$HOST" -p "$PORT" \
         -t 'bench/#' -q "$QOS" -C "$total" -W "$PEER_TIMEOUT" > /dev/null 2> "$WORK/peer.sub.err" &
@@ -521,7 +586,7 @@ peer_pub() {
 }
 
 # One measured run of one tool: a settled broker, $SYS and broker CPU before, the run, time for
-# the broker to deliver what it holds and publish its counters, $SYS and broker CPU after.
+# the broker to finish what it holds (idle) and to publish its counters, $SYS and CPU after.
 measure() { # tool round
     local tool=$1 round=$2 bg=""
     CHILDREN=() # the previous run's are all waited for
@@ -534,21 +599,20 @@ measure() { # tool round
     local sb tb ta sa
     sb=$(sys_snapshot)
     tb=$(broker_ticks)
+    broker_peak_reset
     if [ "$tool" = mqtk ]; then
-        if [ "$TARGET" = pub-qos0 ]; then
-            run_mqtk pub -c "$PUBLISHERS" -t 'bench/%i' -q "$QOS" -s "$SIZE" --duration "$DURATION" --warmup "$WARMUP"
-        else
-            run_mqtk pubsub --publishers "$PUBLISHERS" --subscribers 1 -t 'bench/%i' -q "$QOS" -s "$SIZE" \
-                --duration "$DURATION" --warmup "$WARMUP"
-        fi
+        run_mqtk "${MQTK_ARGS[@]}"
         keep "$TARGET-round$round"
     elif [ "$TARGET" = pub-qos0 ]; then
         peer_pub
     else
         peer_pubsub
     fi
+    broker_settle
     sleep "$SYS_WAIT"
     ta=$(broker_ticks)
+    local bpeak
+    bpeak=$(broker_peak)
     if [ -n "$bg" ]; then
         kill "$bg" 2>/dev/null || true
         wait "$bg" 2>/dev/null || true
@@ -556,9 +620,9 @@ measure() { # tool round
     sa=$(sys_snapshot)
     if [ "$tool" = mqtk ]; then
         report mqtk round="$round" rc="$MQTK_RC" time="$WORK/mqtk.time" json="$WORK/r.json" \
-            tb="$tb" ta="$ta" sb="$sb" sa="$sa"
+            tb="$tb" ta="$ta" sb="$sb" sa="$sa" bpeak="$bpeak"
     else
-        report peer tool="$PEER_NAME" round="$round" rc="$PEER_RC" tb="$tb" ta="$ta" sb="$sb" sa="$sa" \
+        report peer tool="$PEER_NAME" round="$round" rc="$PEER_RC" tb="$tb" ta="$ta" sb="$sb" sa="$sa" bpeak="$bpeak" \
             "${PEER_ARGS[@]}"
     fi
 }
@@ -572,11 +636,15 @@ measure_conn() { # round
     mv "$WORK/mqtk.time" "$WORK/mqtk1.time" 2>/dev/null || true
     sleep "$SYS_WAIT"
     tb=$(broker_ticks)
+    broker_peak_reset
     run_mqtk conn -c "$CLIENTS" --duration "$DURATION"
+    broker_settle
     ta=$(broker_ticks)
+    local bpeak
+    bpeak=$(broker_peak)
     keep "conn-round$1-c$CLIENTS"
     report conn round="$1" rc="$MQTK_RC" rc1="$rc1" time1="$WORK/mqtk1.time" time="$WORK/mqtk.time" \
-        json="$WORK/r.json" clients="$CLIENTS" tb="$tb" ta="$ta"
+        json="$WORK/r.json" clients="$CLIENTS" tb="$tb" ta="$ta" bpeak="$bpeak"
     if [ "$MQTK_RC" = 77 ]; then
         echo "  (fewer than $CLIENTS connected? see clients.connect_failures; check ulimit -n," \
             "net.ipv4.ip_local_port_range and net.core.somaxconn)" >&2
@@ -605,6 +673,12 @@ python3 -c "
 for i in range($PEER_LINES):
     print(f'{i:010d}' + 'x' * ($SIZE - 10))" > "$WORK/lines" # SIZE bytes once -l drops the newline
 if [ "$TARGET" = pub-qos0 ]; then
+    MQTK_ARGS=(pub -c "$PUBLISHERS")
+else
+    MQTK_ARGS=(pubsub --publishers "$PUBLISHERS" --subscribers 1)
+fi
+MQTK_ARGS+=(-t 'bench/%i' -q "$QOS" -s "$SIZE" --duration "$DURATION" --warmup "$WARMUP")
+if [ "$TARGET" = pub-qos0 ]; then
     PEER_NAME=mosquitto_pub
     describe="$PUBLISHERS publishers, QoS $QOS, $SIZE B; mqtk $DURATION after $WARMUP warmup, peer $PUBLISHERS x $PEER_LINES messages"
 else
@@ -612,6 +686,12 @@ else
     describe="$PUBLISHERS publishers -> 1 subscriber, QoS $QOS, $SIZE B; mqtk $DURATION after $WARMUP warmup, peer $PUBLISHERS x $PEER_LINES messages"
 fi
 echo "$describe"
+echo "mqtk: $MQTK bench ${MQTK_ARGS[*]} --json FILE -h $HOST -p $PORT"
+if [ "$TARGET" = pub-qos0 ]; then
+    echo "peer: $PUBLISHERS x mosquitto_pub -q $QOS -t bench/I -l $PEER_PUB_OPTS (both with mosquitto_sub -t 'bench/#' draining)"
+else
+    echo "peer: mosquitto_sub -t 'bench/#' -q $QOS -C $((PUBLISHERS * PEER_LINES)) and $PUBLISHERS x mosquitto_pub -q $QOS -t bench/I -l $PEER_PUB_OPTS"
+fi
 for round in $(seq "$ROUNDS"); do
     echo "round $round/$ROUNDS" >&2
     if [ $((round % 2)) = 1 ]; then order="peer mqtk"; else order="mqtk peer"; fi

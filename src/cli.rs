@@ -644,7 +644,7 @@ pub struct BenchRunArgs {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
 
-    /// Worker threads, each with its own event loop [default: the number of CPUs]
+    /// Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,
 

@@ -290,17 +290,17 @@ struct Link {
 }
 
 impl Link {
+    /// Sends DISCONNECT and closes. What is still unwritten is dropped, not flushed: those
+    /// messages were not sent (and are not counted), and a packet cut in half cannot be
+    /// followed by DISCONNECT, so then the connection is just closed.
     async fn close(mut self) {
-        let flush_and_leave = async {
-            if self.written < self.write_buf.len() {
-                self.writer
-                    .write_all(&self.write_buf[self.written..])
-                    .await?;
+        let leave = async {
+            if self.written == 0 || self.written == self.write_buf.len() {
+                self.writer.write_all(&[0xE0, 0]).await?;
             }
-            self.writer.write_all(&[0xE0, 0]).await?;
             self.writer.shutdown().await
         };
-        let _ = tokio::time::timeout(Duration::from_secs(1), flush_and_leave).await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), leave).await;
     }
 }
 

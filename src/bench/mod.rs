@@ -82,6 +82,14 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         let at = Instant::now();
         t0 = Some(at);
         phase_tx.send_replace(Phase::Sending { t0: at });
+        if plan.conn.debug {
+            let s = monitor.snapshot();
+            eprintln!(
+                "mqtk: bench: {} of {total} clients connected in {:.3} s; sending",
+                s.connected,
+                start.elapsed().as_secs_f64()
+            );
+        }
         let publishers = u64::from(plan.publishers);
         let end = at + plan.warmup + plan.sending_time_or_duration();
         interrupted = match plan.mode {
@@ -107,6 +115,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         phase_tx.send_replace(Phase::StopSending);
         if matches!(plan.mode, Mode::Pub | Mode::PubSub) && !interrupt.twice() {
             monitor.drain(&plan, &mut interrupt).await;
+            interrupted |= interrupt.count > 0;
         }
     }
     phase_tx.send_replace(Phase::Close);
@@ -197,7 +206,10 @@ struct Monitor {
     next_second: u64,
     last: Snapshot,
     rows: Vec<(u64, Snapshot)>,
-    latency_by_second: BTreeMap<u64, Latency>,
+    /// Seconds whose ticks may still come in (one per shard), merged.
+    pending_seconds: BTreeMap<u64, Latency>,
+    /// Each finished second's p99 (histograms are not kept: one is 270 KB).
+    p99_by_second: BTreeMap<u64, f64>,
     latency_so_far: Latency,
 }
 
@@ -226,7 +238,8 @@ impl Monitor {
             next_second: 1,
             last: Snapshot::default(),
             rows: Vec::new(),
-            latency_by_second: BTreeMap::new(),
+            pending_seconds: BTreeMap::new(),
+            p99_by_second: BTreeMap::new(),
             latency_so_far: Latency::new(),
         }
     }
@@ -268,7 +281,8 @@ impl Monitor {
         let acks = plan.qos > 0;
         loop {
             let now = self.snapshot();
-            let settled = (!acks || now.acked + now.rejected >= now.sent)
+            let settled = now.publishers_done >= u64::from(plan.publishers)
+                && (!acks || now.acked + now.rejected >= now.sent)
                 && (!subscribed || now.received >= now.expected);
             if settled || now.connected == now.disconnected {
                 return;
@@ -293,13 +307,7 @@ impl Monitor {
 
     /// Takes in the shards' ticks and, once a second, a row of the series and the progress line.
     fn poll(&mut self) {
-        while let Ok(tick) = self.ticks.try_recv() {
-            self.latency_so_far.merge(&tick.latency);
-            self.latency_by_second
-                .entry(tick.second)
-                .or_default()
-                .merge(&tick.latency);
-        }
+        self.take_ticks();
         let elapsed = self.start.elapsed();
         if elapsed.as_secs() < self.next_second {
             return;
@@ -321,7 +329,7 @@ impl Monitor {
         self.bar.set_message(format!(
             "{}s{duration}  connected {}/{}  sent {}  recv {}{p99}  errors {}",
             elapsed.as_secs(),
-            count(now.connected - now.disconnected),
+            count(now.connected.saturating_sub(now.disconnected)),
             count(self.total),
             rate((now.sent - last.sent) as f64),
             rate((now.received - last.received) as f64),
@@ -330,13 +338,38 @@ impl Monitor {
         self.bar.tick();
     }
 
-    fn finish(&mut self) {
-        self.poll();
+    /// Merges the shards' ticks; seconds older than the last two are final (every shard
+    /// has reported them) and keep only their p99.
+    fn take_ticks(&mut self) {
         while let Ok(tick) = self.ticks.try_recv() {
-            self.latency_by_second
+            if tick.latency.count() == 0 {
+                continue;
+            }
+            self.latency_so_far.merge(&tick.latency);
+            self.pending_seconds
                 .entry(tick.second)
                 .or_default()
                 .merge(&tick.latency);
+        }
+        let current = self.start.elapsed().as_secs();
+        while let Some(entry) = self.pending_seconds.first_entry() {
+            if *entry.key() + 2 > current {
+                break;
+            }
+            let (second, latency) = entry.remove_entry();
+            if let Some(summary) = latency.summary() {
+                self.p99_by_second.insert(second, summary.p99_us);
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        self.poll();
+        self.take_ticks();
+        for (second, latency) in std::mem::take(&mut self.pending_seconds) {
+            if let Some(summary) = latency.summary() {
+                self.p99_by_second.insert(second, summary.p99_us);
+            }
         }
         self.bar.finish_and_clear();
     }
@@ -350,11 +383,7 @@ impl Monitor {
                     second: *second,
                     now: *snapshot,
                     previous,
-                    p99_us: self
-                        .latency_by_second
-                        .get(second)
-                        .and_then(|l| l.summary())
-                        .map(|s| s.p99_us),
+                    p99_us: self.p99_by_second.get(second).copied(),
                 };
                 previous = *snapshot;
                 row

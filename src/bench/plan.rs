@@ -199,6 +199,8 @@ pub struct Plan {
     pub publishers: u32,
     pub subscribers: u32,
     pub topic: Option<Template>,
+    /// `sub`: the publishers' template the filter came from (for the report).
+    pub topic_echo: Option<String>,
     pub filter: Option<String>,
     pub shared: Option<String>,
     pub qos: u8,
@@ -242,6 +244,7 @@ impl Plan {
                 plan.qos = a.qos;
                 let topic = Template::parse(&a.topic, "-t/--topic", true)?;
                 plan.subscribing(&a.subscribe, &topic)?;
+                plan.topic_echo = Some(a.topic.clone());
                 plan.subscribers = a.clients;
                 plan.add_clients(Role::Subscriber, a.clients, "");
             }
@@ -260,6 +263,7 @@ impl Plan {
         if plan.threads == 0 {
             plan.threads = default_threads(plan.qos);
         }
+        plan.threads = plan.threads.min(plan.clients.len()).max(1);
         Ok(plan)
     }
 
@@ -273,6 +277,7 @@ impl Plan {
             publishers: 0,
             subscribers: 0,
             topic: None,
+            topic_echo: None,
             filter: None,
             shared: None,
             qos: 0,
@@ -438,6 +443,25 @@ impl Plan {
             Pace::Unlimited => None,
             Pace::Rate(rate) => Some(rate),
             Pace::Interval(interval) => Some(self.publishers as f64 / interval.as_secs_f64()),
+        }
+    }
+
+    /// Messages publisher `index` is asked to send: `--count`, or those a paced schedule
+    /// puts before the end; None when neither bounds it.
+    pub fn scheduled(&self, index: u32) -> Option<u64> {
+        match (self.stop, self.schedule(index)) {
+            (Stop::Count(count), _) => Some(count),
+            (Stop::Duration(duration), Some((period, offset))) => {
+                let time = self.warmup + duration;
+                Some(if time > offset {
+                    (time - offset)
+                        .as_nanos()
+                        .div_ceil(period.as_nanos().max(1)) as u64
+                } else {
+                    0
+                })
+            }
+            (Stop::Duration(_), None) => None,
         }
     }
 

@@ -210,7 +210,11 @@ fn config(plan: &Plan) -> Config {
             ProtocolVersion::V311 => "3.1.1",
             ProtocolVersion::V5 => "5",
         },
-        topic: plan.topic.as_ref().map(|t| t.source().to_string()),
+        topic: plan
+            .topic
+            .as_ref()
+            .map(|t| t.source().to_string())
+            .or_else(|| plan.topic_echo.clone()),
         filter: plan.filter.clone(),
         shared: plan.shared.clone(),
         qos: plan.qos,
@@ -254,11 +258,11 @@ fn account(
     }
     let rejected: u64 = rejected_by_reason.values().sum();
     let in_flight: u64 = publishers.iter().map(|p| p.unacked.len() as u64).sum();
-    let scheduled = publishers
-        .iter()
-        .map(|p| p.scheduled)
+    // Every publisher's share, connected or not.
+    let scheduled = (0..plan.publishers)
+        .map(|index| plan.scheduled(index))
         .sum::<Option<u64>>()
-        .filter(|_| !publishers.is_empty());
+        .filter(|_| plan.publishers > 0);
     let sequences = || subscribers.iter().flat_map(|s| s.sequences.values());
     let foreign: u64 = subscribers.iter().map(|s| s.foreign).sum();
     let mut messages = Messages {

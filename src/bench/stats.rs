@@ -112,6 +112,15 @@ pub struct Sequence {
 }
 
 impl Sequence {
+    /// A sequence whose numbers before `first` are not expected (a subscriber that joined
+    /// a running publisher).
+    pub fn starting_at(first: u64) -> Sequence {
+        Sequence {
+            next: first,
+            ..Sequence::default()
+        }
+    }
+
     pub fn record(&mut self, seq: u64) -> Arrival {
         if seq == self.next {
             self.next += 1;
@@ -211,6 +220,11 @@ mod tests {
         assert_eq!(seq.lost(10), 4);
         assert!(seq.has(3) && seq.has(7) && !seq.has(4) && !seq.has(8));
         assert_eq!(seq.gaps(), 2);
+        // Joined at 100: nothing before it is missing.
+        let mut late = Sequence::starting_at(100);
+        assert_eq!(late.record(100), Arrival::InOrder);
+        assert_eq!(late.record(102), Arrival::AfterGap);
+        assert_eq!((late.received, late.gaps()), (2, 1));
         assert_eq!(Sequence::default().lost(3), 3);
     }
 }

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::pin::pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -223,7 +224,12 @@ async fn tick(
         tokio::select! {
             at = interval.tick() => {
                 let second = (at - shard.start).as_secs();
-                let latency = std::mem::take(&mut shard.stats.borrow_mut().interval);
+                let mut stats = shard.stats.borrow_mut();
+                if stats.interval.count() == 0 {
+                    continue;
+                }
+                let latency = std::mem::take(&mut stats.interval);
+                drop(stats);
                 if ticks.send(Tick { second, latency }).is_err() {
                     return;
                 }
@@ -245,7 +251,10 @@ async fn client(
     let mut behaviour = match spec.role {
         Role::Idle => Behaviour::Idle,
         Role::Publisher => Behaviour::Publisher(Box::new(Publisher::new(&shard, &spec))),
-        Role::Subscriber => Behaviour::Subscriber(Box::new(Subscriber::new(&spec))),
+        Role::Subscriber => Behaviour::Subscriber(Box::new(Subscriber::new(
+            &spec,
+            shard.plan.mode == Mode::Sub,
+        ))),
     };
     if let Some(mut link) = connect(&shard, &spec, &phase).await {
         if let Behaviour::Publisher(p) = &mut behaviour {
@@ -310,7 +319,12 @@ async fn connect(shard: &Shard, spec: &ClientSpec, phase: &watch::Receiver<Phase
     let _permit = match plan.connect_rate {
         Some(rate) => {
             let at = shard.start + Duration::from_secs_f64(f64::from(spec.order) / rate);
-            tokio::time::sleep_until(at).await;
+            let mut phase = phase.clone();
+            // Ctrl-C during a slow ramp-up must not wait for every scheduled connect.
+            tokio::select! {
+                () = tokio::time::sleep_until(at) => {}
+                _ = phase.wait_for(|p| *p == Phase::Close) => {}
+            }
             None
         }
         None => shard.connect_slots.acquire().await.ok(),
@@ -466,8 +480,12 @@ async fn drive(
     } else {
         link.last_write + keepalive
     };
+    // A PINGREQ written and not answered yet.
+    let mut ping_sent: Option<Instant> = None;
     let mut timer = pin!(tokio::time::sleep_until(keepalive_check));
     let mut armed = keepalive_check;
+    // Packets that came with CONNACK/SUBACK (retained messages, a DISCONNECT).
+    decode_all(shard, link, behaviour)?;
     // The phase may have moved on while we connected.
     let mut current = Phase::Connecting;
     loop {
@@ -509,15 +527,8 @@ async fn drive(
                     Err(e) => return Err(format!("read failed: {}", e.kind())),
                     Ok(_) => {}
                 }
-                let arrived = shard.clock.now_ns();
-                loop {
-                    match wire::decode(&mut link.read_buf, link.v5) {
-                        Ok(Some(frame)) => behaviour.on_frame(shard, frame, arrived, &mut link.write_buf)?,
-                        Ok(None) => break,
-                        Err(malformed) => return Err(format!("malformed packet from the broker: {}", malformed.0)),
-                    }
-                }
-                behaviour.after_read(shard);
+                ping_sent = None;
+                decode_all(shard, link, behaviour)?;
             }
             written = link.writer.write(&link.write_buf[link.written..]), if link.written < link.write_buf.len() => {
                 match written {
@@ -533,17 +544,48 @@ async fn drive(
                 }
             }
             () = &mut timer => {
+                // A fired timer stays ready: re-arm it on the next turn, whatever the deadline.
+                armed = far;
                 let now = Instant::now();
                 if now >= keepalive_check {
+                    // A dead or frozen broker must not hold the run forever: no answer to a
+                    // PINGREQ, or no byte written, for a keepalive and a half ends the link.
+                    let silent_for = keepalive + keepalive / 2;
+                    if ping_sent.is_some_and(|at| now - at >= silent_for) {
+                        return Err("no PINGRESP within 1.5 × keepalive".into());
+                    }
+                    if link.written < link.write_buf.len() && now - link.last_write >= silent_for {
+                        return Err("the broker read nothing for 1.5 × keepalive".into());
+                    }
                     if now >= link.last_write + keepalive && link.written == link.write_buf.len() {
                         link.write_buf.extend_from_slice(&wire::PINGREQ);
                         link.last_write = now;
+                        ping_sent.get_or_insert(now);
                     }
-                    keepalive_check = link.last_write + keepalive;
+                    keepalive_check = (link.last_write + keepalive).max(now + keepalive / 2);
                 }
             }
         }
     }
+}
+
+/// Hands every whole packet in the read buffer to the client's behaviour.
+fn decode_all(shard: &Shard, link: &mut Link, behaviour: &mut Behaviour) -> Result<(), String> {
+    if link.read_buf.is_empty() {
+        return Ok(());
+    }
+    let arrived = shard.clock.now_ns();
+    loop {
+        match wire::decode(&mut link.read_buf, link.v5) {
+            Ok(Some(frame)) => behaviour.on_frame(shard, frame, arrived, &mut link.write_buf)?,
+            Ok(None) => break,
+            Err(malformed) => {
+                return Err(format!("malformed packet from the broker: {}", malformed.0))
+            }
+        }
+    }
+    behaviour.after_read(shard);
+    Ok(())
 }
 
 impl Behaviour {
@@ -655,6 +697,8 @@ struct Publisher {
     sending_time: Option<Duration>,
     count: Option<u64>,
     schedule: Option<(Duration, Duration)>,
+    /// What the plan asks of this publisher (None: unbounded).
+    scheduled: Option<u64>,
     seq: u64,
     done: bool,
     reported_done: bool,
@@ -699,6 +743,7 @@ impl Publisher {
                 Stop::Duration(_) => None,
             },
             schedule: plan.schedule(spec.index),
+            scheduled: plan.scheduled(spec.index),
             seq: 0,
             done: false,
             reported_done: false,
@@ -741,7 +786,8 @@ impl Publisher {
                 }
             }
             if self.in_flight >= self.window {
-                return end;
+                // An acknowledgement (a read) brings us back.
+                return None;
             }
             if let Some(at) = intended {
                 if at > now {
@@ -901,7 +947,8 @@ impl Publisher {
     fn report_done(&mut self, shard: &Shard) {
         if !self.reported_done {
             self.reported_done = true;
-            shard.shared.publishers_done.fetch_add(1, Relaxed);
+            // Release: whoever sees this count also sees this publisher's final counts.
+            shard.shared.publishers_done.fetch_add(1, Release);
         }
     }
 
@@ -915,15 +962,7 @@ impl Publisher {
         let Some(t0) = self.t0 else {
             return;
         };
-        let scheduled = match (self.count, self.sending_time, self.schedule) {
-            (Some(count), _, _) => Some(count),
-            (None, Some(time), Some((period, offset))) => Some(if time > offset {
-                ((time - offset).as_nanos()).div_ceil(period.as_nanos().max(1)) as u64
-            } else {
-                0
-            }),
-            _ => None,
-        };
+        let scheduled = self.scheduled;
         if self.schedule.is_some() {
             self.outcome.scheduled = scheduled;
             let now = Instant::now();
@@ -946,9 +985,13 @@ impl Publisher {
     }
 
     fn finish(mut self) -> PublisherOutcome {
-        // Messages still in the write buffer were never sent; those in flight never acked.
+        // Messages still in the write buffer (the last `batch` numbers) were never sent;
+        // the others in flight were sent and never acknowledged.
+        let unsent_from = self.seq - self.batch;
         for slot in self.slots.iter().flatten() {
-            self.outcome.unacked.push(slot.seq);
+            if slot.seq < unsent_from {
+                self.outcome.unacked.push(slot.seq);
+            }
         }
         self.outcome.unacked.sort_unstable();
         self.outcome
@@ -957,14 +1000,18 @@ impl Publisher {
 
 struct Subscriber {
     outcome: SubscriberOutcome,
+    /// `sub` mode: the publishers were running before we subscribed, so a sequence starts
+    /// at its first arrival (pubsub: at 0).
+    joins_late: bool,
     warm_end_ns: Option<u64>,
     unreported_received: u64,
     unreported_duplicates: u64,
 }
 
 impl Subscriber {
-    fn new(spec: &ClientSpec) -> Subscriber {
+    fn new(spec: &ClientSpec, joins_late: bool) -> Subscriber {
         Subscriber {
+            joins_late,
             outcome: SubscriberOutcome {
                 index: spec.index,
                 ..SubscriberOutcome::default()
@@ -979,9 +1026,20 @@ impl Subscriber {
         let Some(header) = Header::read(payload) else {
             self.outcome.foreign += 1;
             self.unreported_received += 1;
+            if self
+                .warm_end_ns
+                .is_some_and(|warm_end| arrived_ns >= warm_end)
+            {
+                self.outcome.received_measured += 1;
+            }
             return;
         };
-        let sequence = self.outcome.sequences.entry(header.publisher).or_default();
+        let joined_late = self.joins_late;
+        let sequence = self
+            .outcome
+            .sequences
+            .entry(header.publisher)
+            .or_insert_with(|| Sequence::starting_at(if joined_late { header.seq } else { 0 }));
         if sequence.record(header.seq) == Arrival::Duplicate {
             self.unreported_duplicates += 1;
             return;
@@ -1049,7 +1107,7 @@ impl Shared {
             expected: self.expected.load(Relaxed),
             received: self.received.load(Relaxed),
             duplicates: self.duplicates.load(Relaxed),
-            publishers_done: self.publishers_done.load(Relaxed),
+            publishers_done: self.publishers_done.load(Acquire),
         }
     }
 

@@ -341,8 +341,11 @@ fn a_low_open_loop_rate_is_achieved_within_five_percent() {
     );
     assert_eq!(r.messages.scheduled, Some(400));
     assert_eq!(r.messages.sent, 400);
-    assert!(r.schedule.max_lag_ms.is_some());
-    assert!(!r.series.is_empty());
+    // Spread over the run, not sent in a burst: no second carries a quarter of it, and most
+    // seconds carry some.
+    let busiest = r.series.iter().map(|s| s.sent).max().unwrap_or(0);
+    let active = r.series.iter().filter(|s| s.sent > 0).count();
+    assert!(busiest <= 100 && active >= 6, "{:?}", r.series);
 }
 
 #[test]
@@ -389,9 +392,10 @@ fn a_frozen_broker_shows_in_corrected_latency_not_in_uncorrected() {
             "frozen/%i",
         ],
     );
-    cmd.args(["-k", "30"]);
+    cmd.args(["-k", "30", "-d"]);
     let process = SubProcess::spawn(cmd);
-    std::thread::sleep(Duration::from_millis(1500));
+    process.wait_stderr("sending", Duration::from_secs(15));
+    std::thread::sleep(Duration::from_millis(1000));
     broker.stop_signal(19); // SIGSTOP
     std::thread::sleep(Duration::from_millis(1500));
     broker.stop_signal(18); // SIGCONT
@@ -434,9 +438,11 @@ fn a_killed_broker_shows_disconnects_and_losses_and_fails() {
             "20s",
             "-t",
             "killed/%i",
+            "-d",
         ],
     ));
-    std::thread::sleep(Duration::from_millis(1500));
+    process.wait_stderr("sending", Duration::from_secs(15));
+    std::thread::sleep(Duration::from_millis(1000));
     // Frozen first, so messages are surely in flight when it dies.
     broker.stop_signal(19);
     std::thread::sleep(Duration::from_millis(300));
@@ -453,9 +459,16 @@ fn a_killed_broker_shows_disconnects_and_losses_and_fails() {
     let lost = r.messages.lost.unwrap();
     assert!(lost > 0, "{:?}", r.messages);
     assert!(r.messages.unacked > 0, "{:?}", r.messages);
-    // Nothing the broker acknowledged went missing: it died before it could deliver.
-    assert_eq!(r.messages.lost_after_ack, Some(0), "{:?}", r.messages);
-    assert_eq!(r.messages.lost_unacked, Some(lost));
+    // Messages in flight when it froze were never acknowledged; a message it acknowledged
+    // but had not yet forwarded is a loss after the acknowledgement. Both add up.
+    let unacked_lost = r.messages.lost_unacked.unwrap();
+    assert!(unacked_lost > 0, "{:?}", r.messages);
+    assert_eq!(
+        unacked_lost + r.messages.lost_after_ack.unwrap(),
+        lost,
+        "{:?}",
+        r.messages
+    );
     assert_eq!(
         r.messages.received + lost,
         r.messages.expected.unwrap(),
@@ -479,9 +492,11 @@ fn ctrl_c_prints_the_partial_report_and_exits_130() {
             "1",
             "-t",
             "interrupt/%i",
+            "-d",
         ],
     ));
-    std::thread::sleep(Duration::from_millis(1500));
+    process.wait_stderr("sending", Duration::from_secs(15));
+    std::thread::sleep(Duration::from_millis(1000));
     process.signal("INT");
     let done = process.finish(Duration::from_secs(15));
     assert_eq!(done.code, 130, "{}", done.stderr);
@@ -541,7 +556,8 @@ fn the_json_report_echoes_the_run() {
     assert_eq!(r.messages.sent, 100);
     assert!(r.rates.sent.is_some() && r.rates.received.is_some() && r.rates.acked.is_some());
     assert_eq!(r.rates.offered, None);
-    assert!(!r.schedule.behind);
+    assert_eq!(r.messages.scheduled, Some(100), "--count × publishers");
+    assert_eq!(r.schedule.max_lag_ms, None, "no schedule, no lag");
 
     // conn has no messages: those parts are empty, not made up.
     let (code, r) = report_of(bench(&broker, "conn", &["-c", "3", "--duration", "1s"]));
@@ -560,9 +576,9 @@ fn bench_sub_times_payloads_from_another_mqtk() {
         "sub",
         &["-c", "2", "-t", "fleet/%i", "--duration", "4s"],
     );
-    sub.args(["--id-prefix", "fleet-sub-"]);
+    sub.args(["--id-prefix", "fleet-sub-", "-d"]);
     let subscribers = SubProcess::spawn(sub);
-    std::thread::sleep(Duration::from_millis(1000));
+    subscribers.wait_stderr("sending", Duration::from_secs(15));
     let (code, publishers) = report_of(bench(
         &broker,
         "pub",

@@ -45,7 +45,9 @@ fn timeout_without_traffic_exits_27_after_the_timeout() {
     );
     let took = started.elapsed();
     assert!(
-        took >= Duration::from_secs(2) && took < Duration::from_millis(3500),
+        // The upper bound leaves room for a loaded 2-core machine (process start and
+        // connect count: -W bounds the whole run).
+        took >= Duration::from_secs(2) && took < Duration::from_millis(5000),
         "{took:?}"
     );
 }

@@ -482,6 +482,7 @@ async fn drive(
     };
     // A PINGREQ written and not answered yet.
     let mut ping_sent: Option<Instant> = None;
+    let mut full_batch = false;
     let mut timer = pin!(tokio::time::sleep_until(keepalive_check));
     let mut armed = keepalive_check;
     // Packets that came with CONNACK/SUBACK (retained messages, a DISCONNECT).
@@ -514,6 +515,12 @@ async fn drive(
         if link.read_buf.capacity() - link.read_buf.len() < read_chunk / 4 {
             link.read_buf.reserve(read_chunk);
         }
+        if std::mem::take(&mut full_batch) {
+            // A publisher whose socket always has room would keep the event loop for a
+            // whole scheduling budget (128 writes, megabytes) and starve the subscribers
+            // sharing it; after each full batch, the others get their turn.
+            tokio::task::yield_now().await;
+        }
         tokio::select! {
             biased;
             changed = phase.changed() => {
@@ -539,6 +546,7 @@ async fn drive(
                         link.last_write = Instant::now();
                         if link.written == link.write_buf.len() {
                             behaviour.flushed(shard);
+                            full_batch = link.written >= BATCH_BYTES;
                         }
                     }
                 }

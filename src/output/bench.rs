@@ -169,13 +169,17 @@ impl Report {
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         let c = &self.config;
+        let n = |count: u32, one: &str, many: &str| {
+            format!("{count} {}", if count == 1 { one } else { many })
+        };
         let who = match self.mode {
-            "conn" => format!("{} connections", c.clients),
-            "pub" => format!("{} publishers", c.publishers),
-            "sub" => format!("{} subscribers", c.subscribers),
+            "conn" => n(c.clients, "connection", "connections"),
+            "pub" => n(c.publishers, "publisher", "publishers"),
+            "sub" => n(c.subscribers, "subscriber", "subscribers"),
             _ => format!(
-                "{} publishers → {} subscribers",
-                c.publishers, c.subscribers
+                "{} → {}",
+                n(c.publishers, "publisher", "publishers"),
+                n(c.subscribers, "subscriber", "subscribers")
             ),
         };
         let traffic = if self.mode == "conn" {

@@ -91,7 +91,8 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
             );
         }
         let publishers = u64::from(plan.publishers);
-        let end = at + plan.warmup + plan.sending_time_or_duration();
+        // Timed runs end after warmup + duration; --count runs when the publishers are done.
+        let end = at + plan.sending_time().unwrap_or(plan.warmup);
         interrupted = match plan.mode {
             // Publishers stop themselves: after --count, or once every message scheduled
             // before the end is out (late ones included: the lag is reported, not hidden).
@@ -168,16 +169,6 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         return Err(Failure::BenchDegraded(why).into());
     }
     Ok(())
-}
-
-impl Plan {
-    /// How long sending lasts after the warmup when the run is timed (also conn and sub).
-    fn sending_time_or_duration(&self) -> Duration {
-        match self.stop {
-            Stop::Duration(d) => d,
-            Stop::Count(_) => Duration::ZERO,
-        }
-    }
 }
 
 /// Ctrl-C, counted: the first stops sending and drains, the second skips the drain.

@@ -98,8 +98,6 @@ pub struct PublisherOutcome {
     pub rejected: BTreeMap<u8, u64>,
     /// Sequence numbers sent but never acknowledged, or rejected.
     pub unacked: Vec<u64>,
-    /// Messages the schedule asked for by the end (None when not paced).
-    pub scheduled: Option<u64>,
     pub max_lag: Duration,
     /// How late the schedule was when sending stopped.
     pub final_lag: Duration,
@@ -972,7 +970,6 @@ impl Publisher {
         };
         let scheduled = self.scheduled;
         if self.schedule.is_some() {
-            self.outcome.scheduled = scheduled;
             let now = Instant::now();
             let behind = match scheduled {
                 Some(n) if self.seq < n => self.intended(t0, self.seq),

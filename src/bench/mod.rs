@@ -113,7 +113,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
                     .await
             }
         };
-        phase_tx.send_replace(Phase::StopSending);
+        phase_tx.send_replace(Phase::StopSending { t0: at });
         if matches!(plan.mode, Mode::Pub | Mode::PubSub) && !interrupt.twice() {
             monitor.drain(&plan, &mut interrupt).await;
             interrupted |= interrupt.count > 0;

@@ -36,8 +36,12 @@ pub enum Phase {
     Sending {
         t0: Instant,
     },
-    /// Publish nothing more; wait for acknowledgements and deliveries.
-    StopSending,
+    /// Publish nothing more; wait for acknowledgements and deliveries. Carries t0 again:
+    /// a watch keeps only the latest value, and a client that did not run while sending
+    /// lasted (a short --count on a loaded machine) must still time what it receives.
+    StopSending {
+        t0: Instant,
+    },
     /// Disconnect.
     Close,
 }
@@ -494,7 +498,10 @@ async fn drive(
             match current {
                 Phase::Connecting => {}
                 Phase::Sending { t0 } => behaviour.start(shard, t0),
-                Phase::StopSending => behaviour.stop_sending(),
+                Phase::StopSending { t0 } => {
+                    behaviour.start(shard, t0);
+                    behaviour.stop_sending();
+                }
                 Phase::Close => return Ok(()),
             }
         }

@@ -324,8 +324,10 @@ fn a_low_open_loop_rate_is_achieved_within_five_percent() {
             "2",
             "--rate",
             "50",
+            // Long enough that a stall of this noisy machine at the very end (the last
+            // messages then go out late) stays within the 5 %.
             "--duration",
-            "8s",
+            "12s",
             "-t",
             "rate/%i",
         ],
@@ -339,13 +341,13 @@ fn a_low_open_loop_rate_is_achieved_within_five_percent() {
         r.messages,
         r.schedule
     );
-    assert_eq!(r.messages.scheduled, Some(400));
-    assert_eq!(r.messages.sent, 400);
+    assert_eq!(r.messages.scheduled, Some(600));
+    assert_eq!(r.messages.sent, 600);
     // Spread over the run, not sent in a burst: no second carries a quarter of it, and most
     // seconds carry some.
     let busiest = r.series.iter().map(|s| s.sent).max().unwrap_or(0);
     let active = r.series.iter().filter(|s| s.sent > 0).count();
-    assert!(busiest <= 100 && active >= 6, "{:?}", r.series);
+    assert!(busiest <= 150 && active >= 9, "{:?}", r.series);
 }
 
 #[test]

@@ -607,7 +607,14 @@ impl Behaviour {
             Behaviour::Idle => {}
             Behaviour::Publisher(p) => p.t0 = Some(t0),
             Behaviour::Subscriber(s) => {
-                s.warm_end_ns = Some(shard.clock.at_ns((t0 + shard.plan.warmup).into_std()));
+                // Without a warmup everything counts, whatever the clocks of two CPUs say
+                // about a message encoded a microsecond after t0.
+                let warmup = shard.plan.warmup;
+                s.warm_end_ns = Some(if warmup.is_zero() {
+                    0
+                } else {
+                    shard.clock.at_ns((t0 + warmup).into_std())
+                });
             }
         }
     }
@@ -815,7 +822,7 @@ impl Publisher {
             let pkid = if self.qos > 0 { self.take_id() } else { 0 };
             let sent_ns = shard.clock.now_ns();
             let intended_ns = intended.map_or(sent_ns, |at| shard.clock.at_ns(at.into_std()));
-            let measured = intended.unwrap_or(now) >= warm_end;
+            let measured = shard.plan.warmup.is_zero() || intended.unwrap_or(now) >= warm_end;
             let mut header = [0u8; HEADER_LEN];
             Header {
                 publisher: self.outcome.number,

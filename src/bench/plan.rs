@@ -148,7 +148,7 @@ impl Template {
 
     /// The filter that matches every topic of the template: each level holding a field
     /// becomes `+`.
-    pub fn wildcard_filter(&self) -> String {
+    pub fn wildcard_filter(&self) -> Template {
         // Render with a marker no topic contains, then replace the levels that hold it.
         const MARK: &str = "\u{0}";
         let mut marked = String::new();
@@ -158,11 +158,15 @@ impl Template {
                 _ => marked.push_str(MARK),
             }
         }
-        marked
+        let filter = marked
             .split('/')
             .map(|level| if level.contains(MARK) { "+" } else { level })
             .collect::<Vec<_>>()
-            .join("/")
+            .join("/");
+        Template {
+            pieces: vec![Piece::Text(filter.clone())],
+            source: filter,
+        }
     }
 }
 
@@ -177,8 +181,8 @@ pub struct ClientSpec {
     pub client_id: String,
     /// Publishers: the topic (when it does not change per message). Subscribers: the filter.
     pub topic: String,
-    /// Publishers in pubsub: how many of our subscribers should receive each message.
-    pub fanout: u32,
+    /// Publishers in pubsub: the subscribers (by index) whose filter matches the topic.
+    pub audience: Vec<u32>,
     /// Position in the connect order (paces `--connect-rate`).
     pub order: u32,
 }
@@ -201,7 +205,7 @@ pub struct Plan {
     pub topic: Option<Template>,
     /// `sub`: the publishers' template the filter came from (for the report).
     pub topic_echo: Option<String>,
-    pub filter: Option<String>,
+    pub filter: Option<Template>,
     pub shared: Option<String>,
     pub qos: u8,
     pub retain: bool,
@@ -256,7 +260,7 @@ impl Plan {
                 plan.subscribers = a.subscribers;
                 plan.add_clients(Role::Publisher, a.publishers, "pub-");
                 plan.add_clients(Role::Subscriber, a.subscribers, "sub-");
-                plan.count_fanout();
+                plan.find_audiences();
             }
         }
         plan.fill_topics()?;
@@ -330,10 +334,7 @@ impl Plan {
 
     fn subscribing(&mut self, args: &BenchSubscribeArgs, topic: &Template) -> Result<(), Failure> {
         let filter = match &args.filter {
-            Some(filter) => {
-                Template::parse(filter, "--filter", false)?;
-                filter.clone()
-            }
+            Some(filter) => Template::parse(filter, "--filter", false)?,
             None => topic.wildcard_filter(),
         };
         if let Some(group) = &args.shared {
@@ -358,7 +359,7 @@ impl Plan {
                 number,
                 client_id: format!("{}{role_prefix}{number}", self.id_prefix),
                 topic: String::new(),
-                fanout: 0,
+                audience: Vec::new(),
                 order,
             });
         }
@@ -366,11 +367,7 @@ impl Plan {
 
     /// Renders each client's topic or filter and checks it.
     fn fill_topics(&mut self) -> Result<(), Failure> {
-        let filter = self
-            .filter
-            .as_ref()
-            .map(|f| Template::parse(f, "--filter", false))
-            .transpose()?;
+        let filter = self.filter.as_ref();
         for client in &mut self.clients {
             match client.role {
                 Role::Idle => {}
@@ -383,7 +380,7 @@ impl Plan {
                     }
                 }
                 Role::Subscriber => {
-                    let filter = filter.as_ref().expect("subscribers have a filter");
+                    let filter = filter.expect("subscribers have a filter");
                     let rendered = filter.render(client.number, &client.client_id, 0);
                     validate_filter(&rendered, "--filter")?;
                     client.topic = match &self.shared {
@@ -396,13 +393,10 @@ impl Plan {
         Ok(())
     }
 
-    /// For pubsub: how many subscribers each publisher's messages reach (a shared group
-    /// receives each message once). Judged on the publisher's first topic.
-    fn count_fanout(&mut self) {
-        let filter = self.filter.clone().unwrap_or_default();
-        let filter = Template::parse(&filter, "--filter", false).ok();
-        let topic = self.topic.clone();
-        let (Some(filter), Some(topic)) = (filter, topic) else {
+    /// For pubsub: which subscribers each publisher's messages reach, judged on the
+    /// publisher's first topic.
+    fn find_audiences(&mut self) {
+        let (Some(filter), Some(topic)) = (&self.filter, &self.topic) else {
             return;
         };
         let subscriber_filters: Vec<String> = self
@@ -411,17 +405,30 @@ impl Plan {
             .filter(|c| c.role == Role::Subscriber)
             .map(|c| filter.render(c.number, &c.client_id, 0))
             .collect();
-        let shared = self.shared.is_some();
-        for client in &mut self.clients {
-            if client.role != Role::Publisher {
-                continue;
+        let topics: Vec<Option<String>> = self
+            .clients
+            .iter()
+            .map(|c| (c.role == Role::Publisher).then(|| topic.render(c.number, &c.client_id, 0)))
+            .collect();
+        for (client, first_topic) in self.clients.iter_mut().zip(topics) {
+            if let Some(first_topic) = first_topic {
+                client.audience = (0..)
+                    .zip(&subscriber_filters)
+                    .filter(|(_, f)| filter_matches(f, &first_topic))
+                    .map(|(index, _)| index)
+                    .collect();
             }
-            let first_topic = topic.render(client.number, &client.client_id, 0);
-            let matching = subscriber_filters
-                .iter()
-                .filter(|f| filter_matches(f, &first_topic))
-                .count() as u32;
-            client.fanout = if shared { matching.min(1) } else { matching };
+        }
+    }
+
+    /// How many deliveries each message of this publisher should make (a shared group
+    /// receives each message once).
+    pub fn fanout(&self, publisher: &ClientSpec) -> u32 {
+        let matching = publisher.audience.len() as u32;
+        if self.shared.is_some() {
+            matching.min(1)
+        } else {
+            matching
         }
     }
 
@@ -513,10 +520,10 @@ mod tests {
     fn templates_render_and_derive_their_filter() {
         let t = Template::parse("bench/%i/x%c/%n/100%%", "-t", true).unwrap();
         assert_eq!(t.render(7, "id-7", 42), "bench/7/xid-7/42/100%");
-        assert_eq!(t.wildcard_filter(), "bench/+/+/+/100%");
+        assert_eq!(t.wildcard_filter().source(), "bench/+/+/+/100%");
         assert!(t.per_message());
         let fixed = Template::parse("a/b", "-t", true).unwrap();
-        assert_eq!(fixed.wildcard_filter(), "a/b");
+        assert_eq!(fixed.wildcard_filter().source(), "a/b");
         assert!(!fixed.per_message());
     }
 

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::plan::{Mode, Pace, Plan, Role, Stop};
+use super::plan::{ClientSpec, Mode, Pace, Plan, Role, Stop};
 use super::stats::Sequence;
 use super::worker::{PublisherOutcome, ShardOutcome, ShardStats, Snapshot, SubscriberOutcome};
 use crate::conn::codes::reason_text;
-use crate::conn::{filter_matches, ProtocolVersion};
+use crate::conn::ProtocolVersion;
 use crate::output::bench::{Clients, Config, Latencies, Messages, Rates, Report, Schedule, Second};
 
 /// A lag below this is the timer's granularity and the machine's noise, not falling behind.
@@ -215,7 +215,7 @@ fn config(plan: &Plan) -> Config {
             .as_ref()
             .map(|t| t.source().to_string())
             .or_else(|| plan.topic_echo.clone()),
-        filter: plan.filter.clone(),
+        filter: plan.filter.as_ref().map(|f| f.source().to_string()),
         shared: plan.shared.clone(),
         qos: plan.qos,
         retain: plan.retain,
@@ -306,55 +306,39 @@ fn losses(
     publishers: &[PublisherOutcome],
     subscribers: &[SubscriberOutcome],
 ) -> (u64, u64, u64) {
-    let filters: Vec<String> = plan
-        .clients
-        .iter()
-        .filter(|c| c.role == Role::Subscriber)
-        .map(|c| strip_share(&c.topic).to_string())
-        .collect();
-    let topics: Vec<String> = plan
+    let publisher_specs: Vec<&ClientSpec> = plan
         .clients
         .iter()
         .filter(|c| c.role == Role::Publisher)
-        .map(|c| match &plan.topic {
-            Some(t) if c.topic.is_empty() => t.render(c.number, &c.client_id, 0),
-            _ => c.topic.clone(),
-        })
         .collect();
     let empty = Sequence::default();
     let (mut expected, mut lost, mut lost_unacked) = (0, 0, 0);
     for p in publishers {
-        let Some(topic) = topics.get(p.index as usize) else {
+        let Some(spec) = publisher_specs.get(p.index as usize) else {
             continue;
         };
-        // The subscribers (by index) that should have received this publisher's messages.
-        let audience: Vec<&SubscriberOutcome> = subscribers
+        // The subscribers that should have received this publisher's messages.
+        // What each of them received of it.
+        let audience: Vec<&Sequence> = subscribers
             .iter()
-            .filter(|s| {
-                filters
-                    .get(s.index as usize)
-                    .is_some_and(|f| filter_matches(f, topic))
-            })
+            .filter(|s| spec.audience.contains(&s.index))
+            .map(|s| s.sequences.get(&p.number).unwrap_or(&empty))
             .collect();
         let unacked: HashSet<u64> = p.unacked.iter().copied().collect();
-        let sequence_of =
-            |s: &SubscriberOutcome| s.sequences.get(&p.number).unwrap_or(&empty).clone();
         if plan.shared.is_some() {
             if p.fanout == 0 {
                 continue;
             }
             // One delivery per message across the group.
             expected += p.sent;
-            let members: Vec<Sequence> = audience.iter().map(|s| sequence_of(s)).collect();
-            let received: u64 = members.iter().map(|s| s.received).sum();
+            let received: u64 = audience.iter().map(|s| s.received).sum();
             lost += p.sent.saturating_sub(received);
             lost_unacked += unacked
                 .iter()
-                .filter(|&&seq| !members.iter().any(|m| m.has(seq)))
+                .filter(|&&seq| !audience.iter().any(|m| m.has(seq)))
                 .count() as u64;
         } else {
-            for s in &audience {
-                let sequence = sequence_of(s);
+            for sequence in &audience {
                 expected += p.sent;
                 lost += p.sent.saturating_sub(sequence.received);
                 lost_unacked += unacked.iter().filter(|&&seq| !sequence.has(seq)).count() as u64;
@@ -362,13 +346,6 @@ fn losses(
         }
     }
     (expected, lost, lost_unacked.min(lost))
-}
-
-fn strip_share(filter: &str) -> &str {
-    match filter.strip_prefix("$share/") {
-        Some(rest) => rest.split_once('/').map_or(rest, |(_, f)| f),
-        None => filter,
-    }
 }
 
 /// Why the run counts as degraded (exit 77), or None when everything went through.

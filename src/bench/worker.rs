@@ -747,7 +747,7 @@ impl Publisher {
             outcome: PublisherOutcome {
                 index: spec.index,
                 number: spec.number,
-                fanout: spec.fanout,
+                fanout: plan.fanout(spec),
                 ..PublisherOutcome::default()
             },
             client_id: spec.client_id.clone(),

@@ -103,7 +103,7 @@ pub struct ConnArgs {
     #[arg(long, value_name = "URL", env = "MQTK_PROXY")]
     pub proxy: Option<String>,
 
-    /// MQTT version: 311 (mqttv311) or 5 (mqttv5) [default: 311]
+    /// MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]
     #[arg(
         short = 'V',
         long,
@@ -111,6 +111,25 @@ pub struct ConnArgs {
         env = "MQTK_PROTOCOL_VERSION"
     )]
     pub protocol_version: Option<String>,
+
+    /// Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger
+    /// incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(64..=268_435_455))]
+    pub max_packet_size: Option<u32>,
+
+    /// Call the connection lost when a QoS 1/2 message or a subscription waits this long
+    /// for its acknowledgement (e.g. 30s) [default: 30s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
+    pub ack_timeout: Option<Duration>,
+
+    /// pub, sub: give up when one outage lasts longer than this; 0 never reconnects
+    /// [default: pub 5m, sub forever]
+    #[arg(long, value_name = "DURATION", value_parser = parse_seconds_or_duration)]
+    pub reconnect_limit: Option<Duration>,
+
+    /// pub, sub: the longest wait between two reconnect attempts [default: 10s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
+    pub reconnect_max_delay: Option<Duration>,
 
     /// Keepalive in seconds, 0 disables [default: 60]
     #[arg(short = 'k', long, value_name = "SECONDS", env = "MQTK_KEEPALIVE")]

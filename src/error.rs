@@ -38,6 +38,7 @@ pub mod code {
     /// `bench`: a client failed or was disconnected, a publish was rejected or unacknowledged,
     /// or a message was lost (the report says which).
     pub const BENCH_DEGRADED: u8 = 77;
+    pub const PROTOCOL: u8 = 78;
     /// Interrupted by Ctrl-C (SIGINT) or SIGTERM.
     pub const INTERRUPTED: u8 = 130;
 }
@@ -72,6 +73,8 @@ pub enum Failure {
     Timeout(String),
     /// `ping`: probes without an answer.
     ProbesLost(String),
+    /// The broker broke the protocol or a limit mqtk announced.
+    Protocol(String),
     /// `bench`: the run completed with failures or losses.
     BenchDegraded(String),
     /// SIGINT / SIGTERM.
@@ -98,6 +101,7 @@ impl Failure {
             Failure::Timeout(_) => code::TIMEOUT,
             Failure::ProbesLost(_) => code::PROBES_LOST,
             Failure::BenchDegraded(_) => code::BENCH_DEGRADED,
+            Failure::Protocol(_) => code::PROTOCOL,
             Failure::Interrupted => code::INTERRUPTED,
             Failure::Internal(_) => code::INTERNAL,
         }
@@ -120,6 +124,7 @@ impl fmt::Display for Failure {
             | Failure::Timeout(m)
             | Failure::ProbesLost(m)
             | Failure::BenchDegraded(m) => f.write_str(m),
+            Failure::Protocol(m) => write!(f, "protocol error: {m}"),
             Failure::Internal(m) => write!(f, "internal error (please report it): {m}"),
             Failure::Refused { code, reason } => {
                 write!(
@@ -176,6 +181,7 @@ pub const EXIT_CODE_TABLE: &[(&str, &str)] = &[
     ("75", "the broker rejected a subscription (SUBACK 0x80, or an MQTT 5 reason >= 0x80); the message names the filter"),
     ("76", "ping: some probes got no answer within --timeout (the summary says how many)"),
     ("77", "bench: a client failed to connect or was disconnected, a publish was rejected or never acknowledged, or a message was lost (the report says which; the report is still printed)"),
+    ("78", "protocol error: the broker sent what MQTT forbids (an ack for a packet never sent, PUBACK to a QoS 2 publish, Receive Maximum 0) or a packet above --max-packet-size"),
     ("128-159", "MQTT 5 CONNACK refusal: the reason code, as mosquitto (e.g. 134 bad user name or password, 135 not authorized)"),
     ("130", "interrupted (Ctrl-C or SIGTERM); also MQTT 5 CONNACK 0x82 protocol error, which mqtk's well-formed CONNECT does not provoke"),
 ];
@@ -200,6 +206,7 @@ mod tests {
             code::SUBSCRIBE_REJECTED,
             code::PROBES_LOST,
             code::BENCH_DEGRADED,
+            code::PROTOCOL,
         ];
         for c in own {
             assert!(!(1..=5).contains(&c) && !(128..=162).contains(&c) && c != code::TIMEOUT);

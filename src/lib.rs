@@ -5,6 +5,7 @@ pub mod bench;
 pub mod cli;
 pub mod cmd;
 pub mod conn;
+pub mod engine;
 pub mod error;
 pub mod gen;
 pub mod output;

@@ -23,7 +23,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::cli::BenchArgs;
-use crate::conn::raw;
+use crate::engine::transport;
 use crate::error::Failure;
 use crate::output::bench::{count, rate, time_us};
 use header::BenchClock;
@@ -37,7 +37,7 @@ const POLL: Duration = Duration::from_millis(50);
 
 pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let plan = Arc::new(Plan::from_args(&args.mode)?);
-    let resolved = raw::resolve(&plan.conn).await?.map(Arc::from);
+    let resolved = transport::resolve(&plan.conn).await?.map(Arc::from);
     let started_at = chrono::Local::now();
     let shared = Arc::new(Shared::default());
     let (phase_tx, phase_rx) = watch::channel(Phase::Connecting);

@@ -207,6 +207,7 @@ fn config(plan: &Plan) -> Config {
         publishers: plan.publishers,
         subscribers: plan.subscribers,
         protocol: match plan.conn.version {
+            ProtocolVersion::V31 => "3.1",
             ProtocolVersion::V311 => "3.1.1",
             ProtocolVersion::V5 => "5",
         },

@@ -24,8 +24,11 @@ use super::plan::{ClientSpec, Mode, Plan, Role, Stop};
 use super::stats::{Arrival, Latency, Sequence};
 use super::wire::{self, Frame, PublishSpec};
 use crate::conn::codes::reason_text;
-use crate::conn::raw::{self, Incoming, Outgoing, Stream};
 use crate::conn::ProtocolVersion;
+use crate::engine::link::{self, LinkError};
+use crate::engine::packets::{Packet, Subscription};
+use crate::engine::session::Limits;
+use crate::engine::transport::Stream;
 use crate::error::Failure;
 
 /// Where the run is; every client watches it.
@@ -339,7 +342,17 @@ async fn connect(shard: &Shard, spec: &ClientSpec, phase: &watch::Receiver<Phase
     let keepalive = opts.keepalive;
     let attempt = async {
         let (mut connection, phases, connack) =
-            raw::open_as(opts, &spec.client_id, keepalive, shard.resolved.as_deref()).await?;
+            link::connect(opts, &spec.client_id, keepalive, shard.resolved.as_deref()).await?;
+        let limits = Limits::from_connack(&connack).map_err(Failure::Protocol)?;
+        if plan.qos > limits.max_qos {
+            return Err(Failure::Usage(format!(
+                "-q {}: {} accepts QoS up to {} (CONNACK Maximum QoS): use -q {}",
+                plan.qos,
+                opts.broker_display(),
+                limits.max_qos,
+                limits.max_qos
+            )));
+        }
         if spec.role == Role::Subscriber {
             subscribe(&mut connection, &spec.topic, plan.qos).await?;
         }
@@ -409,25 +422,23 @@ async fn connect(shard: &Shard, spec: &ClientSpec, phase: &watch::Receiver<Phase
     }
 }
 
-async fn subscribe(
-    connection: &mut raw::RawConnection,
-    filter: &str,
-    qos: u8,
-) -> Result<(), Failure> {
-    let lost = |e: std::io::Error| {
-        Failure::ConnectionLost(format!("connection lost while subscribing: {e}"))
-    };
+async fn subscribe(connection: &mut link::Link, filter: &str, qos: u8) -> Result<(), Failure> {
+    let lost =
+        |e: LinkError| Failure::ConnectionLost(format!("connection lost while subscribing: {e}"));
     connection
-        .send(Outgoing::Subscribe {
+        .send(&Packet::Subscribe {
             pkid: 1,
-            filter: filter.to_string(),
-            qos,
+            subscription: Subscription {
+                filters: vec![filter.to_string()],
+                qos,
+                ..Subscription::default()
+            },
         })
         .await
         .map_err(lost)?;
     loop {
-        match connection.recv().await.map_err(lost)?.0 {
-            Incoming::SubAck { codes } => {
+        match connection.next().await.map_err(lost)?.0 {
+            Packet::SubAck { codes, .. } => {
                 return match codes.first() {
                     Some(&code) if code < 0x80 => Ok(()),
                     code => Err(Failure::SubscribeRejected(format!(
@@ -436,7 +447,7 @@ async fn subscribe(
                     ))),
                 };
             }
-            Incoming::Disconnect { reason } => {
+            Packet::Disconnect { reason, .. } => {
                 return Err(Failure::ConnectionLost(format!(
                     "the broker disconnected while subscribing: {}",
                     reason_text(reason)

@@ -11,8 +11,11 @@ use bytes::Bytes;
 use tokio::time::Instant;
 
 use crate::cli::{PingArgs, ProbeKind, SessionArgs};
-use crate::conn::raw::{self, ConnAck, Incoming, Outgoing, Phases, RawConnection};
 use crate::conn::{ConnectOptions, ProtocolVersion};
+use crate::engine::link::{self, Link, LinkError};
+use crate::engine::packets::{ConnAck, Message, Packet, Subscription};
+use crate::engine::session::Limits;
+use crate::engine::transport::Phases;
 use crate::error::Failure;
 use crate::output::ping::{self as report, Record, Stats};
 
@@ -99,28 +102,34 @@ pub async fn run(args: &PingArgs) -> anyhow::Result<()> {
         )));
     }
     match pinger.opts.probe {
-        ProbeKind::Connect => connection.close().await,
+        ProbeKind::Connect => connection.close(CLOSE_LIMIT).await,
         _ => pinger.attach(connection).await?,
     }
     pinger.run(started).await
 }
 
 /// Opens a connection within --connect-timeout (itself at most --timeout).
-async fn open(opts: &PingOptions) -> Result<(RawConnection, Phases, ConnAck), Failure> {
-    match tokio::time::timeout(
-        opts.conn.connect_timeout,
-        raw::open(&opts.conn, opts.keepalive),
-    )
-    .await
-    {
-        Ok(result) => result,
-        Err(_) => Err(Failure::ConnectTimeout(format!(
-            "no CONNACK from {} within {}",
-            opts.conn.broker_display(),
-            humantime::format_duration(opts.conn.connect_timeout)
-        ))),
+async fn open(opts: &PingOptions) -> Result<(Link, Phases, ConnAck), Failure> {
+    let (link, phases, connack) =
+        link::connect(&opts.conn, &opts.conn.client_id, opts.keepalive, None).await?;
+    if opts.probe == ProbeKind::Publish {
+        let limits = Limits::from_connack(&connack).map_err(Failure::Protocol)?;
+        if opts.qos > limits.max_qos {
+            link.close(CLOSE_LIMIT).await;
+            return Err(Failure::Usage(format!(
+                "-q {}: {} accepts QoS up to {} (CONNACK Maximum QoS): use -q {}",
+                opts.qos,
+                opts.conn.broker_display(),
+                limits.max_qos,
+                limits.max_qos
+            )));
+        }
     }
+    Ok((link, phases, connack))
 }
+
+/// How long a closing connection may take to say goodbye.
+const CLOSE_LIMIT: Duration = Duration::from_secs(1);
 
 /// A probe waiting for its answer.
 struct Pending {
@@ -139,7 +148,7 @@ struct Pending {
 struct Pinger {
     opts: PingOptions,
     broker: String,
-    connection: Option<RawConnection>,
+    connection: Option<Link>,
     outstanding: VecDeque<Pending>,
     rtts: Vec<f64>,
     acks: Vec<f64>,
@@ -171,10 +180,7 @@ impl Pinger {
         report::Connection {
             broker: self.broker.clone(),
             address: phases.address.map(|a| a.to_string()),
-            protocol: match self.opts.conn.version {
-                ProtocolVersion::V311 => "3.1.1",
-                ProtocolVersion::V5 => "5",
-            },
+            protocol: version_name(self.opts.conn.version),
             probe: match self.opts.probe {
                 ProbeKind::Pingreq => "pingreq",
                 ProbeKind::Publish => "publish",
@@ -192,25 +198,28 @@ impl Pinger {
     }
 
     /// Takes over an open connection; publish probes subscribe to their topic first.
-    async fn attach(&mut self, mut connection: RawConnection) -> Result<(), Failure> {
+    async fn attach(&mut self, mut connection: Link) -> Result<(), Failure> {
         if self.opts.probe == ProbeKind::Publish {
             if self.topic.is_empty() {
                 self.topic = format!("mqtk/ping/{}-{}", std::process::id(), rand::random::<u32>());
             }
-            let lost = |e: std::io::Error| {
+            let lost = |e: LinkError| {
                 Failure::ConnectionLost(format!("connection to {} lost: {e}", self.broker))
             };
             connection
-                .send(Outgoing::Subscribe {
+                .send(&Packet::Subscribe {
                     pkid: 1,
-                    filter: self.topic.clone(),
-                    qos: self.opts.qos,
+                    subscription: Subscription {
+                        filters: vec![self.topic.clone()],
+                        qos: self.opts.qos,
+                        ..Subscription::default()
+                    },
                 })
                 .await
                 .map_err(lost)?;
             let deadline = Instant::now() + self.opts.timeout;
             loop {
-                let answer = tokio::time::timeout_at(deadline, connection.recv()).await;
+                let answer = tokio::time::timeout_at(deadline, connection.next()).await;
                 match answer {
                     Err(_) => {
                         return Err(Failure::Timeout(format!(
@@ -220,7 +229,7 @@ impl Pinger {
                         )))
                     }
                     Ok(Err(e)) => return Err(lost(e)),
-                    Ok(Ok((Incoming::SubAck { codes }, _))) => {
+                    Ok(Ok((Packet::SubAck { codes, .. }, _))) => {
                         if let Some(&code) = codes.first().filter(|&&c| c >= 0x80) {
                             return Err(Failure::SubscribeRejected(format!(
                                 "the broker refused the subscription to '{}' (0x{code:02x})",
@@ -281,7 +290,7 @@ impl Pinger {
         // Whatever is still unanswered (Ctrl-C, -w) counts as lost.
         self.expire(far, "stopped before an answer came");
         if let Some(connection) = self.connection.take() {
-            connection.close().await;
+            connection.close(CLOSE_LIMIT).await;
         }
         let lost = self.transmitted - self.received;
         let summary = report::Summary {
@@ -347,17 +356,18 @@ impl Pinger {
                     };
                     self.next_pkid
                 };
-                let packet = Outgoing::Publish {
+                let packet = Packet::Publish(Message {
                     pkid,
-                    topic: self.topic.clone(),
+                    topic: Bytes::from(self.topic.clone().into_bytes()),
                     qos: self.opts.qos,
                     payload: Bytes::copy_from_slice(&seq.to_be_bytes()),
-                };
+                    ..Message::default()
+                });
                 (packet, pkid)
             }
-            _ => (Outgoing::PingReq, 0),
+            _ => (Packet::PingReq, 0),
         };
-        match connection.send(packet).await {
+        match connection.send(&packet).await {
             Ok(sent) => self.outstanding.push_back(Pending {
                 seq,
                 sent,
@@ -377,7 +387,7 @@ impl Pinger {
     async fn connect_probe(&mut self, seq: u64) {
         match open(&self.opts).await {
             Ok((connection, phases, _)) => {
-                connection.close().await;
+                connection.close(CLOSE_LIMIT).await;
                 let rtt = phases.total();
                 self.received += 1;
                 self.rtts.push(report::ms(rtt));
@@ -436,9 +446,9 @@ impl Pinger {
         }
     }
 
-    async fn answer(&mut self, packet: Incoming, at: Instant) {
+    async fn answer(&mut self, packet: Packet, at: Instant) {
         let reply = match packet {
-            Incoming::PingResp => {
+            Packet::PingResp => {
                 if let Some(pending) = self.outstanding.pop_front() {
                     if !pending.expired {
                         self.complete(pending.seq, at - pending.sent, None);
@@ -446,7 +456,9 @@ impl Pinger {
                 }
                 None
             }
-            Incoming::Publish { pkid, qos, payload } => {
+            Packet::Publish(Message {
+                pkid, qos, payload, ..
+            }) => {
                 if let Ok(bytes) = <[u8; 8]>::try_from(payload.as_ref()) {
                     let seq = u64::from_be_bytes(bytes);
                     if let Some(p) = self.outstanding.iter_mut().find(|p| p.seq == seq) {
@@ -454,12 +466,20 @@ impl Pinger {
                     }
                 }
                 match qos {
-                    1 => Some(Outgoing::PubAck(pkid)),
-                    2 => Some(Outgoing::PubRec(pkid)),
+                    1 => Some(Packet::PubAck {
+                        pkid,
+                        reason: 0,
+                        reason_string: None,
+                    }),
+                    2 => Some(Packet::PubRec {
+                        pkid,
+                        reason: 0,
+                        reason_string: None,
+                    }),
                     _ => None,
                 }
             }
-            Incoming::PubAck { pkid, .. } | Incoming::PubComp(pkid) => {
+            Packet::PubAck { pkid, .. } | Packet::PubComp { pkid, .. } => {
                 if let Some(p) = self
                     .outstanding
                     .iter_mut()
@@ -469,19 +489,19 @@ impl Pinger {
                 }
                 None
             }
-            Incoming::PubRec { pkid, .. } => Some(Outgoing::PubRel(pkid)),
-            Incoming::PubRel(pkid) => Some(Outgoing::PubComp(pkid)),
-            Incoming::Disconnect { reason } => {
+            Packet::PubRec { pkid, .. } => Some(Packet::PubRel { pkid }),
+            Packet::PubRel { pkid } => Some(Packet::PubComp { pkid, reason: 0 }),
+            Packet::Disconnect { reason, .. } => {
                 self.connection_lost(&format!(
                     "the broker sent DISCONNECT: {} (0x{reason:02x})",
                     crate::conn::codes::reason_text(reason)
                 ));
                 None
             }
-            Incoming::SubAck { .. } | Incoming::Other => None,
+            _ => None,
         };
         if let (Some(reply), Some(connection)) = (reply, self.connection.as_mut()) {
-            if let Err(e) = connection.send(reply).await {
+            if let Err(e) = connection.send(&reply).await {
                 self.connection_lost(&e.to_string());
             }
         }
@@ -518,10 +538,18 @@ impl Pinger {
 }
 
 /// The next packet, when connected (the select! guard makes sure we are).
-async fn recv(connection: &mut Option<RawConnection>) -> std::io::Result<(Incoming, Instant)> {
+async fn recv(connection: &mut Option<Link>) -> Result<(Packet, Instant), LinkError> {
     match connection {
-        Some(connection) => connection.recv().await,
+        Some(connection) => connection.next().await,
         None => std::future::pending().await,
+    }
+}
+
+fn version_name(version: ProtocolVersion) -> &'static str {
+    match version {
+        ProtocolVersion::V31 => "3.1",
+        ProtocolVersion::V311 => "3.1.1",
+        ProtocolVersion::V5 => "5",
     }
 }
 

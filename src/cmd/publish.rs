@@ -1,11 +1,12 @@
 //! `mqtk pub`: publishes one message, a repeated message, one message per stdin line or one
-//! per JSON line, keeping a window of QoS 1/2 messages in flight, and exits 0 only when the
-//! broker has acknowledged every one of them.
+//! per JSON line, keeping a window of QoS 1/2 messages in flight; reconnects through broker
+//! restarts (resuming a kept session, or sending unacknowledged messages again), and exits 0
+//! only when the broker has acknowledged every one of them.
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
+use std::future::Future;
 use std::io::{BufRead, Read};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,13 +15,19 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::cli::PubArgs;
-use crate::conn::client::{self, Client, Event, Sent};
-use crate::conn::{validate_topic, ConnectOptions, ProtocolVersion, MAX_PACKET_SIZE};
+use crate::conn::{codes, validate_topic, ConnectOptions, ProtocolVersion};
+use crate::engine::client::{final_disconnect, Backoff, Client, Stop};
+use crate::engine::packets::Message;
+use crate::engine::session::Event;
 use crate::error::Failure;
 use crate::output::jsonl::JsonMessage;
 
 /// Lines handed from the stdin reader thread to the publisher in one batch.
 const LINE_BATCH: usize = 256;
+/// How long one outage may last before pub gives up, unless --reconnect-limit.
+const DEFAULT_RECONNECT_LIMIT: Duration = Duration::from_secs(300);
+/// Bytes queued for the socket before pub stops taking input and waits for the write.
+const WRITE_HIGH_WATER: usize = 64 * 1024;
 
 /// What to publish, validated.
 #[derive(Debug)]
@@ -86,18 +93,13 @@ impl PubOptions {
         let input = if let Some(message) = &args.message {
             single(Bytes::from(os_bytes(message.clone())))
         } else if let Some(path) = &args.file {
-            let bytes = std::fs::read(path)
-                .map_err(|e| Failure::NoInput(format!("-f/--file {}: {e}", path.display())))?;
-            single(Bytes::from(bytes))
+            let flag = format!("-f/--file {}", path.display());
+            let file =
+                std::fs::File::open(path).map_err(|e| Failure::NoInput(format!("{flag}: {e}")))?;
+            single(read_limited(file, conn.max_outgoing, &flag)?)
         } else if args.stdin_file {
-            let mut bytes = Vec::new();
-            std::io::stdin()
-                .lock()
-                .read_to_end(&mut bytes)
-                .map_err(|e| {
-                    Failure::NoInput(format!("-s/--stdin-file: cannot read stdin: {e}"))
-                })?;
-            single(Bytes::from(bytes))
+            let stdin = std::io::stdin().lock();
+            single(read_limited(stdin, conn.max_outgoing, "-s/--stdin-file")?)
         } else if args.null_message {
             single(Bytes::new())
         } else if args.stdin_line {
@@ -111,8 +113,11 @@ impl PubOptions {
         };
         if let (Input::Single { payload, .. }, Some(topic)) = (&input, &topic) {
             let properties = conn.properties.publish.as_ref();
-            check_size(payload.len(), topic, properties, MAX_PACKET_SIZE)
+            check_size(payload.len(), topic, properties, conn.max_outgoing)
                 .map_err(|why| Failure::Data(format!("the message is too large: {why}")))?;
+        }
+        if conn.reconnect_limit.is_none() {
+            conn.reconnect_limit = Some(DEFAULT_RECONNECT_LIMIT);
         }
         Ok(PubOptions {
             topic,
@@ -137,6 +142,22 @@ fn default_window(conn: &ConnectOptions, args: &PubArgs) -> u16 {
     } else {
         1000
     }
+}
+
+/// Reads a whole payload, at most the packet limit: a larger one (or an endless one,
+/// `/dev/zero`) fails once the limit is passed, without reading the rest.
+fn read_limited(input: impl Read, limit: u32, flag: &str) -> Result<Bytes, Failure> {
+    let mut bytes = Vec::new();
+    input
+        .take(u64::from(limit) + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::NoInput(format!("{flag}: cannot read: {e}")))?;
+    if bytes.len() > limit as usize {
+        return Err(Failure::Data(format!(
+            "{flag}: the message is larger than the maximum packet size of {limit} bytes (--max-packet-size)"
+        )));
+    }
+    Ok(Bytes::from(bytes))
 }
 
 #[cfg(unix)]
@@ -183,378 +204,270 @@ fn properties_len(p: &PublishProperties) -> usize {
 /// Counts of what happened to the messages, for the exit decision and the messages.
 #[derive(Debug, Default)]
 struct Tally {
-    /// PUBLISH packets written to the socket.
-    written: u64,
-    /// QoS 0 ones among them (complete once written).
-    written_qos0: u64,
+    /// Messages handed to the session (the last one's number).
+    submitted: u64,
     acked: u64,
     rejected: u64,
-    /// Packet id → message number, waiting for PUBACK (QoS 1) or PUBREC (QoS 2).
-    await_ack: HashMap<u16, u64>,
-    /// Packet id → message number, QoS 2 after PUBREC, waiting for PUBCOMP. Kept apart
-    /// because rumqttc hands such an id to the next message while PUBCOMP is still due.
-    await_comp: HashMap<u16, u64>,
-    /// An MQTT 5 PUBREC rejection: rumqttc never frees its in-flight slot (rumqttc #1060),
-    /// so the run must stop taking new messages.
-    qos2_rejected: bool,
+    /// Input items read and not yet handed over (still in the queue).
+    queued: u64,
 }
 
-impl Tally {
-    fn unconfirmed(&self, submitted: u64) -> u64 {
-        submitted.saturating_sub(self.acked + self.rejected + self.written_qos0)
-    }
-
-    fn outstanding(&self) -> bool {
-        !self.await_ack.is_empty() || !self.await_comp.is_empty()
-    }
-
-    fn record(&mut self, event: &Event, conn: &ConnectOptions) -> Result<(), Failure> {
-        match event {
-            Event::Sent(Sent::Publish(0)) => {
-                self.written += 1;
-                self.written_qos0 += 1;
-            }
-            Event::Sent(Sent::Publish(pkid)) => {
-                self.written += 1;
-                if self.await_ack.insert(*pkid, self.written).is_some() {
-                    return Err(Failure::Internal(format!(
-                        "packet id {pkid} reused while unacknowledged"
-                    )));
-                }
-            }
-            Event::PubAck {
-                pkid,
-                reason,
-                reason_string,
-            } => {
-                if let Some(number) = self.await_ack.remove(pkid) {
-                    self.settle(number, *reason, reason_string.as_deref(), conn);
-                }
-            }
-            Event::PubRec {
-                pkid,
-                reason,
-                reason_string,
-            } => {
-                if let Some(number) = self.await_ack.remove(pkid) {
-                    if *reason >= 0x80 {
-                        self.qos2_rejected = conn.version == ProtocolVersion::V5;
-                        self.settle(number, *reason, reason_string.as_deref(), conn);
-                    } else {
-                        self.await_comp.insert(*pkid, number);
-                    }
-                }
-            }
-            Event::PubComp { pkid, reason } => {
-                if let Some(number) = self.await_comp.remove(pkid) {
-                    self.settle(number, *reason, None, conn);
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    /// Counts a final answer for message `number`, printing rejections.
-    fn settle(&mut self, number: u64, reason: u8, text: Option<&str>, conn: &ConnectOptions) {
-        if reason < 0x80 {
-            self.acked += 1;
-            return;
-        }
-        self.rejected += 1;
-        if !conn.quiet {
-            let detail = text.map(|t| format!(": {t}")).unwrap_or_default();
-            eprintln!(
-                "mqtk: message {number} rejected by the broker: {} (0x{reason:02x}){detail}",
-                crate::conn::codes::reason_text(reason)
-            );
-        }
-    }
+/// One message the input produced, numbered from 1.
+struct Item {
+    number: u64,
+    topic: String,
+    qos: u8,
+    retain: bool,
+    payload: Bytes,
+    properties: Option<PublishProperties>,
 }
 
-/// What the producer task reports when it stops.
-struct Produced {
-    count: u64,
+/// Where pub's messages come from, read as the session has room.
+struct Source {
+    /// Items ready to send.
+    ready: VecDeque<Item>,
+    /// Raw lines waiting to become items (-l, --jsonl).
+    lines: Option<mpsc::Receiver<std::io::Result<Vec<Bytes>>>>,
+    /// Lines read so far.
+    read: u64,
+    /// -m/-f/-s/-n: copies still to produce.
+    repeats_left: u64,
+    /// The input has ended (or failed: `error`).
+    ended: bool,
     error: Option<Failure>,
+    /// The earliest instant the next message may go (--rate, --repeat-delay).
+    due: Option<Instant>,
 }
 
 /// Runs `mqtk pub`.
 pub async fn run(args: &PubArgs) -> anyhow::Result<()> {
     let opts = PubOptions::from_args(args)?;
-    publish(opts).await
+    Publisher::start(opts).await?.run().await
 }
 
-async fn publish(opts: PubOptions) -> anyhow::Result<()> {
-    let opts = Arc::new(opts);
-    let (client, events, connack) = client::connect(&opts.conn).await?;
-    let max_packet = connack
-        .max_packet_size()
-        .unwrap_or(MAX_PACKET_SIZE)
-        .min(MAX_PACKET_SIZE);
-    if let Some(failure) = refuse_before_publishing(&opts, &connack, max_packet) {
-        // Say goodbye properly, then fail: nothing was sent.
-        let (mut rx, _) = events.spawn(16);
-        client::close(&client, &mut rx, opts.conn.connect_timeout).await;
-        return Err(failure.into());
-    }
-
-    let (mut rx, _driver) = events.spawn(1024);
-    let submitted = Arc::new(AtomicU64::new(0));
-    let mut producer = tokio::spawn(produce(
-        client.clone(),
-        opts.clone(),
-        max_packet,
-        submitted.clone(),
-    ));
-    let mut produced: Option<Produced> = None;
-    let mut tally = Tally::default();
-    let interrupt = super::interrupted();
-    tokio::pin!(interrupt);
-
-    let lost = loop {
-        if let Some(done) = &produced {
-            if tally.written >= done.count && !tally.outstanding() {
-                break None;
-            }
-        }
-        if tally.qos2_rejected && produced.is_none() {
-            // Take no more messages; wait for the ones already written, then stop.
-            producer.abort();
-            produced = Some(Produced {
-                count: 0,
-                error: None,
-            });
-        }
-        tokio::select! {
-            biased;
-            _ = &mut interrupt => {
-                let n = submitted.load(Ordering::Relaxed);
-                if !opts.conn.quiet {
-                    eprintln!("mqtk: interrupted: {} of {n} messages not acknowledged", tally.unconfirmed(n));
-                }
-                return Err(Failure::Interrupted.into());
-            }
-            result = &mut producer, if produced.is_none() => {
-                produced = Some(result.unwrap_or_else(|e| Produced {
-                    count: submitted.load(Ordering::Relaxed),
-                    error: Some(Failure::Internal(format!("the message producer failed: {e}"))),
-                }));
-            }
-            event = rx.recv() => match event {
-                Some(Ok(event)) => {
-                    if let Event::ServerDisconnect { reason, reason_string } = &event {
-                        break Some(Failure::ConnectionLost(format!(
-                            "the broker closed the connection: {} (0x{reason:02x}){}",
-                            crate::conn::codes::reason_text(*reason),
-                            reason_string.as_deref().map(|t| format!(": {t}")).unwrap_or_default()
-                        )));
-                    }
-                    if let Err(e) = tally.record(&event, &opts.conn) {
-                        break Some(e);
-                    }
-                }
-                Some(Err(fault)) => break Some(fault.into_failure(&opts.conn, true)),
-                None => break Some(Failure::ConnectionLost("the connection's event loop stopped".into())),
-            },
-        }
-    };
-
-    let n = submitted.load(Ordering::Relaxed);
-    if let Some(lost) = lost {
-        producer.abort();
-        let unconfirmed = tally.unconfirmed(n);
-        if unconfirmed == 0 && tally.rejected > 0 && produced.is_some() {
-            // mosquitto closes the connection after rejecting a publish; the rejection is the news.
-            return Err(rejected(&tally, n).into());
-        }
-        return Err(Failure::ConnectionLost(format!(
-            "{lost}; {unconfirmed} of {n} messages were not acknowledged"
-        ))
-        .into());
-    }
-
-    client::close(&client, &mut rx, opts.conn.connect_timeout).await;
-    if tally.rejected > 0 {
-        let mut failure = rejected(&tally, n);
-        if tally.qos2_rejected && tally.written < n {
-            // rumqttc cannot send more after an MQTT 5 QoS 2 rejection (rumqttc #1060).
-            failure = Failure::PublishRejected(format!(
-                "{failure}; {} messages after it were not sent",
-                n - tally.written
-            ));
-        }
-        return Err(failure.into());
-    }
-    match produced.and_then(|p| p.error) {
-        Some(error) => Err(error.into()),
-        None => Ok(()),
-    }
-}
-
-/// What the CONNACK rules out before anything is sent: a payload above the broker's maximum
-/// packet size, a topic alias above its topic-alias maximum.
-fn refuse_before_publishing(
-    opts: &PubOptions,
-    connack: &client::ConnAckInfo,
-    max_packet: u32,
-) -> Option<Failure> {
-    if let (Input::Single { payload, .. }, Some(topic)) = (&opts.input, &opts.topic) {
-        if let Err(why) = check_size(payload.len(), topic, opts.properties.as_ref(), max_packet) {
-            return Some(Failure::Data(format!(
-                "the message is too large for {}: {why}",
-                opts.conn.broker_display()
-            )));
-        }
-    }
-    let alias = opts.properties.as_ref().and_then(|p| p.topic_alias)?;
-    let allowed = connack
-        .properties
-        .as_ref()
-        .and_then(|p| p.topic_alias_max)
-        .unwrap_or(0);
-    (alias > allowed).then(|| {
-        Failure::Usage(format!(
-            "-D publish topic-alias {alias}: {} accepts topic aliases up to {allowed}",
-            opts.conn.broker_display()
-        ))
-    })
-}
-
-fn rejected(tally: &Tally, submitted: u64) -> Failure {
-    Failure::PublishRejected(format!(
-        "{} of {submitted} messages were rejected by the broker",
-        tally.rejected
-    ))
-}
-
-/// Feeds the messages into the client, paced by --rate, until the input ends.
-async fn produce(
+struct Publisher {
+    opts: PubOptions,
     client: Client,
-    opts: Arc<PubOptions>,
-    max_packet: u32,
-    submitted: Arc<AtomicU64>,
-) -> Produced {
-    let mut pacer = Pacer::new(opts.rate);
-    let mut sender = Sender {
-        client,
-        opts: &opts,
-        alias_sent: false,
-        submitted: &submitted,
-    };
-    let error = match &opts.input {
-        Input::Single {
-            payload,
-            count,
-            delay,
-        } => {
-            let topic = opts.topic.as_deref().unwrap_or_default();
-            let mut outcome = None;
-            for i in 0..*count {
-                if i > 0 && !delay.is_zero() {
-                    tokio::time::sleep(*delay).await;
-                }
-                pacer.wait().await;
-                if let Err(e) = sender
-                    .send(topic, opts.qos, opts.retain, payload.clone(), None)
-                    .await
-                {
-                    outcome = Some(e);
-                    break;
-                }
-            }
-            outcome
-        }
-        Input::Lines | Input::JsonLines => {
-            let json = matches!(opts.input, Input::JsonLines);
-            let mut lines = spawn_stdin_reader();
-            let mut number = 0u64;
-            let mut outcome = None;
-            'batches: while let Some(batch) = lines.recv().await {
-                let batch = match batch {
-                    Ok(batch) => batch,
-                    Err(e) => {
-                        outcome = Some(Failure::NoInput(format!("cannot read stdin: {e}")));
-                        break;
-                    }
-                };
-                for line in batch {
-                    number += 1;
-                    pacer.wait().await;
-                    let result = if json {
-                        sender.send_json(&line, number, max_packet).await
-                    } else {
-                        let topic = opts.topic.as_deref().unwrap_or_default();
-                        match check_size(line.len(), topic, opts.properties.as_ref(), max_packet) {
-                            Ok(()) => sender.send(topic, opts.qos, opts.retain, line, None).await,
-                            Err(why) => Err(Failure::Data(format!("stdin line {number}: {why}"))),
-                        }
-                    };
-                    if let Err(e) = result {
-                        outcome = Some(e);
-                        break 'batches;
-                    }
-                }
-            }
-            outcome
-        }
-    };
-    Produced {
-        count: submitted.load(Ordering::Relaxed),
-        error,
-    }
-}
-
-/// Publishes through the client, applying `-D publish` properties and topic aliases.
-struct Sender<'a> {
-    client: Client,
-    opts: &'a PubOptions,
-    /// Whether the topic alias from `-D publish topic-alias` has been set up with the broker.
+    source: Source,
+    tally: Tally,
+    pacer: Pacer,
+    /// The topic alias from `-D publish topic-alias` is set up with the broker.
     alias_sent: bool,
-    submitted: &'a AtomicU64,
 }
 
-impl Sender<'_> {
-    async fn send(
-        &mut self,
-        topic: &str,
-        qos: u8,
-        retain: bool,
-        payload: Bytes,
-        line_properties: Option<PublishProperties>,
-    ) -> Result<(), Failure> {
-        let mut properties = line_properties.or_else(|| self.opts.properties.clone());
-        let mut topic = topic;
-        if let Some(props) = &mut properties {
-            if props.topic_alias.is_some() {
-                if Some(topic) == self.opts.topic.as_deref() {
-                    // As mosquitto_pub: the first message sets up topic and alias, the
-                    // next ones send the alias alone.
-                    if self.alias_sent {
-                        topic = "";
+impl Publisher {
+    async fn start(opts: PubOptions) -> Result<Publisher, Failure> {
+        let mut client = Client::connect(&opts.conn, opts.conn.max_inflight).await?;
+        if let Some(failure) = refuse_before_publishing(&opts, &client) {
+            // Say goodbye properly, then fail: nothing was sent.
+            client.disconnect(opts.conn.connect_timeout).await;
+            return Err(failure);
+        }
+        let (repeats_left, lines) = match &opts.input {
+            Input::Single { count, .. } => (*count, None),
+            Input::Lines | Input::JsonLines => (0, Some(spawn_stdin_reader())),
+        };
+        Ok(Publisher {
+            pacer: Pacer::new(opts.rate),
+            source: Source {
+                ready: VecDeque::new(),
+                lines,
+                read: 0,
+                repeats_left,
+                ended: false,
+                error: None,
+                due: None,
+            },
+            tally: Tally::default(),
+            alias_sent: false,
+            client,
+            opts,
+        })
+    }
+
+    async fn run(mut self) -> anyhow::Result<()> {
+        let interrupt = super::interrupted();
+        tokio::pin!(interrupt);
+        let mut backoff = Backoff::new(
+            self.opts.conn.reconnect_max_delay,
+            self.opts.conn.reconnect_limit,
+        );
+        loop {
+            if let Err(failure) = self.feed() {
+                self.source.error.get_or_insert(failure);
+                self.source.ended = true;
+                self.source.ready.clear();
+            }
+            if self.source.ended
+                && self.source.ready.is_empty()
+                && self.client.session().in_flight() == 0
+                && self.client.unwritten() == 0
+            {
+                break;
+            }
+            let want_input = !self.source.ended
+                && self.source.ready.is_empty()
+                && self.source.lines.is_some()
+                && self.can_send();
+            let due = self
+                .source
+                .due
+                .filter(|_| !self.source.ready.is_empty() || self.source.repeats_left > 0);
+            let until_written = self.client.unwritten() > 0;
+            let far = Instant::now() + Duration::from_secs(86_400);
+            tokio::select! {
+                biased;
+                _ = &mut interrupt => {
+                    if !self.opts.conn.quiet {
+                        eprintln!("mqtk: interrupted: {}", self.progress());
                     }
-                    self.alias_sent = true;
-                } else {
-                    // The alias belongs to -t; another topic must not rebind it.
-                    props.topic_alias = None;
+                    return Err(Failure::Interrupted.into());
+                }
+                event = self.client.next_or_written(until_written) => match event {
+                    Ok(Some(event)) => {
+                        if let Err(failure) = self.handle(event) {
+                            return Err(failure.into());
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(Stop::Fatal(failure)) => return Err(self.fail(failure).into()),
+                    Err(Stop::Lost(failure)) => {
+                        if self.source.error.is_some() && self.client.session().in_flight() == 0 {
+                            // The input failed and nothing is left to settle.
+                            break;
+                        }
+                        self.reconnect(failure, &mut backoff, &mut interrupt).await?;
+                    }
+                },
+                batch = recv_lines(&mut self.source.lines), if want_input => match batch {
+                    Some(Ok(batch)) => self.take_lines(batch),
+                    Some(Err(e)) => {
+                        self.source.error = Some(Failure::NoInput(format!("cannot read stdin: {e}")));
+                        self.source.ended = true;
+                    }
+                    None => self.source.ended = true,
+                },
+                _ = tokio::time::sleep_until(due.unwrap_or(far)), if due.is_some_and(|d| d > Instant::now()) => {}
+            }
+        }
+        self.client.disconnect(self.opts.conn.connect_timeout).await;
+        if self.tally.rejected > 0 {
+            return Err(self.rejected().into());
+        }
+        match self.source.error.take() {
+            Some(error) => Err(error.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// The session takes another message now: connected, room in the window, the socket
+    /// keeping up.
+    fn can_send(&self) -> bool {
+        self.client.is_connected()
+            && self.client.has_room()
+            && self.client.unwritten() < WRITE_HIGH_WATER
+    }
+
+    /// Hands ready messages to the session while it has room and pacing allows.
+    fn feed(&mut self) -> Result<(), Failure> {
+        loop {
+            if !self.can_send() {
+                return Ok(());
+            }
+            if let Some(due) = self.source.due {
+                if due > Instant::now() {
+                    return Ok(());
+                }
+            }
+            if self.source.ready.is_empty() {
+                self.produce_single();
+            }
+            let Some(item) = self.source.ready.pop_front() else {
+                return Ok(());
+            };
+            self.tally.queued = self.source.ready.len() as u64;
+            self.send(item)?;
+            let pace = self.pacer.next_due();
+            let repeat = match &self.opts.input {
+                Input::Single { delay, .. } if !delay.is_zero() => Some(Instant::now() + *delay),
+                _ => None,
+            };
+            self.source.due = pace.max(repeat);
+        }
+    }
+
+    /// -m/-f/-s/-n: the next copy.
+    fn produce_single(&mut self) {
+        let Input::Single { payload, .. } = &self.opts.input else {
+            return;
+        };
+        if self.source.repeats_left == 0 {
+            self.source.ended = true;
+            return;
+        }
+        self.source.read += 1;
+        self.source.repeats_left -= 1;
+        self.source.ready.push_back(Item {
+            number: self.source.read,
+            topic: self.opts.topic.clone().unwrap_or_default(),
+            qos: self.opts.qos,
+            retain: self.opts.retain,
+            payload: payload.clone(),
+            properties: None,
+        });
+    }
+
+    /// Turns a batch of stdin lines into messages (a bad line ends the input).
+    fn take_lines(&mut self, batch: Vec<Bytes>) {
+        let json = matches!(self.opts.input, Input::JsonLines);
+        let max_packet = self.client.max_outgoing();
+        for line in batch {
+            self.source.read += 1;
+            let number = self.source.read;
+            let item = if json {
+                self.json_item(&line, number, max_packet)
+            } else {
+                let topic = self.opts.topic.clone().unwrap_or_default();
+                check_size(
+                    line.len(),
+                    &topic,
+                    self.opts.properties.as_ref(),
+                    max_packet,
+                )
+                .map_err(|why| Failure::Data(format!("stdin line {number}: {why}")))
+                .map(|()| {
+                    Some(Item {
+                        number,
+                        topic,
+                        qos: self.opts.qos,
+                        retain: self.opts.retain,
+                        payload: line,
+                        properties: None,
+                    })
+                })
+            };
+            match item {
+                Ok(Some(item)) => self.source.ready.push_back(item),
+                Ok(None) => {}
+                Err(failure) => {
+                    self.source.error = Some(failure);
+                    self.source.ended = true;
+                    return;
                 }
             }
         }
-        self.client
-            .publish(topic, qos, retain, payload, properties)
-            .await?;
-        self.submitted.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+        self.tally.queued = self.source.ready.len() as u64;
     }
 
-    async fn send_json(
-        &mut self,
+    fn json_item(
+        &self,
         line: &[u8],
         number: u64,
         max_packet: u32,
-    ) -> Result<(), Failure> {
+    ) -> Result<Option<Item>, Failure> {
         let bad = |why: String| Failure::Data(format!("--jsonl line {number}: {why}"));
         if line.iter().all(u8::is_ascii_whitespace) {
-            return Ok(());
+            return Ok(None);
         }
         let message: JsonMessage = serde_json::from_slice(line).map_err(|e| bad(e.to_string()))?;
         let topic = match message.topic.as_deref().or(self.opts.topic.as_deref()) {
@@ -567,6 +480,13 @@ impl Sender<'_> {
         if qos > 2 {
             return Err(bad(format!("\"qos\" is 0, 1 or 2, not {qos}")));
         }
+        let max_qos = self.client.limits().max_qos;
+        if qos > max_qos {
+            return Err(bad(format!(
+                "\"qos\" {qos}: {} accepts QoS up to {max_qos}",
+                self.opts.conn.broker_display()
+            )));
+        }
         let properties = match &message.properties {
             Some(_) if self.opts.conn.version != ProtocolVersion::V5 => {
                 return Err(bad("\"properties\" need MQTT 5: add -V 5".into()))
@@ -577,8 +497,289 @@ impl Sender<'_> {
         let counted = properties.as_ref().or(self.opts.properties.as_ref());
         check_size(payload.len(), &topic, counted, max_packet).map_err(bad)?;
         let retain = message.retain.unwrap_or(self.opts.retain);
-        self.send(&topic, qos, retain, payload, properties).await
+        if retain && !self.client.limits().retain_available {
+            return Err(bad(format!(
+                "\"retain\": {} does not support retained messages",
+                self.opts.conn.broker_display()
+            )));
+        }
+        Ok(Some(Item {
+            number,
+            topic,
+            qos,
+            retain,
+            payload,
+            properties,
+        }))
     }
+
+    /// Publishes one item, applying `-D publish` properties and the topic alias.
+    fn send(&mut self, item: Item) -> Result<(), Failure> {
+        let mut properties = item.properties.or_else(|| self.opts.properties.clone());
+        let mut topic = item.topic;
+        if let Some(props) = &mut properties {
+            if props.topic_alias.is_some() {
+                if Some(topic.as_str()) == self.opts.topic.as_deref() {
+                    // As mosquitto_pub: the first message sets up topic and alias, the
+                    // next ones send the alias alone.
+                    if self.alias_sent {
+                        topic.clear();
+                    }
+                    self.alias_sent = true;
+                } else {
+                    // The alias belongs to -t; another topic must not rebind it.
+                    props.topic_alias = None;
+                }
+            }
+        }
+        let message = Message {
+            topic: Bytes::from(topic.into_bytes()),
+            payload: item.payload,
+            qos: item.qos,
+            retain: item.retain,
+            dup: false,
+            pkid: 0,
+            properties,
+        };
+        let qos = message.qos;
+        self.client
+            .publish(message, item.number)
+            .map_err(|e| Failure::Data(format!("message {}: {e}", item.number)))?;
+        self.tally.submitted = item.number;
+        if qos == 0 {
+            // Complete once written; the final flush sees to that.
+            self.tally.acked += 1;
+        }
+        Ok(())
+    }
+
+    fn handle(&mut self, event: Event) -> Result<(), Failure> {
+        match event {
+            Event::Published {
+                token,
+                reason,
+                reason_string,
+            } => {
+                if reason < 0x80 {
+                    self.tally.acked += 1;
+                    return Ok(());
+                }
+                self.tally.rejected += 1;
+                if !self.opts.conn.quiet {
+                    let detail = reason_string.map(|t| format!(": {t}")).unwrap_or_default();
+                    eprintln!(
+                        "mqtk: message {token} rejected by the broker: {} (0x{reason:02x}){detail}",
+                        codes::reason_text(reason)
+                    );
+                }
+            }
+            Event::Disconnect {
+                reason,
+                reason_string,
+            } => {
+                // The link is down now; the next poll reports it lost and pub reconnects,
+                // unless the reason says reconnecting cannot help.
+                let text = format!(
+                    "the broker closed the connection: {} (0x{reason:02x}){}",
+                    codes::reason_text(reason),
+                    reason_string.map(|t| format!(": {t}")).unwrap_or_default()
+                );
+                if final_disconnect(reason) {
+                    return Err(Failure::ConnectionLost(format!(
+                        "{text}; {}",
+                        self.progress()
+                    )));
+                }
+                if !self.opts.conn.quiet {
+                    eprintln!("mqtk: {text}");
+                }
+            }
+            Event::Message(_) | Event::SubAck { .. } | Event::UnsubAck { .. } | Event::PingResp => {
+            }
+        }
+        Ok(())
+    }
+
+    /// QoS 1/2 messages sent and not acknowledged.
+    fn unconfirmed(&self) -> u64 {
+        self.client.session().in_flight() as u64
+    }
+
+    /// Where the messages stand: for a user who must decide what to send again.
+    fn progress(&self) -> String {
+        let unconfirmed = self.unconfirmed();
+        let queued = self.source.ready.len();
+        let first_open = self
+            .client
+            .session()
+            .unfinished_tokens()
+            .first()
+            .copied()
+            .or(self.source.ready.front().map(|item| item.number))
+            .unwrap_or(self.tally.submitted + 1);
+        let unit = match self.opts.input {
+            Input::Single { .. } => "message",
+            Input::Lines | Input::JsonLines => "stdin line",
+        };
+        let mut text = format!(
+            "{unconfirmed} of {} messages sent were not acknowledged",
+            self.tally.submitted
+        );
+        if queued > 0 {
+            text.push_str(&format!(", {queued} read and not sent"));
+        }
+        if unconfirmed > 0 || queued > 0 || !self.source.ended {
+            text.push_str(&format!(
+                "; the first {unit} not known to be delivered is {unit} {first_open}"
+            ));
+            if matches!(self.opts.input, Input::Lines | Input::JsonLines) {
+                text.push_str(&format!(
+                    " (stdin after line {} was not read)",
+                    self.source.read
+                ));
+            }
+        }
+        text
+    }
+
+    /// A failure that ends the run, with where the messages stand.
+    fn fail(&self, failure: Failure) -> Failure {
+        match failure {
+            Failure::Protocol(m) => Failure::Protocol(format!("{m}; {}", self.progress())),
+            Failure::ConnectionLost(m) => {
+                Failure::ConnectionLost(format!("{m}; {}", self.progress()))
+            }
+            other => other,
+        }
+    }
+
+    /// Reconnects after a lost connection, as the backoff allows; Err ends the run.
+    async fn reconnect<F: Future<Output = ()>>(
+        &mut self,
+        lost: Failure,
+        backoff: &mut Backoff,
+        interrupt: &mut Pin<&mut F>,
+    ) -> Result<(), Failure> {
+        let quiet = self.opts.conn.quiet;
+        if !quiet {
+            eprintln!("mqtk: {lost}");
+        }
+        let mut last = lost;
+        loop {
+            let Some(delay) = backoff.delay(Instant::now()) else {
+                let outage = humantime::format_duration(Duration::from_millis(
+                    backoff.outage(Instant::now()).as_millis() as u64,
+                ));
+                return Err(Failure::ConnectionLost(format!(
+                    "gave up reconnecting after {outage} (--reconnect-limit): {last}; {}",
+                    self.progress()
+                )));
+            };
+            if !quiet && !delay.is_zero() {
+                eprintln!(
+                    "mqtk: reconnecting in {}",
+                    humantime::format_duration(delay)
+                );
+            }
+            let attempt = tokio::select! {
+                biased;
+                _ = interrupt.as_mut() => None,
+                attempt = async {
+                    tokio::time::sleep(delay).await;
+                    self.client.reconnect().await
+                } => Some(attempt),
+            };
+            let Some(attempt) = attempt else {
+                if !quiet {
+                    eprintln!("mqtk: interrupted while reconnecting: {}", self.progress());
+                }
+                return Err(Failure::Interrupted);
+            };
+            match attempt {
+                Ok(resumed) => {
+                    backoff.reset();
+                    if !quiet {
+                        let again = resumed.resend.len();
+                        let how = if resumed.subscriptions_kept {
+                            format!("session kept, {again} unfinished messages resumed")
+                        } else {
+                            format!("new session, {again} unacknowledged messages sent again")
+                        };
+                        eprintln!(
+                            "mqtk: reconnected to {} ({how})",
+                            self.opts.conn.broker_display()
+                        );
+                    }
+                    return Ok(());
+                }
+                Err(
+                    failure @ (Failure::Refused { .. }
+                    | Failure::Tls(_)
+                    | Failure::Protocol(_)
+                    | Failure::Usage(_)
+                    | Failure::Data(_)),
+                ) => {
+                    return Err(self.fail(failure));
+                }
+                Err(failure) => {
+                    if !quiet {
+                        eprintln!("mqtk: {failure}");
+                    }
+                    last = failure;
+                }
+            }
+        }
+    }
+
+    fn rejected(&self) -> Failure {
+        Failure::PublishRejected(format!(
+            "{} of {} messages were rejected by the broker",
+            self.tally.rejected, self.tally.submitted
+        ))
+    }
+}
+
+async fn recv_lines(
+    lines: &mut Option<mpsc::Receiver<std::io::Result<Vec<Bytes>>>>,
+) -> Option<std::io::Result<Vec<Bytes>>> {
+    match lines {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// What the CONNACK rules out before anything is sent: a QoS or retain flag the broker
+/// does not support, a payload above its maximum packet size, a topic alias above its
+/// topic-alias maximum.
+fn refuse_before_publishing(opts: &PubOptions, client: &Client) -> Option<Failure> {
+    let broker = opts.conn.broker_display();
+    let limits = client.limits();
+    if opts.qos > limits.max_qos && !matches!(opts.input, Input::JsonLines) {
+        return Some(Failure::Usage(format!(
+            "-q {}: {broker} accepts QoS up to {} (CONNACK Maximum QoS): use -q {}",
+            opts.qos, limits.max_qos, limits.max_qos
+        )));
+    }
+    if opts.retain && !limits.retain_available {
+        return Some(Failure::Usage(format!(
+            "-r/--retain: {broker} does not support retained messages (CONNACK Retain Available 0)"
+        )));
+    }
+    if let (Input::Single { payload, .. }, Some(topic)) = (&opts.input, &opts.topic) {
+        let max = client.max_outgoing();
+        if let Err(why) = check_size(payload.len(), topic, opts.properties.as_ref(), max) {
+            return Some(Failure::Data(format!(
+                "the message is too large for {broker}: {why}"
+            )));
+        }
+    }
+    let alias = opts.properties.as_ref().and_then(|p| p.topic_alias)?;
+    let allowed = limits.topic_alias_max;
+    (alias > allowed).then(|| {
+        Failure::Usage(format!(
+            "-D publish topic-alias {alias}: {broker} accepts topic aliases up to {allowed}"
+        ))
+    })
 }
 
 /// Open-loop pacing: message i goes out at start + i / rate, whatever the previous ones did.
@@ -595,16 +796,12 @@ impl Pacer {
         }
     }
 
-    async fn wait(&mut self) {
-        let Some(interval) = self.interval else {
-            return;
-        };
-        let now = Instant::now();
-        let due = self.next.unwrap_or(now);
-        if due > now {
-            tokio::time::sleep_until(due).await;
-        }
-        self.next = Some(due + interval);
+    /// Called after each send: when the next message is due (None: at once).
+    fn next_due(&mut self) -> Option<Instant> {
+        let interval = self.interval?;
+        let next = self.next.unwrap_or_else(Instant::now) + interval;
+        self.next = Some(next);
+        Some(next)
     }
 }
 

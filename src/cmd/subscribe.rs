@@ -1,27 +1,34 @@
 //! `mqtk sub`: subscribes, prints each message as it arrives (buffered in bursts, flushed
 //! when the stream pauses), acknowledges QoS 1/2 messages only once they are written out,
-//! and survives a lost connection by reconnecting with backoff and resubscribing.
+//! and survives a lost connection by reconnecting at once (then with backoff), resuming a
+//! kept session or subscribing again, and saying on stderr what an outage may have cost.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 
-use tokio::sync::mpsc;
+use bytes::Bytes;
 use tokio::time::Instant;
 
 use crate::cli::{PayloadFormatArg, SubArgs};
-use crate::conn::client::{self, Client, Event, Events, Fault, Message, Sent, Subscription};
 use crate::conn::{codes, filter_matches, validate_filter, ConnectOptions, ProtocolVersion};
+use crate::engine::client::{final_disconnect, Backoff, Client, Stop};
+use crate::engine::packets::{Message, Subscription};
+use crate::engine::session::Event;
 use crate::error::Failure;
 use crate::output::{format, PayloadFormat, Printer, Received, Style};
 
 /// Events handled between two flushes of the output, at most: bounds the delay of a line
 /// when messages never stop arriving.
 const BATCH: usize = 1024;
-/// First wait before reconnecting; doubled after each failed attempt up to the cap.
-const BACKOFF_START: Duration = Duration::from_millis(200);
-const BACKOFF_CAP: Duration = Duration::from_secs(10);
 /// How long to wait, when done, for our acks and the broker's PUBRELs and PUBACKs.
 const SETTLE_LIMIT: Duration = Duration::from_secs(5);
+/// Connections lost in a row while a SUBSCRIBE waited for its SUBACK before sub takes it
+/// as the broker's answer to the subscription.
+const SUBSCRIBE_LOSSES: u32 = 3;
+/// QoS 1/2 messages sub keeps in flight (only --remove-retained's empty messages).
+const WINDOW: u16 = 100;
 
 /// `mqtk sub`, validated.
 #[derive(Debug)]
@@ -55,10 +62,7 @@ impl SubOptions {
         } else {
             None
         };
-        let mut conn = ConnectOptions::from_args_with_v5_flag(&args.conn, &args.session, v5_flag)?;
-        conn.manual_acks = true;
-        // Our own publishes are only --remove-retained's empty messages.
-        conn.max_inflight = 100;
+        let conn = ConnectOptions::from_args_with_v5_flag(&args.conn, &args.session, v5_flag)?;
         if conn.properties.publish.is_some() {
             return Err(Failure::Usage(
                 "-D publish: mqtk sub publishes nothing; give -D subscribe properties".into(),
@@ -143,8 +147,8 @@ pub async fn run(args: &SubArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let opts = SubOptions::from_args(args)?;
     let deadline = opts.timeout.map(|t| started + t);
-    let connecting = client::connect(&opts.conn);
-    let (client, events, _connack) = match deadline {
+    let connecting = Client::connect(&opts.conn, WINDOW);
+    let client = match deadline {
         Some(deadline) => match tokio::time::timeout_at(deadline, connecting).await {
             Ok(connected) => connected?,
             Err(_) => return Err(timed_out(&opts, 0).into()),
@@ -161,32 +165,19 @@ pub async fn run(args: &SubArgs) -> anyhow::Result<()> {
         stamp: printer.uses_time(),
         client,
         printer,
-        awaiting_pubrel: HashSet::new(),
-        unsolicited: HashSet::new(),
-        requests: VecDeque::new(),
+        acks: Vec::new(),
         counted: 0,
         subscribes_pending: 0,
         unsubscribes_pending: 0,
-        removals_queued: 0,
-        removals: HashSet::new(),
+        subscribe_losses: 0,
+        removals: VecDeque::new(),
         removal_echoes: HashMap::new(),
         removals_failed: 0,
         done: false,
+        output_error: None,
         opts,
     };
-    subscriber.run(events, deadline).await
-}
-
-/// A request for the event loop, queued here and handed over without ever waiting: the
-/// event loop may itself be waiting for us to read its events.
-#[derive(Debug, Clone)]
-enum Request {
-    /// Acknowledge an incoming QoS 1/2 message (after the output was flushed).
-    Ack(u8, u16),
-    Subscribe,
-    Unsubscribe(String),
-    /// --remove-retained: an empty retained QoS 1 message to this topic.
-    Remove(String),
+    subscriber.run(deadline).await
 }
 
 struct Subscriber {
@@ -195,140 +186,101 @@ struct Subscriber {
     printer: Printer,
     /// Stamp messages with the wall clock (only formats that show it pay for it).
     stamp: bool,
-    /// Incoming QoS 2 packet ids we handled and acknowledged (PUBREC) whose PUBREL has not
-    /// arrived: a PUBLISH with one of these ids and the dup flag is a resend.
-    awaiting_pubrel: HashSet<u16>,
-    /// Packet ids of PUBRELs (or other acks) rumqttc did not expect, from an earlier
-    /// connection of this session: rumqttc is told to accept them after a reconnect.
-    unsolicited: HashSet<u16>,
-    /// Requests not yet handed to the event loop, in order.
-    requests: VecDeque<Request>,
+    /// Acknowledgements of the messages handled since the last flush: sent after it.
+    acks: Vec<(u8, u16)>,
     /// Messages that count for -C.
     counted: u64,
     subscribes_pending: usize,
     unsubscribes_pending: usize,
-    /// --remove-retained publishes queued but not yet written.
-    removals_queued: usize,
-    /// Packet ids of --remove-retained publishes written and not yet acknowledged.
-    removals: HashSet<u16>,
+    /// Connections lost in a row while a SUBSCRIBE was unanswered.
+    subscribe_losses: u32,
+    /// --remove-retained: topics whose retained message is still to be cleared.
+    removals: VecDeque<String>,
     /// Echoes still expected of our removals (an empty live message per cleared topic).
     removal_echoes: HashMap<String, u32>,
     removals_failed: u64,
+    /// Writing the output failed (a closed pipe ends the run quietly: main decides).
+    output_error: Option<std::io::Error>,
     /// The run has reached its end (-C count, -E subscribed, --retained-only's live
     /// message); what remains is settling acknowledgements.
     done: bool,
 }
 
-/// How a batch of events ended, when it ended the connection or the run.
-enum Outcome {
-    Failed(Failure),
-    /// The connection dropped: reconnect.
-    Lost(Fault),
-}
-
-type EventRx = mpsc::Receiver<Result<Event, Fault>>;
-
-/// A connection that lasted this long resets the reconnect backoff; a shorter one (say,
-/// another client taking over our client id each time) keeps it growing.
-const STABLE: Duration = Duration::from_secs(5);
-
 impl Subscriber {
-    async fn run(&mut self, events: Events, deadline: Option<Instant>) -> anyhow::Result<()> {
-        let (mut rx, mut driver) = events.spawn(BATCH);
-        self.queue_subscriptions(true);
-        self.send_requests();
+    async fn run(&mut self, deadline: Option<Instant>) -> anyhow::Result<()> {
+        self.subscribe(true);
         let interrupt = super::interrupted();
         tokio::pin!(interrupt);
         let far = Instant::now() + Duration::from_secs(10 * 365 * 24 * 3600);
         let deadline_at = deadline.unwrap_or(far);
-        let mut backoff = BACKOFF_START;
-        let mut connected_at = Instant::now();
+        let mut backoff = Backoff::new(
+            self.opts.conn.reconnect_max_delay,
+            self.opts.conn.reconnect_limit,
+        );
         let mut settle_by: Option<Instant> = None;
 
         loop {
+            self.send_removals();
             if self.done {
                 if self.settled() {
                     break;
                 }
                 settle_by.get_or_insert_with(|| Instant::now() + SETTLE_LIMIT);
             }
+            let until_written = self.done && self.client.unwritten() > 0;
             let outcome = tokio::select! {
                 biased;
                 _ = &mut interrupt => {
-                    self.drain_ready(&mut rx).await;
-                    self.finish(&mut rx).await;
+                    self.finish().await;
                     return Err(Failure::Interrupted.into());
                 }
                 _ = tokio::time::sleep_until(deadline_at), if !self.done => {
-                    self.finish(&mut rx).await;
+                    self.finish().await;
                     return Err(timed_out(&self.opts, self.counted).into());
                 }
                 _ = tokio::time::sleep_until(settle_by.unwrap_or(far)), if settle_by.is_some() => break,
-                _ = tokio::time::sleep(Duration::from_millis(1)), if !self.requests.is_empty() => {
-                    self.send_requests();
-                    None
-                }
-                first = rx.recv() => self.handle_batch(first, &mut rx)?,
+                event = self.client.next_or_written(until_written) => event,
             };
-            match outcome {
-                None => {}
-                Some(Outcome::Failed(failure)) => {
-                    self.finish(&mut rx).await;
+            let lost = match outcome {
+                Ok(Some(first)) => match self.handle_burst(first) {
+                    Ok(()) => continue,
+                    Err(Stop::Fatal(failure)) => {
+                        self.finish().await;
+                        return Err(self.fatal(failure));
+                    }
+                    Err(Stop::Lost(failure)) => failure,
+                },
+                Ok(None) => continue,
+                Err(Stop::Fatal(failure)) => {
+                    self.finish().await;
                     return Err(failure.into());
                 }
-                Some(Outcome::Lost(fault)) => {
-                    self.printer.flush()?;
-                    if self.done {
-                        // Done already; only the settling was cut short.
-                        break;
-                    }
-                    if let Some(pkid) = fault.unsolicited_pkid() {
-                        // Most likely a PUBREL from an earlier connection of this session.
-                        self.unsolicited.insert(pkid);
-                    }
-                    let failure = fault.into_failure(&self.opts.conn, true);
-                    if matches!(failure, Failure::Refused { .. } | Failure::Tls(_)) {
-                        return Err(failure.into());
-                    }
-                    if connected_at.elapsed() >= STABLE {
-                        backoff = BACKOFF_START;
-                    }
-                    if !self.opts.conn.quiet {
-                        eprintln!(
-                            "mqtk: {failure}; reconnecting in {}",
-                            humantime::format_duration(backoff)
-                        );
-                    }
-                    // Acks belong to the connection that is gone: the broker resends what
-                    // was not acknowledged.
-                    self.requests.retain(|r| !matches!(r, Request::Ack(..)));
-                    let mut events = driver.await.map_err(|e| {
-                        Failure::Internal(format!("the connection's event loop failed: {e}"))
-                    })?;
-                    events.drop_stale_acks();
-                    events.expect_pubrel(
-                        self.awaiting_pubrel
-                            .iter()
-                            .chain(&self.unsolicited)
-                            .copied(),
-                    );
-                    tokio::select! {
-                        biased;
-                        _ = &mut interrupt => return Err(Failure::Interrupted.into()),
-                        _ = tokio::time::sleep_until(deadline_at) => {
-                            return Err(timed_out(&self.opts, self.counted).into());
-                        }
-                        _ = tokio::time::sleep(backoff) => {}
-                    }
-                    backoff = (backoff * 2).min(BACKOFF_CAP);
-                    connected_at = Instant::now();
-                    (rx, driver) = events.spawn(BATCH);
+                Err(Stop::Lost(failure)) => failure,
+            };
+            self.printer.flush()?;
+            self.acks.clear();
+            if self.done {
+                // Done already; only the settling was cut short.
+                break;
+            }
+            if self.subscribes_pending > 0 {
+                self.subscribe_losses += 1;
+                if self.subscribe_losses >= SUBSCRIBE_LOSSES {
+                    return Err(Failure::SubscribeRejected(format!(
+                        "{lost}: the broker closed the connection {} times in answer to SUBSCRIBE ({}): it does not accept the subscription",
+                        self.subscribe_losses,
+                        self.filters_text()
+                    ))
+                    .into());
                 }
             }
+            self.reconnect(lost, &mut backoff, &mut interrupt, deadline_at)
+                .await?;
         }
-        self.finish(&mut rx).await;
-        let unconfirmed =
-            self.removals_failed + (self.removals.len() + self.removals_queued) as u64;
+        self.finish().await;
+        let unconfirmed = self.removals_failed
+            + self.removals.len() as u64
+            + self.client.session().in_flight() as u64;
         if unconfirmed > 0 {
             return Err(Failure::PublishRejected(format!(
                 "{unconfirmed} retained messages could not be removed (--remove-retained)"
@@ -338,139 +290,181 @@ impl Subscriber {
         Ok(())
     }
 
-    /// Queues the SUBSCRIBE (and, the first time, the -U UNSUBSCRIBEs).
-    fn queue_subscriptions(&mut self, first: bool) {
+    fn filters_text(&self) -> String {
+        self.opts
+            .subscription
+            .filters
+            .iter()
+            .map(|f| format!("'{}'", crate::engine::packets::printable(f.as_bytes())))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Sends the SUBSCRIBE (and, the first time, the -U UNSUBSCRIBEs).
+    fn subscribe(&mut self, first: bool) {
         if !self.opts.subscription.filters.is_empty() {
-            self.requests.push_back(Request::Subscribe);
+            self.client.subscribe(self.opts.subscription.clone());
             self.subscribes_pending += 1;
         }
         if first {
-            for filter in &self.opts.unsubscribe {
-                self.requests
-                    .push_back(Request::Unsubscribe(filter.clone()));
+            for filter in self.opts.unsubscribe.clone() {
+                self.client.unsubscribe(vec![filter]);
                 self.unsubscribes_pending += 1;
             }
         }
     }
 
-    /// Hands queued requests to the event loop, in order, until its channel is full.
-    fn send_requests(&mut self) {
-        while let Some(request) = self.requests.front() {
-            let sent = match request {
-                Request::Ack(qos, pkid) => self.client.try_ack(*qos, *pkid),
-                Request::Subscribe => self.client.try_subscribe(&self.opts.subscription),
-                Request::Unsubscribe(filter) => self.client.try_unsubscribe(filter),
-                Request::Remove(topic) => {
-                    let sent = self.client.try_publish(topic, 1, true, bytes::Bytes::new());
-                    if sent {
-                        self.removals_queued -= 1;
-                    }
-                    sent
-                }
+    /// Reconnects as the backoff allows (within -W); Err ends the run.
+    async fn reconnect<F: Future<Output = ()>>(
+        &mut self,
+        lost: Failure,
+        backoff: &mut Backoff,
+        interrupt: &mut Pin<&mut F>,
+        deadline: Instant,
+    ) -> Result<(), Failure> {
+        let quiet = self.opts.conn.quiet;
+        if !quiet {
+            eprintln!("mqtk: {lost}");
+        }
+        let mut last = lost;
+        loop {
+            let Some(delay) = backoff.delay(Instant::now()) else {
+                return Err(Failure::ConnectionLost(format!(
+                    "gave up reconnecting after {} (--reconnect-limit): {last}",
+                    humantime::format_duration(Duration::from_secs(
+                        backoff.outage(Instant::now()).as_secs()
+                    ))
+                )));
             };
-            if !sent {
-                break;
+            if !quiet && !delay.is_zero() {
+                eprintln!(
+                    "mqtk: reconnecting in {}",
+                    humantime::format_duration(delay)
+                );
             }
-            self.requests.pop_front();
+            let attempt = tokio::select! {
+                biased;
+                _ = interrupt.as_mut() => return Err(Failure::Interrupted),
+                _ = tokio::time::sleep_until(deadline) => {
+                    return Err(timed_out(&self.opts, self.counted));
+                }
+                attempt = async {
+                    tokio::time::sleep(delay).await;
+                    self.client.reconnect().await
+                } => attempt,
+            };
+            match attempt {
+                Ok(resumed) => {
+                    backoff.reset();
+                    let broker = self.opts.conn.broker_display();
+                    if resumed.subscriptions_kept {
+                        if !quiet {
+                            eprintln!("mqtk: reconnected to {broker} (session kept)");
+                        }
+                    } else {
+                        if !quiet {
+                            let keep = if self.opts.conn.clean_session {
+                                " (to keep them, use a session: -c -i ID)"
+                            } else {
+                                ""
+                            };
+                            eprintln!(
+                                "mqtk: reconnected to {broker} with a new session, subscribing again: messages published while disconnected were not received{keep}"
+                            );
+                        }
+                        // The session layer dropped its requests: subscribe again, and
+                        // clear again the retained messages that come back.
+                        self.subscribes_pending = 0;
+                        self.subscribe(false);
+                        self.removals.clear();
+                        self.removal_echoes.clear();
+                    }
+                    return Ok(());
+                }
+                Err(
+                    failure @ (Failure::Refused { .. }
+                    | Failure::Tls(_)
+                    | Failure::Protocol(_)
+                    | Failure::Usage(_)),
+                ) => {
+                    return Err(failure);
+                }
+                Err(failure) => {
+                    if !quiet {
+                        eprintln!("mqtk: {failure}");
+                    }
+                    last = failure;
+                }
+            }
         }
     }
 
-    /// Handles `first` and whatever else is already waiting, then flushes the output once
-    /// and hands over the acknowledgements of what was written.
-    fn handle_batch(
-        &mut self,
-        first: Option<Result<Event, Fault>>,
-        rx: &mut EventRx,
-    ) -> anyhow::Result<Option<Outcome>> {
-        let mut next = first;
-        let mut handled = 0;
-        let outcome = loop {
-            let event = match next.take() {
-                None => {
-                    break Some(Outcome::Failed(Failure::ConnectionLost(
-                        "the connection's event loop stopped".into(),
-                    )))
-                }
-                Some(Err(fault)) => break Some(Outcome::Lost(fault)),
-                Some(Ok(event)) => event,
+    /// Sends queued --remove-retained publishes while the window has room.
+    fn send_removals(&mut self) {
+        while self.client.is_connected() && self.client.has_room() {
+            let Some(topic) = self.removals.pop_front() else {
+                return;
             };
-            if let Some(failure) = self.handle_event(event)? {
-                break Some(Outcome::Failed(failure));
+            let message = Message {
+                topic: Bytes::from(topic.into_bytes()),
+                qos: 1,
+                retain: true,
+                ..Message::default()
+            };
+            if let Err(failure) = self.client.publish(message, 0) {
+                self.removals_failed += 1;
+                if !self.opts.conn.quiet {
+                    eprintln!("mqtk: a retained message was not removed: {failure}");
+                }
+            }
+        }
+    }
+
+    /// Handles `first` and whatever else was read with it, then flushes the output once
+    /// and acknowledges what was written.
+    fn handle_burst(&mut self, first: Event) -> Result<(), Stop> {
+        let mut next = Some(first);
+        let mut handled = 0;
+        let mut result = Ok(());
+        while let Some(event) = next.take() {
+            if let Err(stop) = self.handle_event(event) {
+                result = Err(stop);
+                break;
             }
             handled += 1;
             if handled >= BATCH {
-                break None;
-            }
-            match rx.try_recv() {
-                Ok(event) => next = Some(event),
-                Err(_) => break None,
-            }
-        };
-        self.printer.flush()?;
-        if !matches!(outcome, Some(Outcome::Lost(_))) {
-            self.send_requests();
-        }
-        Ok(outcome)
-    }
-
-    /// Handles the events already received (on Ctrl-C: print what has arrived).
-    async fn drain_ready(&mut self, rx: &mut EventRx) {
-        while let Ok(Ok(event)) = rx.try_recv() {
-            if !matches!(self.handle_event(event), Ok(None)) {
                 break;
             }
+            match self.client.next_buffered() {
+                Ok(event) => next = event,
+                Err(stop) => {
+                    result = Err(stop);
+                    break;
+                }
+            }
         }
+        if let Err(e) = self.printer.flush() {
+            return Err(self.output_failed(e));
+        }
+        for (qos, pkid) in self.acks.drain(..) {
+            self.client.ack(qos, pkid);
+        }
+        result
     }
 
-    /// One event; a returned failure ends the run.
-    fn handle_event(&mut self, event: Event) -> anyhow::Result<Option<Failure>> {
+    /// One event; Err ends the connection (Lost) or the run (Fatal).
+    fn handle_event(&mut self, event: Event) -> Result<(), Stop> {
         match event {
-            Event::Publish(message) => self.handle_message(&message)?,
-            Event::ConnAck(info) => {
-                let kept = info.session_present;
-                if !self.opts.conn.quiet {
-                    eprintln!(
-                        "mqtk: reconnected to {}{}",
-                        self.opts.conn.broker_display(),
-                        if kept {
-                            " (session kept)"
-                        } else {
-                            "; subscribing again"
-                        }
-                    );
+            Event::Message(message) => {
+                if let Err(e) = self.handle_message(&message) {
+                    return Err(self.output_failed(e));
                 }
-                if kept {
-                    // A SUBSCRIBE or UNSUBSCRIBE lost with the connection is not resent
-                    // by rumqttc: send it again.
-                    if self.subscribes_pending > 0 {
-                        self.subscribes_pending = 0;
-                        self.queue_subscriptions(false);
-                    }
-                    if self.unsubscribes_pending > 0 {
-                        self.unsubscribes_pending = 0;
-                        for filter in self.opts.unsubscribe.clone() {
-                            self.requests.push_back(Request::Unsubscribe(filter));
-                            self.unsubscribes_pending += 1;
-                        }
-                    }
-                } else {
-                    self.awaiting_pubrel.clear();
-                    self.unsolicited.clear();
-                    // Removals in flight are gone; the retained messages come back with
-                    // the new subscription and are removed again.
-                    self.removals.clear();
-                    self.requests.retain(|r| !matches!(r, Request::Remove(_)));
-                    self.removals_queued = 0;
-                    self.subscribes_pending = 0;
-                    self.requests.retain(|r| !matches!(r, Request::Subscribe));
-                    self.queue_subscriptions(false);
-                }
-                self.send_requests();
             }
             Event::SubAck { codes, .. } => {
                 self.subscribes_pending = self.subscribes_pending.saturating_sub(1);
+                self.subscribe_losses = 0;
                 if let Some(failure) = self.check_suback(&codes) {
-                    return Ok(Some(failure));
+                    return Err(Stop::Fatal(failure));
                 }
                 self.check_subscribed();
             }
@@ -478,25 +472,19 @@ impl Subscriber {
                 self.unsubscribes_pending = self.unsubscribes_pending.saturating_sub(1);
                 self.check_subscribed();
             }
-            Event::Sent(Sent::Publish(pkid)) if self.opts.remove_retained => {
-                self.removals.insert(pkid);
-            }
-            // Only our --remove-retained publishes are acknowledged to us (the guard
-            // forgets the packet id whatever the reason code).
-            Event::PubAck { pkid, reason, .. } if self.removals.remove(&pkid) && reason >= 0x80 => {
-                self.removals_failed += 1;
-                if !self.opts.conn.quiet {
-                    eprintln!(
-                        "mqtk: a retained message was not removed: {} (0x{reason:02x})",
-                        codes::reason_text(reason)
-                    );
+            // Only our --remove-retained publishes are acknowledged to us.
+            Event::Published { reason, .. } => {
+                if reason >= 0x80 {
+                    self.removals_failed += 1;
+                    if !self.opts.conn.quiet {
+                        eprintln!(
+                            "mqtk: a retained message was not removed: {} (0x{reason:02x})",
+                            codes::reason_text(reason)
+                        );
+                    }
                 }
             }
-            Event::PubRel { pkid } => {
-                self.awaiting_pubrel.remove(&pkid);
-                self.unsolicited.remove(&pkid);
-            }
-            Event::ServerDisconnect {
+            Event::Disconnect {
                 reason,
                 reason_string,
             } => {
@@ -507,22 +495,31 @@ impl Subscriber {
                 );
                 if reason == 0x8E {
                     // Another client took our id: reconnecting would only fight it.
-                    return Ok(Some(Failure::ConnectionLost(format!(
+                    return Err(Stop::Fatal(Failure::ConnectionLost(format!(
                         "{text}; another client connected with client id '{}'",
                         self.opts.conn.client_id
                     ))));
                 }
-                if !self.opts.conn.quiet {
-                    eprintln!("mqtk: {text}");
+                if final_disconnect(reason) {
+                    return Err(Stop::Fatal(Failure::ConnectionLost(text)));
                 }
+                return Err(Stop::Lost(Failure::ConnectionLost(text)));
             }
-            _ => {}
+            Event::PingResp => {}
         }
-        Ok(None)
+        Ok(())
     }
 
     fn check_suback(&self, codes: &[u8]) -> Option<Failure> {
         let filters = &self.opts.subscription.filters;
+        if codes.len() != filters.len() {
+            return Some(Failure::Protocol(format!(
+                "{}: SUBACK has {} codes for {} filters",
+                self.opts.conn.broker_display(),
+                codes.len(),
+                filters.len()
+            )));
+        }
         for (filter, &code) in filters.iter().zip(codes) {
             if code >= 0x80 {
                 let text = if self.opts.conn.version == ProtocolVersion::V5 {
@@ -554,14 +551,10 @@ impl Subscriber {
         }
     }
 
-    fn handle_message(&mut self, message: &Message) -> anyhow::Result<()> {
-        if message.qos == 2 && message.dup && self.awaiting_pubrel.contains(&message.pkid) {
-            // A resend of a message already handled: acknowledge it again, print nothing.
-            self.requests.push_back(Request::Ack(2, message.pkid));
-            return Ok(());
-        }
+    fn handle_message(&mut self, message: &Message) -> std::io::Result<()> {
         if self.done {
             // Not acknowledged: a durable session keeps it for the next run.
+            self.client.decline(message.qos, message.pkid);
             return Ok(());
         }
         let topic = String::from_utf8_lossy(&message.topic);
@@ -578,6 +571,7 @@ impl Subscriber {
         }
         if self.opts.retained_only && !message.retain {
             // Ends the run; left unacknowledged, so a durable session keeps it.
+            self.client.decline(message.qos, message.pkid);
             self.done = true;
             return Ok(());
         }
@@ -593,8 +587,7 @@ impl Subscriber {
             && !filtered_out
             && !hidden
         {
-            self.requests.push_back(Request::Remove(topic.to_string()));
-            self.removals_queued += 1;
+            self.removals.push_back(topic.to_string());
             *self.removal_echoes.entry(topic.to_string()).or_default() += 1;
         }
         self.accept(message);
@@ -625,28 +618,45 @@ impl Subscriber {
         Ok(())
     }
 
-    /// Queues the acknowledgement of a handled message (handed over after the next flush).
+    /// Acknowledges a handled message after the next flush.
     fn accept(&mut self, message: &Message) {
-        if message.qos == 2 {
-            self.awaiting_pubrel.insert(message.pkid);
-        }
         if message.qos > 0 {
-            self.requests
-                .push_back(Request::Ack(message.qos, message.pkid));
+            self.acks.push((message.qos, message.pkid));
         }
     }
 
-    /// Nothing of ours is still in flight: requests handed over, PUBRELs and removal
-    /// PUBACKs received.
+    /// Nothing of ours is still in flight: acks written, PUBRELs and removal PUBACKs
+    /// received.
     fn settled(&self) -> bool {
-        self.requests.is_empty() && self.awaiting_pubrel.is_empty() && self.removals.is_empty()
+        self.acks.is_empty()
+            && self.client.unwritten() == 0
+            && self.client.session().awaiting_release() == 0
+            && self.client.session().in_flight() == 0
+            && self.removals.is_empty()
     }
 
-    /// Flushes, hands over what requests it can, and disconnects.
-    async fn finish(&mut self, rx: &mut EventRx) {
+    /// Keeps a failed write of the output for [`Subscriber::fatal`].
+    fn output_failed(&mut self, e: std::io::Error) -> Stop {
+        let text = format!("cannot write the output: {e}");
+        self.output_error = Some(e);
+        Stop::Fatal(Failure::Internal(text))
+    }
+
+    /// The error that ends the run: the output's own when writing it failed.
+    fn fatal(&mut self, failure: Failure) -> anyhow::Error {
+        match self.output_error.take() {
+            Some(e) => e.into(),
+            None => failure.into(),
+        }
+    }
+
+    /// Flushes and disconnects.
+    async fn finish(&mut self) {
         let _ = self.printer.flush();
-        self.send_requests();
-        client::close(&self.client, rx, Duration::from_secs(2)).await;
+        for (qos, pkid) in self.acks.drain(..) {
+            self.client.ack(qos, pkid);
+        }
+        self.client.disconnect(Duration::from_secs(2)).await;
     }
 }
 

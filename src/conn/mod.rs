@@ -1,14 +1,12 @@
 //! The connection module shared by every command: the validated [`ConnectOptions`] built
-//! once from the connection flags (flag > env > profile > default), and [`client`], which
-//! opens the MQTT connection those options describe.
+//! once from the connection flags (flag > env > profile > default); `crate::engine` opens
+//! the MQTT connection those options describe.
 
 pub mod broker;
-pub mod client;
 pub mod codes;
 pub mod config;
 pub mod filter;
 pub mod props;
-pub mod raw;
 pub mod tls;
 
 pub use filter::{filter_matches, validate_filter};
@@ -29,12 +27,31 @@ use tls::{TlsSettings, TlsVersion};
 
 /// MQTT's largest packet (the remaining-length field's limit); mosquitto's default too.
 pub const MAX_PACKET_SIZE: u32 = 268_435_455;
+/// The largest packet accepted from a broker unless --max-packet-size says otherwise: a
+/// broker cannot make mqtk hold more than this for one packet.
+pub const DEFAULT_MAX_INCOMING: u32 = 16 * 1024 * 1024;
+/// How long a QoS 1/2 message or a request may wait for its answer unless --ack-timeout.
+pub const DEFAULT_ACK_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest wait between reconnect attempts unless --reconnect-max-delay.
+pub const DEFAULT_RECONNECT_MAX_DELAY: Duration = Duration::from_secs(10);
 
 /// The MQTT protocol version spoken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProtocolVersion {
+    /// MQTT 3.1 ("MQIsdp", protocol level 3).
+    V31,
     V311,
     V5,
+}
+
+impl std::fmt::Display for ProtocolVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ProtocolVersion::V31 => "3.1",
+            ProtocolVersion::V311 => "3.1.1",
+            ProtocolVersion::V5 => "5",
+        })
+    }
 }
 
 /// Where the broker is and how bytes get there.
@@ -102,9 +119,15 @@ pub struct ConnectOptions {
     pub url_topic: Option<String>,
     /// QoS 1/2 messages in flight at once.
     pub max_inflight: u16,
-    /// Incoming QoS 1/2 messages are acknowledged by the command (`Client::try_ack`), not
-    /// on arrival: `sub` acknowledges only what it has written out.
-    pub manual_acks: bool,
+    /// The largest packet accepted from the broker (announced in an MQTT 5 CONNECT).
+    pub max_incoming: u32,
+    /// The largest packet sent (lowered further by the broker's CONNACK).
+    pub max_outgoing: u32,
+    /// An unanswered message or request this old means the connection is lost.
+    pub ack_timeout: Duration,
+    /// `--reconnect-limit`, when given (each command has its own default).
+    pub reconnect_limit: Option<Duration>,
+    pub reconnect_max_delay: Duration,
     pub debug: bool,
     pub quiet: bool,
 }
@@ -355,7 +378,13 @@ impl Resolver<'_> {
                 .and_then(|u| u.path)
                 .filter(|t| !t.is_empty()),
             max_inflight: 1000,
-            manual_acks: false,
+            max_incoming: args.max_packet_size.unwrap_or(DEFAULT_MAX_INCOMING),
+            max_outgoing: args.max_packet_size.unwrap_or(MAX_PACKET_SIZE),
+            ack_timeout: args.ack_timeout.unwrap_or(DEFAULT_ACK_TIMEOUT),
+            reconnect_limit: args.reconnect_limit,
+            reconnect_max_delay: args
+                .reconnect_max_delay
+                .unwrap_or(DEFAULT_RECONNECT_MAX_DELAY),
             debug: args.debug,
             quiet: args.quiet,
         })
@@ -368,15 +397,18 @@ impl Resolver<'_> {
             .clone()
             .or(self.profile.protocol_version.clone());
         let version = given.as_deref().map(parse_protocol_version).transpose()?;
-        if let (Some(ProtocolVersion::V311), Some(flag)) = (version, self.v5_flag) {
+        let old = version.filter(|v| *v != ProtocolVersion::V5);
+        if let (Some(v), Some(flag)) = (old, self.v5_flag) {
             return Err(Failure::Usage(format!(
-                "{flag} needs MQTT 5: drop -V 311 (it selects MQTT 5 by itself)"
+                "{flag} needs MQTT 5: drop -V {} (it selects MQTT 5 by itself)",
+                version_flag(v)
             )));
         }
         match (version, properties.is_empty() && self.v5_flag.is_none()) {
-            (Some(ProtocolVersion::V311), false) => Err(Failure::Usage(
-                "-D properties need MQTT 5: drop -V 311 (any -D selects MQTT 5)".into(),
-            )),
+            (Some(v), false) if v != ProtocolVersion::V5 => Err(Failure::Usage(format!(
+                "-D properties need MQTT 5: drop -V {} (any -D selects MQTT 5)",
+                version_flag(v)
+            ))),
             (None, false) => Ok(ProtocolVersion::V5),
             (Some(v), _) => Ok(v),
             (None, true) => Ok(ProtocolVersion::V311),
@@ -437,13 +469,8 @@ impl Resolver<'_> {
     }
 
     fn keepalive(&self, version: ProtocolVersion) -> Result<Duration, Failure> {
+        let _ = version;
         let seconds = self.args.keepalive.or(self.profile.keepalive).unwrap_or(60);
-        // rumqttc's MQTT 5 options panic below 5 s, so refuse first.
-        if version == ProtocolVersion::V5 && seconds < 5 {
-            return Err(Failure::Usage(format!(
-                "-k {seconds}: with MQTT 5 the keepalive must be 5 to 65535 seconds"
-            )));
-        }
         Ok(Duration::from_secs(u64::from(seconds)))
     }
 
@@ -545,11 +572,18 @@ fn client_identity(
         if id.len() > 65535 {
             return Err(Failure::Usage("-i/--id is longer than 65535 bytes".into()));
         }
+        if version == ProtocolVersion::V31 && (id.is_empty() || id.len() > 23) {
+            return Err(Failure::Usage(format!(
+                "-i/--id '{}': MQTT 3.1 takes client ids of 1 to 23 bytes ({} given): shorten it, or use -V 311",
+                shorten(id),
+                id.len()
+            )));
+        }
     }
     let id = id.unwrap_or_else(|| match version {
         // MQTT 5 lets the broker assign an id, as mosquitto does.
         ProtocolVersion::V5 => String::new(),
-        ProtocolVersion::V311 => random_client_id(),
+        ProtocolVersion::V31 | ProtocolVersion::V311 => random_client_id(),
     });
     Ok((id, clean))
 }
@@ -636,15 +670,25 @@ fn check_length(text: &str, flag: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `-V`: 311 or 5 in mosquitto's spellings; 3.1 is refused.
+/// `-V`: 31, 311 or 5 in mosquitto's spellings.
 pub fn parse_protocol_version(text: &str) -> Result<ProtocolVersion, Failure> {
-    match text.to_ascii_lowercase().as_str() {
+    match text {
         "311" | "mqttv311" | "3.1.1" | "4" => Ok(ProtocolVersion::V311),
         "5" | "mqttv5" | "5.0" => Ok(ProtocolVersion::V5),
-        "31" | "mqttv31" | "3.1" | "3" => Err(Failure::Usage(
-            "-V 31: MQTT 3.1 is not supported (mqtk's MQTT library speaks 3.1.1 and 5): use -V 311 or -V 5".into(),
-        )),
-        other => Err(Failure::Usage(format!("-V/--protocol-version '{other}': use 311 or 5"))),
+        "31" | "mqttv31" | "3.1" | "3" => Ok(ProtocolVersion::V31),
+        other => Err(Failure::Usage(format!(
+            "-V/--protocol-version '{}': use 31, 311 or 5",
+            shorten(other)
+        ))),
+    }
+}
+
+/// The -V value that selects a version.
+fn version_flag(version: ProtocolVersion) -> &'static str {
+    match version {
+        ProtocolVersion::V31 => "31",
+        ProtocolVersion::V311 => "311",
+        ProtocolVersion::V5 => "5",
     }
 }
 

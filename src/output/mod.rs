@@ -15,7 +15,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use rumqttc::v5::mqttbytes::v5::PublishProperties;
 
-use crate::conn::client::Message;
+use crate::engine::packets::Message;
 use format::Template;
 use jsonl::JsonMessage;
 

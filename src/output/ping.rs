@@ -7,7 +7,7 @@ use std::time::Duration;
 use rumqttc::v5::mqttbytes::v5::ConnAckProperties;
 use serde::Serialize;
 
-use crate::conn::raw::Phases;
+use crate::engine::transport::Phases;
 
 /// One line of `mqtk ping --json`.
 #[derive(Debug, Clone, Serialize)]

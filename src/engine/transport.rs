@@ -1,0 +1,335 @@
+//! The transport layer: mqtk opens every byte stream itself (DNS, TCP or unix socket,
+//! HTTP CONNECT proxy, TLS, WebSocket), timing each phase for `ping`, and classifies every
+//! failure into the exit-code table with one line a user can act on.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::Instant;
+use tokio_rustls::rustls;
+
+use crate::conn::{codes, ConnectOptions, Endpoint};
+use crate::error::Failure;
+
+/// Any transport mqtk opens: TCP, unix socket, TLS, WebSocket, in any combination.
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+/// How long each step of opening the connection took (absent when the step was not taken).
+#[derive(Debug, Clone, Default)]
+pub struct Phases {
+    pub dns: Option<Duration>,
+    pub tcp: Option<Duration>,
+    pub proxy: Option<Duration>,
+    pub tls: Option<Duration>,
+    pub websocket: Option<Duration>,
+    /// CONNECT written → CONNACK read.
+    pub connack: Duration,
+    /// The address connected to (not for unix sockets).
+    pub address: Option<SocketAddr>,
+}
+
+impl Phases {
+    pub fn total(&self) -> Duration {
+        [self.dns, self.tcp, self.proxy, self.tls, self.websocket]
+            .into_iter()
+            .flatten()
+            .sum::<Duration>()
+            + self.connack
+    }
+}
+
+/// The broker's addresses (of the proxy, when there is one), looked up once so that many
+/// connections (`bench`) do not each ask the resolver. None for unix sockets.
+pub async fn resolve(opts: &ConnectOptions) -> Result<Option<Vec<SocketAddr>>, Failure> {
+    match &opts.endpoint {
+        Endpoint::Unix(_) => Ok(None),
+        Endpoint::Tcp { host, port } | Endpoint::WebSocket { host, port, .. } => {
+            let (host, port) = match &opts.proxy {
+                Some(proxy) => (proxy.host.as_str(), proxy.port),
+                None => (host.as_str(), *port),
+            };
+            let addresses = tokio::net::lookup_host((host, port))
+                .await
+                .map_err(|_| dns_failed(host, opts.proxy.is_some()))?
+                .collect();
+            Ok(Some(addresses))
+        }
+    }
+}
+
+/// Opens the byte stream to the broker (through the proxy, TLS and WebSocket layers the
+/// options ask for), timing each phase; `resolved` are the addresses from [`resolve`].
+pub async fn open_stream(
+    opts: &ConnectOptions,
+    resolved: Option<&[SocketAddr]>,
+    phases: &mut Phases,
+) -> Result<Box<dyn Stream>, Failure> {
+    let broker = opts.broker_display();
+    let stream: Box<dyn Stream> = match &opts.endpoint {
+        #[cfg(unix)]
+        Endpoint::Unix(path) => {
+            let started = Instant::now();
+            let socket = tokio::net::UnixStream::connect(path)
+                .await
+                .map_err(|e| Failure::Unreachable(format!("cannot connect to {broker}: {e}")))?;
+            phases.tcp = Some(started.elapsed());
+            Box::new(socket)
+        }
+        #[cfg(not(unix))]
+        Endpoint::Unix(_) => {
+            return Err(Failure::Usage("unix sockets need a unix system".into()));
+        }
+        Endpoint::Tcp { host, port } | Endpoint::WebSocket { host, port, .. } => {
+            let (tcp_host, tcp_port) = match &opts.proxy {
+                Some(proxy) => (proxy.host.as_str(), proxy.port),
+                None => (host.as_str(), *port),
+            };
+            let started = Instant::now();
+            let addresses: Vec<SocketAddr> = match resolved {
+                Some(addresses) => addresses.to_vec(),
+                None => tokio::net::lookup_host((tcp_host, tcp_port))
+                    .await
+                    .map_err(|_| dns_failed(tcp_host, opts.proxy.is_some()))?
+                    .collect(),
+            };
+            phases.dns = Some(started.elapsed());
+            let started = Instant::now();
+            let tcp = connect_any(&addresses).await.map_err(|e| {
+                let what = match &opts.proxy {
+                    Some(proxy) => format!("the proxy {}:{}", proxy.host, proxy.port),
+                    None => broker.clone(),
+                };
+                if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                    tcp_refused(&what)
+                } else {
+                    Failure::Unreachable(format!("cannot connect to {what}: {e}"))
+                }
+            })?;
+            phases.tcp = Some(started.elapsed());
+            phases.address = tcp.peer_addr().ok();
+            let _ = tcp.set_nodelay(true);
+            let mut stream: Box<dyn Stream> = Box::new(tcp);
+            if let Some(proxy) = &opts.proxy {
+                let started = Instant::now();
+                stream = http_connect(stream, host, *port, proxy.login.as_ref())
+                    .await
+                    .map_err(|e| {
+                        Failure::Unreachable(format!(
+                            "proxy {}:{} did not open a tunnel to {broker}: {e}",
+                            proxy.host, proxy.port
+                        ))
+                    })?;
+                phases.proxy = Some(started.elapsed());
+            }
+            if let Some(config) = &opts.tls {
+                let started = Instant::now();
+                stream = tls_connect(stream, host, config.clone())
+                    .await
+                    .map_err(|e| match find_rustls_error(&e) {
+                        Some(tls) => Failure::Tls(tls_message(tls, &broker)),
+                        None if is_reset(&e) => Failure::Tls(format!(
+                            "TLS with {broker} failed: the connection closed during the handshake (is it a TLS port? is it MQTT over WebSockets, --ws?)"
+                        )),
+                        None => Failure::Tls(format!("TLS with {broker} failed: {e}")),
+                    })?;
+                phases.tls = Some(started.elapsed());
+            }
+            if let Endpoint::WebSocket { url, .. } = &opts.endpoint {
+                let started = Instant::now();
+                stream = websocket_upgrade(stream, url, ws_headers(opts))
+                    .await
+                    .map_err(|e| {
+                        Failure::Unreachable(format!("WebSocket upgrade with {broker} failed: {e} (is it a WebSocket port? drop --ws / use mqtt://)"))
+                    })?;
+                phases.websocket = Some(started.elapsed());
+            }
+            stream
+        }
+    };
+    Ok(stream)
+}
+
+fn is_reset(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::UnexpectedEof
+            | std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::BrokenPipe
+    )
+}
+
+async fn connect_any(addresses: &[SocketAddr]) -> std::io::Result<tokio::net::TcpStream> {
+    let mut last = None;
+    for address in addresses {
+        match tokio::net::TcpStream::connect(address).await {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::NotFound, "no address for the host")
+    }))
+}
+
+async fn http_connect(
+    mut stream: Box<dyn Stream>,
+    host: &str,
+    port: u16,
+    login: Option<&(String, crate::conn::Secret)>,
+) -> std::io::Result<Box<dyn Stream>> {
+    let target = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let mut request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n");
+    if let Some((user, pass)) = login {
+        let token = BASE64.encode(format!("{user}:{}", pass.0));
+        request.push_str(&format!("Proxy-Authorization: Basic {token}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = Vec::new();
+    let mut byte = [0u8; 1];
+    while !response.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).await? == 0 || response.len() > 16 * 1024 {
+            return Err(std::io::Error::other("the proxy closed the connection"));
+        }
+        response.push(byte[0]);
+    }
+    let status_line = String::from_utf8_lossy(&response);
+    let status = status_line.lines().next().unwrap_or_default().to_string();
+    if status.split_whitespace().nth(1) != Some("200") {
+        return Err(std::io::Error::other(format!(
+            "the proxy answered '{status}'"
+        )));
+    }
+    Ok(stream)
+}
+
+async fn tls_connect(
+    stream: Box<dyn Stream>,
+    host: &str,
+    config: Arc<rustls::ClientConfig>,
+) -> std::io::Result<Box<dyn Stream>> {
+    let name = rustls::pki_types::ServerName::try_from(host.to_string())
+        .map_err(|_| std::io::Error::other(format!("'{host}' is not a valid TLS server name")))?;
+    let tls = tokio_rustls::TlsConnector::from(config)
+        .connect(name, stream)
+        .await?;
+    Ok(Box::new(tls))
+}
+
+async fn websocket_upgrade(
+    stream: Box<dyn Stream>,
+    url: &str,
+    headers: Vec<(http::HeaderName, http::HeaderValue)>,
+) -> Result<Box<dyn Stream>, String> {
+    use async_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+    let fields = request.headers_mut();
+    fields.insert(
+        "Sec-WebSocket-Protocol",
+        http::HeaderValue::from_static("mqtt"),
+    );
+    for (name, value) in headers {
+        fields.insert(name, value);
+    }
+    let (socket, _response) = async_tungstenite::tokio::client_async(request, stream)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Box::new(ws_stream_tungstenite::WsStream::new(socket)))
+}
+
+/// The `--ws-header` pairs as HTTP header names and values (validated with the options).
+pub(crate) fn ws_headers(opts: &ConnectOptions) -> Vec<(http::HeaderName, http::HeaderValue)> {
+    opts.ws_headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.parse().ok()?, v.parse().ok()?)))
+        .collect()
+}
+
+/// The failure for a CONNACK refusal code, with a hint when credentials are the likely cause.
+pub(crate) fn connack_refusal(code: u8) -> Failure {
+    let mut reason = codes::connack_text(code).to_string();
+    if matches!(code, 4 | 5 | 0x86 | 0x87) {
+        reason.push_str(" (check -u/--username and the password)");
+    }
+    if matches!(code, 1 | 0x84) {
+        reason.push_str(" (try another -V: 311, 5 or 31)");
+    }
+    Failure::Refused { code, reason }
+}
+
+/// Nothing listens at the address.
+pub(crate) fn tcp_refused(what: &str) -> Failure {
+    Failure::Unreachable(format!(
+        "cannot connect to {what}: connection refused (is the broker running and listening there?)"
+    ))
+}
+
+/// The host name does not resolve.
+pub(crate) fn dns_failed(host: &str, proxy: bool) -> Failure {
+    if proxy {
+        Failure::Dns(format!(
+            "cannot resolve the proxy host '{host}': check --proxy"
+        ))
+    } else {
+        Failure::Dns(format!("cannot resolve host '{host}': check -h/--host"))
+    }
+}
+
+/// Walks the chain, looking inside `io::Error`s too (their `source()` skips the inner error).
+fn walk<'a, T: std::error::Error + 'static>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if let Some(inner) = io.get_ref() {
+                if let Some(found) = walk::<T>(inner) {
+                    return Some(found);
+                }
+            }
+        }
+        next = e.source();
+    }
+    None
+}
+
+pub(crate) fn find_rustls_error<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a rustls::Error> {
+    walk::<rustls::Error>(error)
+}
+
+pub(crate) fn tls_message(error: &rustls::Error, broker: &str) -> String {
+    use rustls::{AlertDescription as A, CertificateError as C, Error as E};
+    match error {
+        E::InvalidCertificate(C::UnknownIssuer) => format!(
+            "TLS: {broker}'s certificate is not signed by a trusted CA: give the right --cafile/--capath"
+        ),
+        E::InvalidCertificate(C::NotValidForName) | E::InvalidCertificate(C::NotValidForNameContext { .. }) => {
+            format!("TLS: {broker}'s certificate is not valid for that host name: connect by a name it lists, or --insecure")
+        }
+        E::InvalidCertificate(C::Expired) | E::InvalidCertificate(C::ExpiredContext { .. }) => {
+            format!("TLS: {broker}'s certificate has expired")
+        }
+        E::AlertReceived(A::CertificateRequired) | E::AlertReceived(A::HandshakeFailure)
+        | E::AlertReceived(A::BadCertificate) | E::AlertReceived(A::UnknownCA) => format!(
+            "TLS: {broker} refused the handshake ({error}): it wants a client certificate it trusts (--cert/--key)"
+        ),
+        E::InvalidMessage(_) => format!(
+            "TLS with {broker} failed: it does not answer in TLS (is it a plain MQTT port? drop --cafile / use mqtt://)"
+        ),
+        other => format!("TLS with {broker} failed: {other}"),
+    }
+}

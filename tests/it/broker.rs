@@ -46,6 +46,7 @@ pub struct BrokerBuilder {
     quiet: bool,
     acl: Option<String>,
     max_packet_size: Option<u32>,
+    max_qos: Option<u8>,
 }
 
 impl BrokerBuilder {
@@ -107,6 +108,13 @@ impl BrokerBuilder {
         self
     }
 
+    /// `max_qos` on every listener: mosquitto announces Maximum QoS to MQTT 5 clients in
+    /// CONNACK and disconnects a client that publishes above it.
+    pub fn max_qos(mut self, qos: u8) -> Self {
+        self.max_qos = Some(qos);
+        self
+    }
+
     /// Leave mosquitto's per-packet `debug` lines out of the log (everything
     /// else is still logged). For high-volume tests: with `log_type all`
     /// mosquitto writes ~550 bytes of log per QoS 1 message and is ~3x slower.
@@ -160,6 +168,7 @@ impl BrokerBuilder {
                 password_file: password_file.as_deref(),
                 acl_file: acl_file.as_deref(),
                 max_packet_size: self.max_packet_size,
+                max_qos: self.max_qos,
                 persistence_dir: self.persistence.then(|| dir.path()),
             });
             fs::write(&config_path, config).expect("write mosquitto.conf");
@@ -195,6 +204,8 @@ struct Globals<'a> {
     password_file: Option<&'a Path>,
     acl_file: Option<&'a Path>,
     max_packet_size: Option<u32>,
+    /// A listener option: written under every `listener` line.
+    max_qos: Option<u8>,
     persistence_dir: Option<&'a Path>,
 }
 
@@ -358,39 +369,45 @@ impl Broker {
             None => c.push_str("persistence false\n"),
         }
 
+        let listener = |c: &mut String, address: &str| {
+            writeln!(c, "\nlistener {address}").unwrap();
+            if let Some(qos) = g.max_qos {
+                writeln!(c, "max_qos {qos}").unwrap();
+            }
+        };
         let tls = |c: &mut String, (certfile, keyfile): &(PathBuf, PathBuf)| {
             writeln!(c, "cafile {}", ca.display()).unwrap();
             writeln!(c, "certfile {}", certfile.display()).unwrap();
             writeln!(c, "keyfile {}", keyfile.display()).unwrap();
         };
         if let Some(path) = &self.unix_path {
-            writeln!(c, "\nlistener 0 {}", path.display()).unwrap();
+            listener(&mut c, &format!("0 {}", path.display()));
         }
         if let Some(port) = self.tls_port {
-            writeln!(c, "\nlistener {port} 127.0.0.1").unwrap();
+            listener(&mut c, &format!("{port} 127.0.0.1"));
             tls(&mut c, &server);
         }
         if let Some(port) = self.mtls_port {
-            writeln!(c, "\nlistener {port} 127.0.0.1").unwrap();
+            listener(&mut c, &format!("{port} 127.0.0.1"));
             tls(&mut c, &server);
             c.push_str("require_certificate true\nuse_identity_as_username false\n");
         }
         if let Some(port) = self.wrong_host_port {
-            writeln!(c, "\nlistener {port} 127.0.0.1").unwrap();
+            listener(&mut c, &format!("{port} 127.0.0.1"));
             tls(&mut c, &wrong);
         }
         if let Some(port) = self.ws_port {
-            writeln!(c, "\nlistener {port} 127.0.0.1").unwrap();
+            listener(&mut c, &format!("{port} 127.0.0.1"));
             c.push_str("protocol websockets\nsocket_domain ipv4\n");
         }
         if let Some(port) = self.wss_port {
-            writeln!(c, "\nlistener {port} 127.0.0.1").unwrap();
+            listener(&mut c, &format!("{port} 127.0.0.1"));
             c.push_str("protocol websockets\nsocket_domain ipv4\n");
             tls(&mut c, &server);
         }
         // Plain listener last: mosquitto opens listeners in config order and
         // exits if any fails, so once this one accepts, all others are bound.
-        writeln!(c, "\nlistener {} 127.0.0.1", self.port).unwrap();
+        listener(&mut c, &format!("{} 127.0.0.1", self.port));
         c
     }
 

@@ -6,12 +6,18 @@ mod bench;
 mod broker;
 /// Connection settings: auth, passwords off argv, profiles, will, timeouts, URLs.
 mod connection;
+/// The defects of issue 10 the MQTT engine fixes: reconnects, QoS 2 resumption, limits, MQTT 3.1, errors.
+mod engine;
 /// The generated completions and man pages match the clap definition.
 mod generated;
 /// `mqtk ping`: phases on every transport, probes, loss, JSON shape.
 mod ping;
 /// `mqtk pub` against a plain listener: payloads, QoS, retain, stdin modes, bad input.
 mod publish;
+/// A TCP relay in front of a broker whose `reset_all` cuts every connection with an RST.
+mod relay;
+/// A scripted MQTT broker for misbehaviour mosquitto never shows; records the wire.
+mod scripted;
 /// `mqtk sub`: counts, timeouts, retained handling, formats, restarts, failures.
 mod subscribe;
 /// A rumqttc subscriber that checks what arrives, independent of mqtk.

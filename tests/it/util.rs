@@ -176,6 +176,51 @@ impl Feeding {
         self.stderr.join();
         (status.code(), self.stderr.text())
     }
+
+    /// Closes stdin (the end of the input), then as `wait_at_most`.
+    pub fn finish(self, timeout: Duration) -> (Option<i32>, String) {
+        let Feeding {
+            child,
+            stdin,
+            stderr,
+        } = self;
+        drop(stdin);
+        wait_at_most(child, stderr, timeout)
+    }
+
+    /// Waits at most `timeout` for the exit, stdin still open: the exit code (`None` if
+    /// mqtk had to be killed) and everything written to stderr.
+    pub fn wait_at_most(self, timeout: Duration) -> (Option<i32>, String) {
+        let Feeding {
+            child,
+            stdin,
+            stderr,
+        } = self;
+        let result = wait_at_most(child, stderr, timeout);
+        drop(stdin);
+        result
+    }
+}
+
+fn wait_at_most(
+    mut child: std::process::Child,
+    mut stderr: Captured,
+    timeout: Duration,
+) -> (Option<i32>, String) {
+    let deadline = std::time::Instant::now() + timeout;
+    let code = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status.code();
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    stderr.join();
+    (code, stderr.text())
 }
 
 /// Starts mqtk with `-d`, stdin piped and stderr collected, writes `first`, and returns

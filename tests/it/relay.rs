@@ -1,0 +1,213 @@
+//! A TCP relay on 127.0.0.1:0 in front of a broker port: it forwards bytes both ways, and
+//! `reset_all` aborts every current connection with a TCP RST on both sides (SO_LINGER 0,
+//! then close) while new connections keep being accepted — a connection reset, as a NAT
+//! or load balancer dropping its state produces, without touching the broker.
+#![allow(dead_code)]
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// One relayed connection: the client's socket and ours to the broker.
+struct Pair {
+    client: TcpStream,
+    server: TcpStream,
+    /// Set by `reset_all`: the pumps then end without a FIN, and their last close is the RST.
+    cut: Arc<AtomicBool>,
+    /// Pumps still running (0: the connection closed by itself).
+    pumps: Arc<AtomicUsize>,
+}
+
+impl Pair {
+    fn abort(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        for socket in [&self.client, &self.server] {
+            // SO_LINGER 0 (std has no stable setter; tokio's TcpSocket sets it on a dup of
+            // the descriptor, no runtime needed): the last close sends RST, not FIN.
+            if let Ok(dup) = socket.try_clone() {
+                let _ = tokio::net::TcpSocket::from_std_stream(dup).set_zero_linger();
+            }
+            // Wakes the pump blocked reading this socket; sends nothing to the peer.
+            let _ = socket.shutdown(Shutdown::Read);
+        }
+    }
+}
+
+/// The relay; stops accepting and resets what is left on drop.
+pub struct Relay {
+    pub port: u16,
+    live: Arc<Mutex<Vec<Pair>>>,
+    accepted: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Relay {
+    /// Relays 127.0.0.1:`port` (new) to 127.0.0.1:`target`.
+    pub fn start(target: u16) -> Relay {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let live: Arc<Mutex<Vec<Pair>>> = Arc::default();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (thread_live, thread_accepted, thread_stop) =
+            (live.clone(), accepted.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !thread_stop.load(Ordering::Relaxed) {
+                let client = match listener.accept() {
+                    Ok((socket, _)) => socket,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        std::thread::sleep(Duration::from_millis(5));
+                        continue;
+                    }
+                    Err(_) => break,
+                };
+                client.set_nonblocking(false).unwrap();
+                // No broker: the client sees its connection closed.
+                let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                    continue;
+                };
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                thread_accepted.fetch_add(1, Ordering::SeqCst);
+                match relay(client, server) {
+                    Ok(pair) => {
+                        let mut live = thread_live.lock().unwrap();
+                        live.retain(|p| p.pumps.load(Ordering::SeqCst) > 0);
+                        live.push(pair);
+                    }
+                    Err(e) => eprintln!("relay: {e}"),
+                }
+            }
+        });
+        Relay {
+            port,
+            live,
+            accepted,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Resets every connection relayed now (RST to the client and to the broker); returns
+    /// how many there were. Connections made afterwards are relayed as usual.
+    pub fn reset_all(&self) -> usize {
+        let pairs: Vec<Pair> = self.live.lock().unwrap().drain(..).collect();
+        let open: Vec<&Pair> = pairs
+            .iter()
+            .filter(|p| p.pumps.load(Ordering::SeqCst) > 0)
+            .collect();
+        for pair in &open {
+            pair.abort();
+        }
+        open.len()
+        // `pairs` is dropped here: with the pumps' clones gone too, each socket closes.
+    }
+
+    /// How many client connections were accepted and relayed so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        self.reset_all();
+    }
+}
+
+/// Starts the two pumps of a connection.
+fn relay(client: TcpStream, server: TcpStream) -> io::Result<Pair> {
+    let cut = Arc::new(AtomicBool::new(false));
+    let pumps = Arc::new(AtomicUsize::new(2));
+    for (from, to) in [
+        (client.try_clone()?, server.try_clone()?),
+        (server.try_clone()?, client.try_clone()?),
+    ] {
+        let (cut, pumps) = (cut.clone(), pumps.clone());
+        std::thread::spawn(move || {
+            pump(from, &to, &cut);
+            pumps.fetch_sub(1, Ordering::SeqCst);
+        });
+    }
+    Ok(Pair {
+        client,
+        server,
+        cut,
+        pumps,
+    })
+}
+
+/// Copies `from` to `to` until `from` ends; passes a clean end on as a FIN unless the
+/// connection is being reset. Writes wait in short slices so a reset is noticed even
+/// while the receiver is not reading.
+fn pump(mut from: TcpStream, mut to: &TcpStream, cut: &AtomicBool) {
+    let _ = to.set_write_timeout(Some(Duration::from_millis(100)));
+    let mut buffer = [0u8; 16384];
+    'copy: loop {
+        let n = match from.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let mut written = 0;
+        while written < n {
+            match to.write(&buffer[written..n]) {
+                Ok(k) => written += k,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) && !cut.load(Ordering::SeqCst) => {}
+                Err(_) => break 'copy,
+            }
+        }
+    }
+    if !cut.load(Ordering::SeqCst) {
+        let _ = to.shutdown(Shutdown::Write);
+    }
+}
+
+#[test]
+fn reset_all_cuts_with_rst_and_keeps_accepting() {
+    // An echo server as the "broker".
+    let echo = TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = echo.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for socket in echo.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut reader = socket.try_clone().unwrap();
+                let _ = io::copy(&mut reader, &mut &socket);
+            });
+        }
+    });
+    let relay = Relay::start(target);
+    let echo_once = |socket: &mut TcpStream| {
+        socket.write_all(b"hi").unwrap();
+        let mut back = [0u8; 2];
+        socket.read_exact(&mut back).unwrap();
+        assert_eq!(&back, b"hi");
+    };
+    let mut first = TcpStream::connect(("127.0.0.1", relay.port)).unwrap();
+    first
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    echo_once(&mut first);
+    assert_eq!(relay.reset_all(), 1);
+    let mut rest = [0u8; 1];
+    let error = first.read(&mut rest).expect_err("reset, not a clean end");
+    assert_eq!(error.kind(), io::ErrorKind::ConnectionReset);
+    let mut second = TcpStream::connect(("127.0.0.1", relay.port)).unwrap();
+    second
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    echo_once(&mut second);
+    assert_eq!(relay.accepted(), 2);
+}

@@ -22,7 +22,8 @@ use super::client::{
     ws_headers,
 };
 use super::codes;
-use super::{ConnectOptions, Endpoint, ProtocolVersion, MAX_PACKET_SIZE};
+use super::socks::socks5_handshake;
+use super::{ConnectOptions, Endpoint, ProtocolVersion, ProxyKind, MAX_PACKET_SIZE};
 use crate::error::Failure;
 
 /// Any transport mqtk opens: TCP, unix socket, TLS, WebSocket, in any combination.
@@ -170,27 +171,44 @@ pub async fn open_as(
             };
             phases.dns = Some(started.elapsed());
             let started = Instant::now();
-            let tcp = connect_any(&addresses).await.map_err(|e| {
-                if e.kind() == std::io::ErrorKind::ConnectionRefused {
-                    tcp_refused(&broker)
-                } else {
-                    Failure::Unreachable(format!("cannot connect to {broker}: {e}"))
-                }
-            })?;
+            let tcp = connect_any(&addresses)
+                .await
+                .map_err(|e| match &opts.proxy {
+                    Some(proxy) => Failure::Unreachable(format!(
+                        "cannot connect to proxy {}:{}: {e}",
+                        proxy.host, proxy.port
+                    )),
+                    None if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                        tcp_refused(&broker)
+                    }
+                    None => Failure::Unreachable(format!("cannot connect to {broker}: {e}")),
+                })?;
             phases.tcp = Some(started.elapsed());
             phases.address = tcp.peer_addr().ok();
             let _ = tcp.set_nodelay(true);
             let mut stream: Box<dyn Stream> = Box::new(tcp);
             if let Some(proxy) = &opts.proxy {
                 let started = Instant::now();
-                stream = http_connect(stream, host, *port, proxy.login.as_ref())
-                    .await
-                    .map_err(|e| {
-                        Failure::Unreachable(format!(
-                            "proxy {}:{} did not open a tunnel to {broker}: {e}",
-                            proxy.host, proxy.port
-                        ))
-                    })?;
+                let tunnel = match proxy.kind {
+                    ProxyKind::Http => {
+                        http_connect(stream, host, *port, proxy.login.as_ref()).await
+                    }
+                    ProxyKind::Socks5 { remote_dns } => {
+                        let login = proxy
+                            .login
+                            .as_ref()
+                            .map(|(u, p)| (u.as_str(), p.0.as_str()));
+                        socks5_handshake(&mut stream, host, *port, remote_dns, login)
+                            .await
+                            .map(|()| stream)
+                    }
+                };
+                stream = tunnel.map_err(|e| {
+                    Failure::Unreachable(format!(
+                        "proxy {}:{} did not open a tunnel to {broker}: {e}",
+                        proxy.host, proxy.port
+                    ))
+                })?;
                 phases.proxy = Some(started.elapsed());
             }
             if let Some(config) = &opts.tls {

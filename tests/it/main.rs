@@ -12,6 +12,8 @@ mod generated;
 mod ping;
 /// `mqtk pub` against a plain listener: payloads, QoS, retain, stdin modes, bad input.
 mod publish;
+/// `--proxy socks5h://` and `socks5://` through a SOCKS5 proxy written in the test.
+mod socks;
 /// `mqtk sub`: counts, timeouts, retained handling, formats, restarts, failures.
 mod subscribe;
 /// A rumqttc subscriber that checks what arrives, independent of mqtk.

@@ -49,8 +49,12 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s L -l url -d 'Broker UR
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l ws-path -d 'WebSocket path [default: /mqtt]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l proxy -d 'Tunnel through an HTTP CONNECT proxy: http://[user:pass@]host:port' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s V -l protocol-version -d 'MQTT version: 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l ack-timeout -d 'Call the connection lost when a QoS 1/2 message or a subscription waits this long for its acknowledgement (e.g. 30s) [default: 30s]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l reconnect-limit -d 'pub, sub: give up when one outage lasts longer than this; 0 never reconnects [default: pub 5m, sub forever]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r
@@ -102,8 +106,12 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s L -l url -d 'Broker UR
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l ws-path -d 'WebSocket path [default: /mqtt]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l proxy -d 'Tunnel through an HTTP CONNECT proxy: http://[user:pass@]host:port' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s V -l protocol-version -d 'MQTT version: 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l ack-timeout -d 'Call the connection lost when a QoS 1/2 message or a subscription waits this long for its acknowledgement (e.g. 30s) [default: 30s]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l reconnect-limit -d 'pub, sub: give up when one outage lasts longer than this; 0 never reconnects [default: pub 5m, sub forever]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r
@@ -153,8 +161,12 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s L -l url -d 'Broker U
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l ws-path -d 'WebSocket path [default: /mqtt]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l proxy -d 'Tunnel through an HTTP CONNECT proxy: http://[user:pass@]host:port' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s V -l protocol-version -d 'MQTT version: 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l ack-timeout -d 'Call the connection lost when a QoS 1/2 message or a subscription waits this long for its acknowledgement (e.g. 30s) [default: 30s]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l reconnect-limit -d 'pub, sub: give up when one outage lasts longer than this; 0 never reconnects [default: pub 5m, sub forever]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r
@@ -201,8 +213,12 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l ws-path -d 'WebSocket path [default: /mqtt]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l proxy -d 'Tunnel through an HTTP CONNECT proxy: http://[user:pass@]host:port' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s V -l protocol-version -d 'MQTT version: 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l ack-timeout -d 'Call the connection lost when a QoS 1/2 message or a subscription waits this long for its acknowledgement (e.g. 30s) [default: 30s]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l reconnect-limit -d 'pub, sub: give up when one outage lasts longer than this; 0 never reconnects [default: pub 5m, sub forever]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r
@@ -248,8 +264,12 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l ws-path -d 'WebSocket path [default: /mqtt]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l proxy -d 'Tunnel through an HTTP CONNECT proxy: http://[user:pass@]host:port' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s V -l protocol-version -d 'MQTT version: 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l ack-timeout -d 'Call the connection lost when a QoS 1/2 message or a subscription waits this long for its acknowledgement (e.g. 30s) [default: 30s]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l reconnect-limit -d 'pub, sub: give up when one outage lasts longer than this; 0 never reconnects [default: pub 5m, sub forever]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r
@@ -293,8 +313,12 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l ws-path -d 'WebSocket path [default: /mqtt]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l proxy -d 'Tunnel through an HTTP CONNECT proxy: http://[user:pass@]host:port' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s V -l protocol-version -d 'MQTT version: 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l ack-timeout -d 'Call the connection lost when a QoS 1/2 message or a subscription waits this long for its acknowledgement (e.g. 30s) [default: 30s]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l reconnect-limit -d 'pub, sub: give up when one outage lasts longer than this; 0 never reconnects [default: pub 5m, sub forever]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r
@@ -343,8 +367,12 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l ws-path -d 'WebSocket path [default: /mqtt]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l proxy -d 'Tunnel through an HTTP CONNECT proxy: http://[user:pass@]host:port' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s V -l protocol-version -d 'MQTT version: 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l ack-timeout -d 'Call the connection lost when a QoS 1/2 message or a subscription waits this long for its acknowledgement (e.g. 30s) [default: 30s]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l reconnect-limit -d 'pub, sub: give up when one outage lasts longer than this; 0 never reconnects [default: pub 5m, sub forever]' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r

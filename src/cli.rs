@@ -99,7 +99,7 @@ pub struct ConnArgs {
     #[arg(long, value_name = "PATH", env = "MQTK_UNIX")]
     pub unix: Option<PathBuf>,
 
-    /// Tunnel through an HTTP CONNECT proxy: http://[user:pass@]host:port
+    /// Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker's name; port 1080 by default) or socks5://... (mqtk resolves it)
     #[arg(long, value_name = "URL", env = "MQTK_PROXY")]
     pub proxy: Option<String>,
 

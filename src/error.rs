@@ -176,7 +176,7 @@ pub const EXIT_CODE_TABLE: &[(&str, &str)] = &[
     ("70", "internal error (a bug: please report it)"),
     ("71", "no CONNACK within --connect-timeout"),
     ("72", "TLS failure: untrusted or mismatched certificate, client certificate refused, bad PEM file"),
-    ("73", "pub: connection lost after connecting, the message says how many messages were not acknowledged; sub: another client took over the session (sub otherwise reconnects)"),
+    ("73", "connection lost: pub could not reconnect within --reconnect-limit (the message says how many messages were not acknowledged and where to resume), or the broker ended the session for good (MQTT 5 DISCONNECT reason, another client took over the client id); sub otherwise reconnects"),
     ("74", "the broker rejected a publish (MQTT 5 PUBACK/PUBREC reason code >= 0x80), or sub --remove-retained could not clear every retained message"),
     ("75", "the broker rejected a subscription (SUBACK 0x80, or an MQTT 5 reason >= 0x80); the message names the filter"),
     ("76", "ping: some probes got no answer within --timeout (the summary says how many)"),

@@ -36,6 +36,36 @@ pub enum Frame {
     Other(u8),
 }
 
+impl std::fmt::Display for Frame {
+    /// The `-d` trace's words for a frame.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Frame::Publish { qos, pkid, payload } => write!(
+                f,
+                "PUBLISH (q{qos}, m{pkid}, ... ({} bytes))",
+                payload.len()
+            ),
+            Frame::PubAck { pkid, reason } => write!(f, "PUBACK (m{pkid}, rc{reason})"),
+            Frame::PubRec { pkid, reason } => write!(f, "PUBREC (m{pkid}, rc{reason})"),
+            Frame::PubRel { pkid } => write!(f, "PUBREL (m{pkid})"),
+            Frame::PubComp { pkid } => write!(f, "PUBCOMP (m{pkid})"),
+            Frame::PingResp => f.write_str("PINGRESP"),
+            Frame::Disconnect { reason } => write!(f, "DISCONNECT (rc{reason})"),
+            Frame::Other(0xC0) => f.write_str("PINGREQ"),
+            Frame::Other(first) => write!(f, "packet type {}", first >> 4),
+        }
+    }
+}
+
+/// Prints the `-d` trace of every whole packet in `bytes` (written or read by a bench
+/// client), with the client's id.
+pub fn trace(direction: &str, client: &str, bytes: &[u8], v5: bool) {
+    let mut buf = BytesMut::from(bytes);
+    while let Ok(Some(frame)) = decode(&mut buf, v5, usize::MAX) {
+        eprintln!("mqtk: debug: {client}: {direction} {frame}");
+    }
+}
+
 /// A malformed frame: the connection cannot be read any further.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Malformed(pub &'static str);
@@ -113,8 +143,9 @@ fn put_varint(out: &mut BytesMut, mut n: usize) {
     }
 }
 
-/// Splits the next whole frame off `buf`; Ok(None) when more bytes are needed.
-pub fn decode(buf: &mut BytesMut, v5: bool) -> Result<Option<Frame>, Malformed> {
+/// Splits the next whole frame off `buf`; Ok(None) when more bytes are needed. A frame
+/// whose header announces more than `max` bytes is refused before its body is read.
+pub fn decode(buf: &mut BytesMut, v5: bool, max: usize) -> Result<Option<Frame>, Malformed> {
     let Some(&first) = buf.first() else {
         return Ok(None);
     };
@@ -132,6 +163,9 @@ pub fn decode(buf: &mut BytesMut, v5: bool) -> Result<Option<Frame>, Malformed> 
         if shift > 21 {
             return Err(Malformed("remaining length over 4 bytes"));
         }
+    }
+    if header_len + length > max {
+        return Err(Malformed("a packet above --max-packet-size"));
     }
     if buf.len() < header_len + length {
         return Ok(None);
@@ -276,7 +310,7 @@ mod tests {
         v4::Packet::PingResp.write(&mut buf, 1 << 20).unwrap();
         let whole = buf.clone();
         let mut frames = Vec::new();
-        while let Some(frame) = decode(&mut buf, false).unwrap() {
+        while let Some(frame) = decode(&mut buf, false, 1 << 20).unwrap() {
             frames.push(frame);
         }
         assert_eq!(
@@ -298,7 +332,7 @@ mod tests {
         let mut count = 0;
         for byte in whole {
             partial.put_u8(byte);
-            while decode(&mut partial, false).unwrap().is_some() {
+            while decode(&mut partial, false, 1 << 20).unwrap().is_some() {
                 count += 1;
             }
         }
@@ -321,7 +355,7 @@ mod tests {
         publish.pkid = 3;
         v5::Packet::Publish(publish).write(&mut buf, None).unwrap();
         assert_eq!(
-            decode(&mut buf, true).unwrap(),
+            decode(&mut buf, true, 1 << 20).unwrap(),
             Some(Frame::Publish {
                 qos: 2,
                 pkid: 3,
@@ -329,9 +363,14 @@ mod tests {
             })
         );
         let mut garbage = BytesMut::from(&[0x30, 0xff, 0xff, 0xff, 0xff, 0x01][..]);
-        assert!(decode(&mut garbage, false).is_err());
+        assert!(decode(&mut garbage, false, 1 << 20).is_err());
+        let mut huge = BytesMut::from(&[0x30u8, 0xff, 0xff, 0xff, 0x7f][..]);
+        assert_eq!(
+            decode(&mut huge, false, 1 << 20),
+            Err(Malformed("a packet above --max-packet-size"))
+        );
         let mut short = BytesMut::from(&[0x32, 0x02, 0x00, 0x05][..]);
-        assert!(decode(&mut short, false).is_err());
+        assert!(decode(&mut short, false, 1 << 20).is_err());
     }
 
     #[test]

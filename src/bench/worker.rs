@@ -301,6 +301,12 @@ struct Link {
     last_write: Instant,
     v5: bool,
     receive_max: u16,
+    /// The largest packet accepted (--max-packet-size).
+    max_incoming: usize,
+    /// With -d: the client's id, for the packet trace.
+    trace: Option<String>,
+    /// Bytes of `write_buf` already traced.
+    traced: usize,
 }
 
 impl Link {
@@ -344,15 +350,9 @@ async fn connect(shard: &Shard, spec: &ClientSpec, phase: &watch::Receiver<Phase
         let (mut connection, phases, connack) =
             link::connect(opts, &spec.client_id, keepalive, shard.resolved.as_deref()).await?;
         let limits = Limits::from_connack(&connack).map_err(Failure::Protocol)?;
-        if plan.qos > limits.max_qos {
-            return Err(Failure::Usage(format!(
-                "-q {}: {} accepts QoS up to {} (CONNACK Maximum QoS): use -q {}",
-                plan.qos,
-                opts.broker_display(),
-                limits.max_qos,
-                limits.max_qos
-            )));
-        }
+        limits
+            .check_qos(plan.qos, &opts.broker_display())
+            .map_err(Failure::Usage)?;
         if spec.role == Role::Subscriber {
             subscribe(&mut connection, &spec.topic, plan.qos).await?;
         }
@@ -400,6 +400,9 @@ async fn connect(shard: &Shard, spec: &ClientSpec, phase: &watch::Receiver<Phase
                 last_write: Instant::now(),
                 v5: opts.version == ProtocolVersion::V5,
                 receive_max,
+                max_incoming: opts.max_incoming as usize,
+                trace: opts.debug.then(|| spec.client_id.clone()),
+                traced: 0,
             })
         }
         Err(failure) => {
@@ -519,10 +522,17 @@ async fn drive(
         let wake = if link.written == link.write_buf.len() {
             link.write_buf.clear();
             link.written = 0;
+            link.traced = 0;
             behaviour.produce(shard, &mut link.write_buf)
         } else {
             None
         };
+        if let Some(client) = &link.trace {
+            if link.traced < link.write_buf.len() {
+                wire::trace("sending", client, &link.write_buf[link.traced..], link.v5);
+                link.traced = link.write_buf.len();
+            }
+        }
         let deadline = wake.map_or(keepalive_check, |w| w.min(keepalive_check));
         if deadline != armed {
             timer.as_mut().reset(deadline);
@@ -549,6 +559,9 @@ async fn drive(
                     Ok(0) => return Err("the broker closed the connection".into()),
                     Err(e) => return Err(format!("read failed: {}", e.kind())),
                     Ok(_) => {}
+                }
+                if let Some(client) = &link.trace {
+                    wire::trace("received", client, &link.read_buf, link.v5);
                 }
                 ping_sent = None;
                 decode_all(shard, link, behaviour)?;
@@ -600,7 +613,7 @@ fn decode_all(shard: &Shard, link: &mut Link, behaviour: &mut Behaviour) -> Resu
     }
     let arrived = shard.clock.now_ns();
     loop {
-        match wire::decode(&mut link.read_buf, link.v5) {
+        match wire::decode(&mut link.read_buf, link.v5, link.max_incoming) {
             Ok(Some(frame)) => behaviour.on_frame(shard, frame, arrived, &mut link.write_buf)?,
             Ok(None) => break,
             Err(malformed) => {

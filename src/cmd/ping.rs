@@ -114,15 +114,9 @@ async fn open(opts: &PingOptions) -> Result<(Link, Phases, ConnAck), Failure> {
         link::connect(&opts.conn, &opts.conn.client_id, opts.keepalive, None).await?;
     if opts.probe == ProbeKind::Publish {
         let limits = Limits::from_connack(&connack).map_err(Failure::Protocol)?;
-        if opts.qos > limits.max_qos {
+        if let Err(why) = limits.check_qos(opts.qos, &opts.conn.broker_display()) {
             link.close(CLOSE_LIMIT).await;
-            return Err(Failure::Usage(format!(
-                "-q {}: {} accepts QoS up to {} (CONNACK Maximum QoS): use -q {}",
-                opts.qos,
-                opts.conn.broker_display(),
-                limits.max_qos,
-                limits.max_qos
-            )));
+            return Err(Failure::Usage(why));
         }
     }
     Ok((link, phases, connack))

@@ -309,13 +309,14 @@ impl Publisher {
                 && self.source.ready.is_empty()
                 && self.source.lines.is_some()
                 && self.can_send();
-            let due = self
-                .source
-                .due
-                .filter(|_| !self.source.ready.is_empty() || self.source.repeats_left > 0);
+            // Pacing is what holds the next message back: wake at its time (which may have
+            // passed since `feed` looked; then at once).
+            let due = self.source.due.filter(|_| {
+                self.can_send() && (!self.source.ready.is_empty() || self.source.repeats_left > 0)
+            });
             let until_written = self.client.unwritten() > 0;
             let far = Instant::now() + Duration::from_secs(86_400);
-            tokio::select! {
+            let mut polled = tokio::select! {
                 biased;
                 _ = &mut interrupt => {
                     if !self.opts.conn.quiet {
@@ -323,33 +324,48 @@ impl Publisher {
                     }
                     return Err(Failure::Interrupted.into());
                 }
-                event = self.client.next_or_written(until_written) => match event {
+                event = self.client.next_or_written(until_written) => event,
+                batch = recv_lines(&mut self.source.lines), if want_input => {
+                    match batch {
+                        Some(Ok(batch)) => self.take_lines(batch),
+                        Some(Err(e)) => {
+                            self.source.error = Some(Failure::NoInput(format!("cannot read stdin: {e}")));
+                            self.source.ended = true;
+                        }
+                        None => self.source.ended = true,
+                    }
+                    Ok(None)
+                }
+                _ = tokio::time::sleep_until(due.unwrap_or(far)), if due.is_some() => Ok(None),
+            };
+            // Acks come in bursts: handle the ones already read in one go.
+            loop {
+                match polled {
                     Ok(Some(event)) => {
                         if let Err(failure) = self.handle(event) {
                             return Err(failure.into());
                         }
+                        polled = self.client.next_buffered();
                     }
-                    Ok(None) => {}
+                    Ok(None) => break,
                     Err(Stop::Fatal(failure)) => return Err(self.fail(failure).into()),
                     Err(Stop::Lost(failure)) => {
                         if self.source.error.is_some() && self.client.session().in_flight() == 0 {
                             // The input failed and nothing is left to settle.
-                            break;
+                            return self.finish().await;
                         }
-                        self.reconnect(failure, &mut backoff, &mut interrupt).await?;
+                        self.reconnect(failure, &mut backoff, &mut interrupt)
+                            .await?;
+                        break;
                     }
-                },
-                batch = recv_lines(&mut self.source.lines), if want_input => match batch {
-                    Some(Ok(batch)) => self.take_lines(batch),
-                    Some(Err(e)) => {
-                        self.source.error = Some(Failure::NoInput(format!("cannot read stdin: {e}")));
-                        self.source.ended = true;
-                    }
-                    None => self.source.ended = true,
-                },
-                _ = tokio::time::sleep_until(due.unwrap_or(far)), if due.is_some_and(|d| d > Instant::now()) => {}
+                }
             }
         }
+        self.finish().await
+    }
+
+    /// Says goodbye and decides the exit.
+    async fn finish(&mut self) -> anyhow::Result<()> {
         self.client.disconnect(self.opts.conn.connect_timeout).await;
         if self.tally.rejected > 0 {
             return Err(self.rejected().into());
@@ -407,6 +423,7 @@ impl Publisher {
         }
         self.source.read += 1;
         self.source.repeats_left -= 1;
+        self.source.ended = self.source.repeats_left == 0;
         self.source.ready.push_back(Item {
             number: self.source.read,
             topic: self.opts.topic.clone().unwrap_or_default(),
@@ -630,7 +647,7 @@ impl Publisher {
         }
         if unconfirmed > 0 || queued > 0 || !self.source.ended {
             text.push_str(&format!(
-                "; the first {unit} not known to be delivered is {unit} {first_open}"
+                "; resume from {unit} {first_open} (the first not known to be delivered)"
             ));
             if matches!(self.opts.input, Input::Lines | Input::JsonLines) {
                 text.push_str(&format!(
@@ -754,11 +771,10 @@ async fn recv_lines(
 fn refuse_before_publishing(opts: &PubOptions, client: &Client) -> Option<Failure> {
     let broker = opts.conn.broker_display();
     let limits = client.limits();
-    if opts.qos > limits.max_qos && !matches!(opts.input, Input::JsonLines) {
-        return Some(Failure::Usage(format!(
-            "-q {}: {broker} accepts QoS up to {} (CONNACK Maximum QoS): use -q {}",
-            opts.qos, limits.max_qos, limits.max_qos
-        )));
+    if !matches!(opts.input, Input::JsonLines) {
+        if let Err(why) = limits.check_qos(opts.qos, &broker) {
+            return Some(Failure::Usage(why));
+        }
     }
     if opts.retain && !limits.retain_available {
         return Some(Failure::Usage(format!(

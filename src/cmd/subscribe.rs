@@ -364,12 +364,12 @@ impl Subscriber {
                     } else {
                         if !quiet {
                             let keep = if self.opts.conn.clean_session {
-                                " (to keep them, use a session: -c -i ID)"
+                                "; to keep them, use a session: -c -i ID"
                             } else {
                                 ""
                             };
                             eprintln!(
-                                "mqtk: reconnected to {broker} with a new session, subscribing again: messages published while disconnected were not received{keep}"
+                                "mqtk: reconnected to {broker}; subscribing again (a new session: messages published while disconnected were not received{keep})"
                             );
                         }
                         // The session layer dropped its requests: subscribe again, and

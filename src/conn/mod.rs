@@ -7,6 +7,7 @@ pub mod codes;
 pub mod config;
 pub mod filter;
 pub mod props;
+pub mod socks;
 pub mod tls;
 
 pub use filter::{filter_matches, validate_filter};
@@ -69,12 +70,24 @@ pub enum Endpoint {
     Unix(PathBuf),
 }
 
-/// An HTTP CONNECT proxy.
+/// The proxy (`--proxy`) that tunnels the connection to the broker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProxySettings {
+    pub kind: ProxyKind,
     pub host: String,
     pub port: u16,
     pub login: Option<(String, Secret)>,
+}
+
+/// How the proxy is asked for the tunnel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyKind {
+    /// HTTP CONNECT (`http://`).
+    Http,
+    /// SOCKS5, RFC 1928 (`socks5h://` and `socks5://`). With `remote_dns` (`socks5h`) the
+    /// proxy resolves the broker's host name; without it (`socks5`, curl's meaning) mqtk
+    /// resolves it and sends the address.
+    Socks5 { remote_dns: bool },
 }
 
 /// A password that never shows up in `Debug` output or traces.
@@ -353,7 +366,7 @@ impl Resolver<'_> {
 
         let (client_id, clean_session) = client_identity(session, version)?;
         let session_expiry = session_expiry(session, version, &properties)?;
-        let keepalive = self.keepalive(version)?;
+        let keepalive = self.keepalive()?;
         let connect_timeout = self.connect_timeout()?;
         let (username, password) = self.credentials(&layers)?;
         let will = will(args, &properties)?;
@@ -468,8 +481,7 @@ impl Resolver<'_> {
         }))
     }
 
-    fn keepalive(&self, version: ProtocolVersion) -> Result<Duration, Failure> {
-        let _ = version;
+    fn keepalive(&self) -> Result<Duration, Failure> {
         let seconds = self.args.keepalive.or(self.profile.keepalive).unwrap_or(60);
         Ok(Duration::from_secs(u64::from(seconds)))
     }
@@ -692,17 +704,29 @@ fn version_flag(version: ProtocolVersion) -> &'static str {
     }
 }
 
-/// `--proxy http://[user:pass@]host:port`.
+/// `--proxy`: `http://[user:pass@]host:port`, or `socks5h://[user:pass@]host[:port]` (the
+/// proxy resolves the broker's name) or `socks5://…` (mqtk resolves it); SOCKS5's port
+/// defaults to 1080 and its user and password are 1 to 255 bytes each (RFC 1929).
 pub fn parse_proxy(text: &str) -> Result<ProxySettings, Failure> {
     let bad = |why: &str| {
         Failure::Usage(format!(
-            "--proxy '{}': {why} (expected http://[user:pass@]host:port)",
+            "--proxy '{}': {why} (expected http://[user:pass@]host:port or socks5[h]://[user:pass@]host[:port])",
             broker::redact(text)
         ))
     };
-    let rest = text
-        .strip_prefix("http://")
-        .ok_or_else(|| bad("only http:// proxies are supported"))?;
+    let (scheme, rest) = text
+        .split_once("://")
+        .ok_or_else(|| bad("missing scheme"))?;
+    let kind = match scheme.to_ascii_lowercase().as_str() {
+        "http" => ProxyKind::Http,
+        "socks5h" => ProxyKind::Socks5 { remote_dns: true },
+        "socks5" => ProxyKind::Socks5 { remote_dns: false },
+        _ => {
+            return Err(bad(
+                "only http://, socks5h:// and socks5:// proxies are supported",
+            ))
+        }
+    };
     let rest = rest.trim_end_matches('/');
     let (login, hostport) = match rest.rsplit_once('@') {
         Some((info, hostport)) => {
@@ -711,11 +735,23 @@ pub fn parse_proxy(text: &str) -> Result<ProxySettings, Failure> {
         }
         None => (None, rest),
     };
+    if let (ProxyKind::Socks5 { .. }, Some((user, pass))) = (kind, &login) {
+        if !(1..=255).contains(&user.len()) || !(1..=255).contains(&pass.0.len()) {
+            return Err(bad(
+                "a SOCKS5 user name and password are 1 to 255 bytes each",
+            ));
+        }
+    }
     let url: BrokerUrl = format!("mqtt://{hostport}")
         .parse()
         .map_err(|_| bad("bad host or port"))?;
-    let port = url.port.ok_or_else(|| bad("missing port"))?;
+    let port = match (kind, url.port) {
+        (_, Some(port)) => port,
+        (ProxyKind::Socks5 { .. }, None) => 1080,
+        (ProxyKind::Http, None) => return Err(bad("missing port")),
+    };
     Ok(ProxySettings {
+        kind,
         host: url.host,
         port,
         login,

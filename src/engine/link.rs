@@ -183,6 +183,12 @@ fn not_mqtt(bytes: &[u8], opts: &ConnectOptions) -> Option<Failure> {
 
 fn closed_before_connack(opts: &ConnectOptions, e: &LinkError) -> Failure {
     let broker = opts.broker_display();
+    if let LinkError::Io(io) = e {
+        // TLS 1.3 refuses a client certificate after the handshake, with an alert.
+        if let Some(tls) = transport::find_rustls_error(io) {
+            return Failure::Tls(transport::tls_message(tls, &broker));
+        }
+    }
     let hint = match (opts.version, opts.tls.is_some()) {
         (ProtocolVersion::V5, _) => " (a broker that does not speak MQTT 5 does this: try -V 311)",
         (ProtocolVersion::V31, _) => {

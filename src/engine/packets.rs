@@ -108,11 +108,18 @@ impl fmt::Display for DecodeError {
         match self {
             DecodeError::TooLarge { size, limit } => write!(
                 f,
-                "the broker sent a {size}-byte packet, above the {limit}-byte limit (raise it with --max-packet-size)"
+                "the broker sent a packet of {} ({size} bytes), above the limit of {} ({limit} bytes; raise it with --max-packet-size)",
+                mib(*size as u64),
+                mib(u64::from(*limit))
             ),
             DecodeError::Malformed(why) => write!(f, "the broker sent a malformed packet: {why}"),
         }
     }
+}
+
+/// A size in MiB, for messages.
+fn mib(bytes: u64) -> String {
+    format!("{:.0} MiB", bytes as f64 / 1_048_576.0)
 }
 
 /// Encodes and decodes packets of one protocol version within size limits.

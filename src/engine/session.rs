@@ -6,7 +6,7 @@
 //! (at least once). It answers every PUBREL with PUBCOMP, known id or not, and calls an
 //! ack for a packet id it never sent, or of the wrong kind, a protocol error.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -67,6 +67,18 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// Refuses a QoS above the broker's Maximum QoS, as mosquitto_pub does, before
+    /// anything is sent (the broker would drop the connection).
+    pub fn check_qos(&self, qos: u8, broker: &str) -> Result<(), String> {
+        if qos <= self.max_qos {
+            return Ok(());
+        }
+        Err(format!(
+            "-q {qos}: {broker} accepts QoS up to {} (CONNACK Maximum QoS), not QoS {qos}: use -q {}",
+            self.max_qos, self.max_qos
+        ))
+    }
+
     /// The limits a CONNACK announces; Receive Maximum 0 is a protocol error.
     pub fn from_connack(connack: &ConnAck) -> Result<Limits, String> {
         let mut limits = Limits::default();
@@ -147,6 +159,9 @@ pub struct Session {
     next_pkid: u16,
     next_sequence: u64,
     outgoing: HashMap<u16, Outgoing>,
+    /// (sequence, packet id) in the order sent: the front is the oldest unanswered message
+    /// once entries that were answered since are skipped.
+    order: VecDeque<(u64, u16)>,
     requests: HashMap<u16, (Request, Instant)>,
     /// Incoming QoS 2 messages delivered and not yet released by the broker.
     awaiting_pubrel: HashSet<u16>,
@@ -161,6 +176,7 @@ impl Session {
             next_pkid: 0,
             next_sequence: 0,
             outgoing: HashMap::new(),
+            order: VecDeque::new(),
             requests: HashMap::new(),
             awaiting_pubrel: HashSet::new(),
         }
@@ -241,10 +257,21 @@ impl Session {
     }
 
     /// When the oldest unanswered message or request was sent.
-    pub fn oldest_unanswered(&self) -> Option<Instant> {
-        let messages = self.outgoing.values().map(|o| o.sent_at);
+    pub fn oldest_unanswered(&mut self) -> Option<Instant> {
+        let mut oldest_message = None;
+        while let Some(&(sequence, pkid)) = self.order.front() {
+            match self.outgoing.get(&pkid) {
+                Some(o) if o.sequence == sequence => {
+                    oldest_message = Some(o.sent_at);
+                    break;
+                }
+                _ => {
+                    self.order.pop_front();
+                }
+            }
+        }
         let requests = self.requests.values().map(|(_, at)| *at);
-        messages.chain(requests).min()
+        oldest_message.into_iter().chain(requests).min()
     }
 
     /// A free packet id (never 0, never one in use by a message or request).
@@ -268,6 +295,7 @@ impl Session {
             message.pkid = self.allocate();
             message.dup = false;
             self.next_sequence += 1;
+            self.order.push_back((self.next_sequence, message.pkid));
             self.outgoing.insert(
                 message.pkid,
                 Outgoing {

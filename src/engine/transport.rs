@@ -12,7 +12,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 use tokio_rustls::rustls;
 
-use crate::conn::{codes, ConnectOptions, Endpoint};
+use crate::conn::socks::socks5_handshake;
+use crate::conn::{codes, ConnectOptions, Endpoint, ProxyKind};
 use crate::error::Failure;
 
 /// Any transport mqtk opens: TCP, unix socket, TLS, WebSocket, in any combination.
@@ -101,7 +102,7 @@ pub async fn open_stream(
             let started = Instant::now();
             let tcp = connect_any(&addresses).await.map_err(|e| {
                 let what = match &opts.proxy {
-                    Some(proxy) => format!("the proxy {}:{}", proxy.host, proxy.port),
+                    Some(proxy) => format!("proxy {}:{}", proxy.host, proxy.port),
                     None => broker.clone(),
                 };
                 if e.kind() == std::io::ErrorKind::ConnectionRefused {
@@ -116,14 +117,26 @@ pub async fn open_stream(
             let mut stream: Box<dyn Stream> = Box::new(tcp);
             if let Some(proxy) = &opts.proxy {
                 let started = Instant::now();
-                stream = http_connect(stream, host, *port, proxy.login.as_ref())
-                    .await
-                    .map_err(|e| {
-                        Failure::Unreachable(format!(
-                            "proxy {}:{} did not open a tunnel to {broker}: {e}",
-                            proxy.host, proxy.port
-                        ))
-                    })?;
+                let tunnel = match proxy.kind {
+                    ProxyKind::Http => {
+                        http_connect(stream, host, *port, proxy.login.as_ref()).await
+                    }
+                    ProxyKind::Socks5 { remote_dns } => {
+                        let login = proxy
+                            .login
+                            .as_ref()
+                            .map(|(u, p)| (u.as_str(), p.0.as_str()));
+                        socks5_handshake(&mut stream, host, *port, remote_dns, login)
+                            .await
+                            .map(|()| stream)
+                    }
+                };
+                stream = tunnel.map_err(|e| {
+                    Failure::Unreachable(format!(
+                        "proxy {}:{} did not open a tunnel to {broker}: {e}",
+                        proxy.host, proxy.port
+                    ))
+                })?;
                 phases.proxy = Some(started.elapsed());
             }
             if let Some(config) = &opts.tls {

@@ -323,7 +323,19 @@ fn silent_server_times_out_within_connect_timeout() {
 #[test]
 fn broker_killed_mid_stream_reports_unacknowledged_messages() {
     let mut broker = Broker::start();
-    let cmd = publish(broker.port, &["-t", &topic("lost"), "-l", "-q", "1"]);
+    // Without --reconnect-limit 0, pub would wait for the broker to come back.
+    let cmd = publish(
+        broker.port,
+        &[
+            "-t",
+            &topic("lost"),
+            "-l",
+            "-q",
+            "1",
+            "--reconnect-limit",
+            "0",
+        ],
+    );
     let mut feeding = spawn_with_stdin(cmd, b"one\ntwo\n", "received PUBACK");
     broker.kill();
     // Keep feeding: the next messages can never be acknowledged.
@@ -388,7 +400,7 @@ fn ctrl_c_exits_130_and_says_what_was_not_acknowledged() {
     let (code, stderr) = feeding.wait();
     assert_eq!(code, Some(130), "{stderr}");
     assert!(
-        stderr.contains("interrupted: 0 of 1 messages not acknowledged"),
+        stderr.contains("interrupted: 0 of 1 messages sent were not acknowledged"),
         "{stderr}"
     );
 }

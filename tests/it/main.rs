@@ -18,6 +18,8 @@ mod publish;
 mod relay;
 /// A scripted MQTT broker for misbehaviour mosquitto never shows; records the wire.
 mod scripted;
+/// `--proxy socks5h://` and `socks5://` through a SOCKS5 proxy written in the test.
+mod socks;
 /// `mqtk sub`: counts, timeouts, retained handling, formats, restarts, failures.
 mod subscribe;
 /// A rumqttc subscriber that checks what arrives, independent of mqtk.

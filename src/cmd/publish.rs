@@ -206,10 +206,8 @@ fn properties_len(p: &PublishProperties) -> usize {
 struct Tally {
     /// Messages handed to the session (the last one's number).
     submitted: u64,
-    acked: u64,
+    /// QoS 1/2 messages the broker rejected (MQTT 5 reason >= 0x80).
     rejected: u64,
-    /// Input items read and not yet handed over (still in the queue).
-    queued: u64,
 }
 
 /// One message the input produced, numbered from 1.
@@ -401,7 +399,6 @@ impl Publisher {
             let Some(item) = self.source.ready.pop_front() else {
                 return Ok(());
             };
-            self.tally.queued = self.source.ready.len() as u64;
             self.send(item)?;
             let pace = self.pacer.next_due();
             let repeat = match &self.opts.input {
@@ -473,7 +470,6 @@ impl Publisher {
                 }
             }
         }
-        self.tally.queued = self.source.ready.len() as u64;
     }
 
     fn json_item(
@@ -558,15 +554,10 @@ impl Publisher {
             pkid: 0,
             properties,
         };
-        let qos = message.qos;
         self.client
             .publish(message, item.number)
             .map_err(|e| Failure::Data(format!("message {}: {e}", item.number)))?;
         self.tally.submitted = item.number;
-        if qos == 0 {
-            // Complete once written; the final flush sees to that.
-            self.tally.acked += 1;
-        }
         Ok(())
     }
 
@@ -578,7 +569,6 @@ impl Publisher {
                 reason_string,
             } => {
                 if reason < 0x80 {
-                    self.tally.acked += 1;
                     return Ok(());
                 }
                 self.tally.rejected += 1;
@@ -715,6 +705,8 @@ impl Publisher {
             match attempt {
                 Ok(resumed) => {
                     backoff.reset();
+                    // Topic aliases die with the connection: the next message sets it up again.
+                    self.alias_sent = false;
                     if !quiet {
                         let again = resumed.resend.len();
                         let how = if resumed.subscriptions_kept {

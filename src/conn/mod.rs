@@ -371,6 +371,11 @@ impl Resolver<'_> {
         let (username, password) = self.credentials(&layers)?;
         let will = will(args, &properties)?;
 
+        // `-D connect maximum-packet-size` is what CONNECT announces: hold to it too.
+        let max_incoming = args
+            .max_packet_size
+            .or(properties.connect.as_ref().and_then(|p| p.max_packet_size))
+            .unwrap_or(DEFAULT_MAX_INCOMING);
         Ok(ConnectOptions {
             endpoint,
             tls,
@@ -391,7 +396,7 @@ impl Resolver<'_> {
                 .and_then(|u| u.path)
                 .filter(|t| !t.is_empty()),
             max_inflight: 1000,
-            max_incoming: args.max_packet_size.unwrap_or(DEFAULT_MAX_INCOMING),
+            max_incoming,
             max_outgoing: args.max_packet_size.unwrap_or(MAX_PACKET_SIZE),
             ack_timeout: args.ack_timeout.unwrap_or(DEFAULT_ACK_TIMEOUT),
             reconnect_limit: args.reconnect_limit,

@@ -165,6 +165,11 @@ pub struct Session {
     requests: HashMap<u16, (Request, Instant)>,
     /// Incoming QoS 2 messages delivered and not yet released by the broker.
     awaiting_pubrel: HashSet<u16>,
+    /// Topic aliases the broker set up on this connection (MQTT 5).
+    incoming_aliases: HashMap<u16, bytes::Bytes>,
+    /// Topic aliases we set up, so a message resent on a new connection (where no alias
+    /// exists yet) carries its topic again.
+    outgoing_aliases: HashMap<u16, bytes::Bytes>,
 }
 
 impl Session {
@@ -179,6 +184,8 @@ impl Session {
             order: VecDeque::new(),
             requests: HashMap::new(),
             awaiting_pubrel: HashSet::new(),
+            incoming_aliases: HashMap::new(),
+            outgoing_aliases: HashMap::new(),
         }
     }
 
@@ -189,6 +196,8 @@ impl Session {
     /// A CONNACK arrived (success): applies its limits and says what to resend.
     pub fn connected(&mut self, connack: &ConnAck, now: Instant) -> Result<Resumed, String> {
         self.limits = Limits::from_connack(connack)?;
+        // Topic aliases live as long as one connection.
+        self.incoming_aliases.clear();
         let kept = self.keep && connack.session_present;
         if !kept {
             // A new session: the broker forgot its QoS 2 state and our subscriptions.
@@ -205,14 +214,17 @@ impl Session {
                     pkid: o.message.pkid,
                 }),
                 (Stage::AwaitAck, true) => {
-                    let mut message = o.message.clone();
+                    let mut message = with_topic(&o.message, &self.outgoing_aliases);
                     message.dup = true;
                     resend.push(Packet::Publish(message));
                 }
                 (_, false) => {
                     // The broker may or may not have passed it on: send it again.
                     o.stage = Stage::AwaitAck;
-                    resend.push(Packet::Publish(o.message.clone()));
+                    resend.push(Packet::Publish(with_topic(
+                        &o.message,
+                        &self.outgoing_aliases,
+                    )));
                 }
             }
         }
@@ -291,6 +303,11 @@ impl Session {
 
     /// The PUBLISH for a message of the command; QoS 1/2 needs [`Session::has_room`].
     pub fn publish(&mut self, mut message: Message, token: u64, now: Instant) -> Packet {
+        if let Some(alias) = message.properties.as_ref().and_then(|p| p.topic_alias) {
+            if !message.topic.is_empty() {
+                self.outgoing_aliases.insert(alias, message.topic.clone());
+            }
+        }
         if message.qos > 0 {
             message.pkid = self.allocate();
             message.dup = false;
@@ -466,7 +483,19 @@ impl Session {
         }
     }
 
-    fn incoming(&mut self, message: Message) -> Result<Handled, String> {
+    fn incoming(&mut self, mut message: Message) -> Result<Handled, String> {
+        if let Some(alias) = message.properties.as_ref().and_then(|p| p.topic_alias) {
+            if message.topic.is_empty() {
+                match self.incoming_aliases.get(&alias) {
+                    Some(topic) => message.topic = topic.clone(),
+                    None => return Err(format!(
+                        "the broker sent a PUBLISH with topic alias {alias}, which it never set up"
+                    )),
+                }
+            } else {
+                self.incoming_aliases.insert(alias, message.topic.clone());
+            }
+        }
         match message.qos {
             0 => {}
             1 | 2 if message.pkid == 0 => {
@@ -505,6 +534,19 @@ impl Session {
             self.awaiting_pubrel.remove(&pkid);
         }
     }
+}
+
+/// The message with its topic restored when it was sent as an alias alone: on a new
+/// connection the alias has to be set up again.
+fn with_topic(message: &Message, aliases: &HashMap<u16, bytes::Bytes>) -> Message {
+    let mut message = message.clone();
+    if message.topic.is_empty() {
+        let alias = message.properties.as_ref().and_then(|p| p.topic_alias);
+        if let Some(topic) = alias.and_then(|a| aliases.get(&a)) {
+            message.topic = topic.clone();
+        }
+    }
+    message
 }
 
 fn request_packet(pkid: u16, request: &Request) -> Packet {
@@ -751,6 +793,42 @@ mod tests {
         m.dup = false;
         let next = s.handle(Packet::Publish(m)).unwrap();
         assert!(matches!(next.event, Some(Event::Message(_))));
+    }
+
+    #[test]
+    fn topic_aliases_resolve_incoming_and_survive_a_reconnect_outgoing() {
+        use rumqttc::v5::mqttbytes::v5::PublishProperties;
+        let now = Instant::now();
+        let mut s = Session::new(false, 10);
+        let aliased = |topic: &'static [u8]| Message {
+            topic: Bytes::from_static(topic),
+            properties: Some(PublishProperties {
+                topic_alias: Some(3),
+                ..PublishProperties::default()
+            }),
+            ..message(0)
+        };
+        s.handle(Packet::Publish(aliased(b"a/b"))).unwrap();
+        match s.handle(Packet::Publish(aliased(b""))).unwrap().event {
+            Some(Event::Message(m)) => assert_eq!(&m.topic[..], b"a/b"),
+            other => panic!("{other:?}"),
+        }
+        s.connected(&connack(false), now).unwrap();
+        assert!(s.handle(Packet::Publish(aliased(b""))).is_err());
+
+        let mut first = aliased(b"out/x");
+        first.qos = 1;
+        s.publish(first, 1, now);
+        let mut second = aliased(b"");
+        second.qos = 1;
+        s.publish(second, 2, now);
+        let resumed = s.connected(&connack(false), now).unwrap();
+        for packet in resumed.resend {
+            match packet {
+                Packet::Publish(m) => assert_eq!(&m.topic[..], b"out/x"),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]

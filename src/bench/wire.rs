@@ -6,6 +6,8 @@
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
+use crate::engine::packets::put_varint;
+
 /// An incoming packet, reduced to what the bench counts.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Frame {
@@ -128,20 +130,6 @@ pub const PUBREC: u8 = 0x50;
 pub const PUBREL: u8 = 0x62;
 pub const PUBCOMP: u8 = 0x70;
 pub const PINGREQ: [u8; 2] = [0xC0, 0];
-
-fn put_varint(out: &mut BytesMut, mut n: usize) {
-    loop {
-        let mut byte = (n % 128) as u8;
-        n /= 128;
-        if n > 0 {
-            byte |= 0x80;
-        }
-        out.put_u8(byte);
-        if n == 0 {
-            break;
-        }
-    }
-}
 
 /// Splits the next whole frame off `buf`; Ok(None) when more bytes are needed. A frame
 /// whose header announces more than `max` bytes is refused before its body is read.

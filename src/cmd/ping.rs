@@ -14,7 +14,7 @@ use crate::cli::{PingArgs, ProbeKind, SessionArgs};
 use crate::conn::{ConnectOptions, ProtocolVersion};
 use crate::engine::link::{self, Link, LinkError};
 use crate::engine::packets::{ConnAck, Message, Packet, Subscription};
-use crate::engine::session::Limits;
+use crate::engine::session::{Limits, Session};
 use crate::engine::transport::Phases;
 use crate::error::Failure;
 use crate::output::ping::{self as report, Record, Stats};
@@ -459,19 +459,7 @@ impl Pinger {
                         p.rtt.get_or_insert(at - p.sent);
                     }
                 }
-                match qos {
-                    1 => Some(Packet::PubAck {
-                        pkid,
-                        reason: 0,
-                        reason_string: None,
-                    }),
-                    2 => Some(Packet::PubRec {
-                        pkid,
-                        reason: 0,
-                        reason_string: None,
-                    }),
-                    _ => None,
-                }
+                Session::ack(qos, pkid)
             }
             Packet::PubAck { pkid, .. } | Packet::PubComp { pkid, .. } => {
                 if let Some(p) = self

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 use crate::cli::PubArgs;
 use crate::conn::{codes, validate_topic, ConnectOptions, ProtocolVersion};
-use crate::engine::client::{final_disconnect, Backoff, Client, Stop};
+use crate::engine::client::{disconnect_text, final_disconnect, Backoff, Client, Stop};
 use crate::engine::packets::Message;
 use crate::engine::session::Event;
 use crate::error::Failure;
@@ -586,11 +586,7 @@ impl Publisher {
             } => {
                 // The link is down now; the next poll reports it lost and pub reconnects,
                 // unless the reason says reconnecting cannot help.
-                let text = format!(
-                    "the broker closed the connection: {} (0x{reason:02x}){}",
-                    codes::reason_text(reason),
-                    reason_string.map(|t| format!(": {t}")).unwrap_or_default()
-                );
+                let text = disconnect_text(reason, reason_string);
                 if final_disconnect(reason) {
                     return Err(Failure::ConnectionLost(format!(
                         "{text}; {}",

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use crate::cli::{PayloadFormatArg, SubArgs};
 use crate::conn::{codes, filter_matches, validate_filter, ConnectOptions, ProtocolVersion};
-use crate::engine::client::{final_disconnect, Backoff, Client, Stop};
+use crate::engine::client::{disconnect_text, final_disconnect, Backoff, Client, Stop};
 use crate::engine::packets::{Message, Subscription};
 use crate::engine::session::Event;
 use crate::error::Failure;
@@ -488,11 +488,7 @@ impl Subscriber {
                 reason,
                 reason_string,
             } => {
-                let text = format!(
-                    "the broker closed the connection: {} (0x{reason:02x}){}",
-                    codes::reason_text(reason),
-                    reason_string.map(|t| format!(": {t}")).unwrap_or_default()
-                );
+                let text = disconnect_text(reason, reason_string);
                 if reason == 0x8E {
                     // Another client took our id: reconnecting would only fight it.
                     return Err(Stop::Fatal(Failure::ConnectionLost(format!(

@@ -139,7 +139,7 @@ impl Client {
 
     /// Acknowledges a delivered message (after the command has written it out).
     pub fn ack(&mut self, qos: u8, pkid: u16) {
-        if let Some(packet) = self.session.ack(qos, pkid) {
+        if let Some(packet) = Session::ack(qos, pkid) {
             self.queue(&packet);
         }
     }
@@ -311,6 +311,15 @@ impl Client {
             link.close(limit).await;
         }
     }
+}
+
+/// What a DISCONNECT from the broker said, for messages.
+pub fn disconnect_text(reason: u8, reason_string: Option<String>) -> String {
+    format!(
+        "the broker closed the connection: {} (0x{reason:02x}){}",
+        crate::conn::codes::reason_text(reason),
+        reason_string.map(|t| format!(": {t}")).unwrap_or_default()
+    )
 }
 
 /// A DISCONNECT reason after which reconnecting cannot help: the client or what it sends

@@ -336,7 +336,8 @@ fn put_string(out: &mut BytesMut, bytes: &[u8]) {
     out.put_slice(bytes);
 }
 
-fn put_varint(out: &mut BytesMut, mut n: usize) {
+/// Appends MQTT's variable-length integer.
+pub(crate) fn put_varint(out: &mut BytesMut, mut n: usize) {
     loop {
         let mut byte = (n % 128) as u8;
         n /= 128;

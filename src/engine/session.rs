@@ -345,8 +345,8 @@ impl Session {
         packet
     }
 
-    /// The acknowledgement of a delivered message, once the command has handled it.
-    pub fn ack(&self, qos: u8, pkid: u16) -> Option<Packet> {
+    /// The acknowledgement of a delivered message (PUBACK or PUBREC; none at QoS 0).
+    pub fn ack(qos: u8, pkid: u16) -> Option<Packet> {
         match qos {
             1 => Some(Packet::PubAck {
                 pkid,
@@ -488,9 +488,11 @@ impl Session {
             if message.topic.is_empty() {
                 match self.incoming_aliases.get(&alias) {
                     Some(topic) => message.topic = topic.clone(),
-                    None => return Err(format!(
+                    None => {
+                        return Err(format!(
                         "the broker sent a PUBLISH with topic alias {alias}, which it never set up"
-                    )),
+                    ))
+                    }
                 }
             } else {
                 self.incoming_aliases.insert(alias, message.topic.clone());
@@ -509,7 +511,7 @@ impl Session {
                 if !self.awaiting_pubrel.insert(message.pkid) {
                     // Delivered already (its PUBREC was lost): acknowledge, do not repeat.
                     return Ok(Handled {
-                        reply: self.ack(2, message.pkid),
+                        reply: Session::ack(2, message.pkid),
                         event: None,
                     });
                 }

@@ -180,6 +180,7 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('-N', '-N ', [CompletionResultType]::ParameterName, 'Do not end messages with a newline')
             [CompletionResult]::new('--no-newline', '--no-newline', [CompletionResultType]::ParameterName, 'Do not end messages with a newline')
             [CompletionResult]::new('--pretty', '--pretty', [CompletionResultType]::ParameterName, 'Indent JSON output (--json, %j, %J) over several lines')
+            [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'Print control characters (ESC...) as received even on a terminal, which otherwise shows them escaped')
             [CompletionResult]::new('--no-local', '--no-local', [CompletionResultType]::ParameterName, 'MQTT 5: do not receive our own publications')
             [CompletionResult]::new('--retain-as-published', '--retain-as-published', [CompletionResultType]::ParameterName, 'MQTT 5: keep the retain flag as published on live messages')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Keep the session when we disconnect (clean session off); needs -i')

@@ -175,6 +175,7 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand -N 'Do not end messages with a newline'
             cand --no-newline 'Do not end messages with a newline'
             cand --pretty 'Indent JSON output (--json, %j, %J) over several lines'
+            cand --raw 'Print control characters (ESC...) as received even on a terminal, which otherwise shows them escaped'
             cand --no-local 'MQTT 5: do not receive our own publications'
             cand --retain-as-published 'MQTT 5: keep the retain flag as published on live messages'
             cand -c 'Keep the session when we disconnect (clean session off); needs -i'

@@ -136,6 +136,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s v -l verbose -d 'Print
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l json -d 'Print one JSON object per line: topic, payload|payload_base64, qos, retain, dup, mid, received_at, properties'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s N -l no-newline -d 'Do not end messages with a newline'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l pretty -d 'Indent JSON output (--json, %j, %J) over several lines'
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l raw -d 'Print control characters (ESC...) as received even on a terminal, which otherwise shows them escaped'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l no-local -d 'MQTT 5: do not receive our own publications'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l retain-as-published -d 'MQTT 5: keep the retain flag as published on live messages'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s c -l disable-clean-session -d 'Keep the session when we disconnect (clean session off); needs -i'

@@ -389,6 +389,10 @@ pub struct SubArgs {
     #[arg(long)]
     pub pretty: bool,
 
+    /// Print control characters (ESC...) as received even on a terminal, which otherwise shows them escaped
+    #[arg(long)]
+    pub raw: bool,
+
     /// Print only this percentage of messages, chosen at random (0.1 to 100)
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     pub random_filter: Option<f64>,

@@ -9,13 +9,18 @@ pub mod engine;
 pub mod error;
 pub mod gen;
 pub mod output;
+pub mod signals;
 
 use std::process::ExitCode;
 
 use cli::{Cli, Command};
+use output::stdio::stderr;
 
 /// Runs one parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if !matches!(cli.command, Command::Gen(_)) {
+        signals::install();
+    }
     match cli.command {
         Command::Publish(args) => cmd::publish::run(&args).await,
         Command::Subscribe(args) => cmd::subscribe::run(&args).await,
@@ -56,7 +61,7 @@ fn fail(error: &anyhow::Error) -> ExitCode {
         error.downcast_ref::<error::Failure>(),
         Some(error::Failure::Interrupted)
     ) {
-        eprintln!("mqtk: error: {error:#}");
+        stderr!("mqtk: error: {error:#}");
     }
     ExitCode::from(error::exit_code(error))
 }
@@ -77,7 +82,7 @@ fn clap_exit(e: clap::Error) -> ExitCode {
             let rendered = e.render().to_string();
             let first = rendered.lines().next().unwrap_or("invalid arguments");
             let message = first.strip_prefix("error: ").unwrap_or(first);
-            eprintln!("mqtk: error: {message} (see --help)");
+            stderr!("mqtk: error: {message} (see --help)");
             ExitCode::from(error::code::USAGE)
         }
     }

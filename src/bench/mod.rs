@@ -14,7 +14,7 @@ pub mod wire;
 pub mod worker;
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{self, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,6 +26,9 @@ use crate::cli::BenchArgs;
 use crate::engine::transport;
 use crate::error::Failure;
 use crate::output::bench::{count, rate, time_us};
+use crate::output::escape::Escape;
+use crate::output::stdio::{stderr, Stdout};
+use crate::signals;
 use header::BenchClock;
 use plan::{Mode, Plan, Stop};
 use report::{Progress, Run};
@@ -70,13 +73,11 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     drop(tick_tx);
 
     let mut monitor = Monitor::new(&plan, shared.clone(), start, tick_rx);
-    let mut interrupt = Interrupt::new();
     let total = plan.total_clients() as u64;
 
-    // Ramp-up: every client connects (or fails) before anyone publishes.
-    let mut interrupted = monitor
-        .wait(&mut interrupt, |s| s.connect_done >= total)
-        .await;
+    // Ramp-up: every client connects (or fails) before anyone publishes. SIGINT or
+    // SIGTERM stops sending and drains; a second one ends the process (`signals`).
+    let mut interrupted = monitor.wait(|s| s.connect_done >= total).await;
     let mut t0 = None;
     if !interrupted && monitor.snapshot().connected > 0 {
         let at = Instant::now();
@@ -84,7 +85,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         phase_tx.send_replace(Phase::Sending { t0: at });
         if plan.conn.debug {
             let s = monitor.snapshot();
-            eprintln!(
+            stderr!(
                 "mqtk: bench: {} of {total} clients connected in {:.3} s; sending",
                 s.connected,
                 start.elapsed().as_secs_f64()
@@ -101,24 +102,20 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
             Mode::Pub | Mode::PubSub => {
                 let give_up = matches!(plan.stop, Stop::Duration(_)).then(|| end + plan.drain);
                 monitor
-                    .wait(&mut interrupt, |s| {
+                    .wait(|s| {
                         s.publishers_done >= publishers
                             || give_up.is_some_and(|at| Instant::now() >= at)
                     })
                     .await
             }
-            Mode::Conn | Mode::Sub => {
-                monitor
-                    .wait(&mut interrupt, |_| Instant::now() >= end)
-                    .await
-            }
+            Mode::Conn | Mode::Sub => monitor.wait(|_| Instant::now() >= end).await,
         };
         phase_tx.send_replace(Phase::StopSending { t0: at });
-        if matches!(plan.mode, Mode::Pub | Mode::PubSub) && !interrupt.twice() {
-            monitor.drain(&plan, &mut interrupt).await;
-            interrupted |= interrupt.count > 0;
+        if matches!(plan.mode, Mode::Pub | Mode::PubSub) {
+            monitor.drain(&plan).await;
         }
     }
+    interrupted |= signals::was_interrupted();
     phase_tx.send_replace(Phase::Close);
     let mut outcomes: Vec<ShardOutcome> = Vec::new();
     for shard in shards {
@@ -146,22 +143,23 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         series: monitor.series(),
     });
     let degraded = report::degraded(&report);
+    let mut stdout = Stdout::new(16 * 1024);
     match plan.json.as_deref() {
         Some(path) if path.as_os_str() == "-" => {
-            let mut stdout = std::io::stdout().lock();
-            serde_json::to_writer_pretty(&mut stdout, &report)?;
-            writeln!(stdout)?;
+            serde_json::to_writer_pretty(stdout.shown(Escape::Json), &report)
+                .map_err(io::Error::from)?;
+            stdout.write_all(b"\n")?;
         }
         Some(path) => {
             let json = serde_json::to_string_pretty(&report)?;
             std::fs::write(path, json + "\n").map_err(|e| {
                 Failure::NoInput(format!("--json {}: cannot write: {e}", path.display()))
             })?;
-            print!("{}", report.to_text());
+            stdout.write_shown(report.to_text().as_bytes(), Escape::Text)?;
         }
-        None => print!("{}", report.to_text()),
+        None => stdout.write_shown(report.to_text().as_bytes(), Escape::Text)?,
     }
-    std::io::stdout().flush()?;
+    stdout.flush()?;
     if interrupted {
         return Err(Failure::Interrupted.into());
     }
@@ -169,21 +167,6 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         return Err(Failure::BenchDegraded(why).into());
     }
     Ok(())
-}
-
-/// Ctrl-C, counted: the first stops sending and drains, the second skips the drain.
-struct Interrupt {
-    count: u32,
-}
-
-impl Interrupt {
-    fn new() -> Interrupt {
-        Interrupt { count: 0 }
-    }
-
-    fn twice(&self) -> bool {
-        self.count >= 2
-    }
 }
 
 /// Watches the shared counters: the progress line, the per-second series, the waits.
@@ -239,14 +222,10 @@ impl Monitor {
         self.shared.snapshot()
     }
 
-    /// Polls until `done` holds or Ctrl-C; true when interrupted.
-    async fn wait(
-        &mut self,
-        interrupt: &mut Interrupt,
-        mut done: impl FnMut(&Snapshot) -> bool,
-    ) -> bool {
-        let ctrl_c = tokio::signal::ctrl_c();
-        tokio::pin!(ctrl_c);
+    /// Polls until `done` holds or SIGINT/SIGTERM; true when interrupted.
+    async fn wait(&mut self, mut done: impl FnMut(&Snapshot) -> bool) -> bool {
+        let interrupt = signals::interrupted();
+        tokio::pin!(interrupt);
         loop {
             self.poll();
             if done(&self.snapshot()) {
@@ -254,17 +233,15 @@ impl Monitor {
             }
             tokio::select! {
                 _ = tokio::time::sleep(POLL) => {}
-                _ = &mut ctrl_c => {
-                    interrupt.count += 1;
-                    return true;
-                }
+                _ = &mut interrupt => return true,
             }
         }
     }
 
     /// After sending stops: wait until every acknowledgement and delivery is in, or until
-    /// nothing has moved for --drain.
-    async fn drain(&mut self, plan: &Plan, interrupt: &mut Interrupt) {
+    /// nothing has moved for --drain. A signal does not cut it short (a second one ends
+    /// the process).
+    async fn drain(&mut self, plan: &Plan) {
         let quiet_for = plan.drain;
         let mut last_progress = Instant::now();
         let mut last = self.snapshot();
@@ -286,13 +263,7 @@ impl Monitor {
                 return;
             }
             self.poll();
-            tokio::select! {
-                _ = tokio::time::sleep(POLL) => {}
-                _ = tokio::signal::ctrl_c() => {
-                    interrupt.count += 1;
-                    if interrupt.twice() { return; }
-                }
-            }
+            tokio::time::sleep(POLL).await;
         }
     }
 

@@ -7,6 +7,7 @@
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::engine::packets::put_varint;
+use crate::output::stdio::stderr;
 
 /// An incoming packet, reduced to what the bench counts.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,7 +65,7 @@ impl std::fmt::Display for Frame {
 pub fn trace(direction: &str, client: &str, bytes: &[u8], v5: bool) {
     let mut buf = BytesMut::from(bytes);
     while let Ok(Some(frame)) = decode(&mut buf, v5, usize::MAX) {
-        eprintln!("mqtk: debug: {client}: {direction} {frame}");
+        stderr!("mqtk: debug: {client}: {direction} {frame}");
     }
 }
 

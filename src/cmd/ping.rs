@@ -5,6 +5,7 @@
 //! bytes to the read of the answer.
 
 use std::collections::VecDeque;
+use std::io::{self, Write};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -17,7 +18,9 @@ use crate::engine::packets::{ConnAck, Message, Packet, Subscription};
 use crate::engine::session::{Limits, Session};
 use crate::engine::transport::Phases;
 use crate::error::Failure;
+use crate::output::escape::Escape;
 use crate::output::ping::{self as report, Record, Stats};
+use crate::output::stdio::{stderr, Stdout, StdoutWatch};
 
 /// `mqtk ping`, validated.
 #[derive(Debug)]
@@ -78,8 +81,14 @@ impl PingOptions {
 pub async fn run(args: &PingArgs) -> anyhow::Result<()> {
     let opts = PingOptions::from_args(args)?;
     let started = Instant::now();
-    let (connection, phases, connack) = open(&opts).await?;
+    let (connection, phases, connack) = tokio::select! {
+        biased;
+        _ = super::interrupted() => return Err(Failure::Interrupted.into()),
+        opened = open(&opts) => opened?,
+    };
     let mut pinger = Pinger {
+        out: Stdout::new(4096),
+        output_error: None,
         broker: opts.conn.broker_display(),
         opts,
         connection: None,
@@ -151,17 +160,29 @@ struct Pinger {
     next_pkid: u16,
     /// The publish probe's topic.
     topic: String,
+    out: Stdout,
+    /// Writing stdout failed: the run ends (quietly, when the pipe was closed).
+    output_error: Option<io::Error>,
 }
 
 impl Pinger {
-    fn emit(&self, record: &Record) {
-        if self.opts.json {
-            match serde_json::to_string(record) {
-                Ok(line) => println!("{line}"),
-                Err(e) => eprintln!("mqtk: cannot write JSON: {e}"),
-            }
+    /// Prints a record as a line (a JSON line with --json) and flushes it.
+    fn emit(&mut self, record: &Record) {
+        if self.output_error.is_some() {
+            return;
+        }
+        let written = if self.opts.json {
+            let line = serde_json::to_string(record).map_err(io::Error::from);
+            line.and_then(|line| {
+                self.out.write_shown(line.as_bytes(), Escape::Json)?;
+                self.out.write_all(b"\n")?;
+                self.out.flush()
+            })
         } else {
-            println!("{}", record.text());
+            self.out.line(&record.text())
+        };
+        if let Err(e) = written {
+            self.output_error = Some(e);
         }
     }
 
@@ -243,11 +264,19 @@ impl Pinger {
     async fn run(&mut self, started: Instant) -> anyhow::Result<()> {
         let interrupt = super::interrupted();
         tokio::pin!(interrupt);
+        let stdout = StdoutWatch::new();
         let far = Instant::now() + Duration::from_secs(10 * 365 * 24 * 3600);
         let deadline = self.opts.deadline.map_or(far, |d| started + d);
         let first_probe = Instant::now();
         let mut next_probe = first_probe;
         loop {
+            if let Some(e) = self.output_error.take() {
+                // `| head -1` had enough: nothing more can be shown.
+                if let Some(connection) = self.connection.take() {
+                    connection.close(CLOSE_LIMIT).await;
+                }
+                return Err(e.into());
+            }
             let more =
                 self.opts.count.is_none_or(|n| self.transmitted < n) && Instant::now() < deadline;
             let waiting = self.outstanding.iter().any(|p| !p.expired);
@@ -264,6 +293,7 @@ impl Pinger {
             tokio::select! {
                 biased;
                 _ = &mut interrupt => break,
+                closed = stdout.closed() => self.output_error = Some(closed),
                 // At the -w deadline no new probe goes out (`more` turns false); the
                 // probes in flight still get their --timeout.
                 _ = tokio::time::sleep_until(deadline), if more && self.opts.deadline.is_some() => {}
@@ -302,9 +332,14 @@ impl Pinger {
             ack_ms: Stats::of(&self.acks),
         };
         if !self.opts.json {
-            println!();
+            if let Err(e) = self.out.line("") {
+                return Err(e.into());
+            }
         }
         self.emit(&Record::Summary(summary));
+        if let Some(e) = self.output_error.take() {
+            return Err(e.into());
+        }
         if lost > 0 {
             return Err(Failure::ProbesLost(format!(
                 "{lost} of {} probes got no answer",
@@ -398,7 +433,7 @@ impl Pinger {
         }
     }
 
-    fn lost_now(&self, seq: u64, why: &str) {
+    fn lost_now(&mut self, seq: u64, why: &str) {
         self.emit(&Record::Probe(report::Probe {
             seq,
             rtt_ms: None,
@@ -436,7 +471,7 @@ impl Pinger {
         self.expire(now, &format!("connection lost: {why}"));
         self.outstanding.clear();
         if !self.opts.conn.quiet {
-            eprintln!("mqtk: connection to {} lost: {why}", self.broker);
+            stderr!("mqtk: connection to {} lost: {why}", self.broker);
         }
     }
 

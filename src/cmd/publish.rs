@@ -21,6 +21,7 @@ use crate::engine::packets::Message;
 use crate::engine::session::Event;
 use crate::error::Failure;
 use crate::output::jsonl::JsonMessage;
+use crate::output::stdio::stderr;
 
 /// Lines handed from the stdin reader thread to the publisher in one batch.
 const LINE_BATCH: usize = 256;
@@ -240,7 +241,18 @@ struct Source {
 /// Runs `mqtk pub`.
 pub async fn run(args: &PubArgs) -> anyhow::Result<()> {
     let opts = PubOptions::from_args(args)?;
-    Publisher::start(opts).await?.run().await
+    let quiet = opts.conn.quiet;
+    let publisher = tokio::select! {
+        biased;
+        _ = super::interrupted() => {
+            if !quiet {
+                stderr!("mqtk: interrupted while connecting: no message was sent");
+            }
+            return Err(Failure::Interrupted.into());
+        }
+        publisher = Publisher::start(opts) => publisher?,
+    };
+    publisher.run().await
 }
 
 struct Publisher {
@@ -318,7 +330,7 @@ impl Publisher {
                 biased;
                 _ = &mut interrupt => {
                     if !self.opts.conn.quiet {
-                        eprintln!("mqtk: interrupted: {}", self.progress());
+                        stderr!("mqtk: interrupted: {}", self.progress());
                     }
                     return Err(Failure::Interrupted.into());
                 }
@@ -574,7 +586,7 @@ impl Publisher {
                 self.tally.rejected += 1;
                 if !self.opts.conn.quiet {
                     let detail = reason_string.map(|t| format!(": {t}")).unwrap_or_default();
-                    eprintln!(
+                    stderr!(
                         "mqtk: message {token} rejected by the broker: {} (0x{reason:02x}){detail}",
                         codes::reason_text(reason)
                     );
@@ -594,7 +606,7 @@ impl Publisher {
                     )));
                 }
                 if !self.opts.conn.quiet {
-                    eprintln!("mqtk: {text}");
+                    stderr!("mqtk: {text}");
                 }
             }
             Event::Message(_) | Event::SubAck { .. } | Event::UnsubAck { .. } | Event::PingResp => {
@@ -665,7 +677,7 @@ impl Publisher {
     ) -> Result<(), Failure> {
         let quiet = self.opts.conn.quiet;
         if !quiet {
-            eprintln!("mqtk: {lost}");
+            stderr!("mqtk: {lost}");
         }
         let mut last = lost;
         loop {
@@ -679,7 +691,7 @@ impl Publisher {
                 )));
             };
             if !quiet && !delay.is_zero() {
-                eprintln!(
+                stderr!(
                     "mqtk: reconnecting in {}",
                     humantime::format_duration(delay)
                 );
@@ -694,7 +706,7 @@ impl Publisher {
             };
             let Some(attempt) = attempt else {
                 if !quiet {
-                    eprintln!("mqtk: interrupted while reconnecting: {}", self.progress());
+                    stderr!("mqtk: interrupted while reconnecting: {}", self.progress());
                 }
                 return Err(Failure::Interrupted);
             };
@@ -710,7 +722,7 @@ impl Publisher {
                         } else {
                             format!("new session, {again} unacknowledged messages sent again")
                         };
-                        eprintln!(
+                        stderr!(
                             "mqtk: reconnected to {} ({how})",
                             self.opts.conn.broker_display()
                         );
@@ -728,7 +740,7 @@ impl Publisher {
                 }
                 Err(failure) => {
                     if !quiet {
-                        eprintln!("mqtk: {failure}");
+                        stderr!("mqtk: {failure}");
                     }
                     last = failure;
                 }

@@ -17,6 +17,7 @@ use crate::engine::client::{disconnect_text, final_disconnect, Backoff, Client, 
 use crate::engine::packets::{Message, Subscription};
 use crate::engine::session::Event;
 use crate::error::Failure;
+use crate::output::stdio::{stderr, StdoutWatch};
 use crate::output::{format, PayloadFormat, Printer, Received, Style};
 
 /// Events handled between two flushes of the output, at most: bounds the delay of a line
@@ -49,6 +50,8 @@ pub struct SubOptions {
     pub payload_format: PayloadFormat,
     pub eol: bool,
     pub pretty: bool,
+    /// Control characters as received, even on a terminal (--raw).
+    pub raw: bool,
 }
 
 impl SubOptions {
@@ -137,6 +140,7 @@ impl SubOptions {
             },
             eol: !args.no_newline,
             pretty: args.pretty,
+            raw: args.raw,
             conn,
         })
     }
@@ -147,19 +151,21 @@ pub async fn run(args: &SubArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let opts = SubOptions::from_args(args)?;
     let deadline = opts.timeout.map(|t| started + t);
-    let connecting = Client::connect(&opts.conn, WINDOW);
-    let client = match deadline {
-        Some(deadline) => match tokio::time::timeout_at(deadline, connecting).await {
+    let far = started + Duration::from_secs(10 * 365 * 24 * 3600);
+    let client = tokio::select! {
+        biased;
+        _ = super::interrupted() => return Err(Failure::Interrupted.into()),
+        connected = tokio::time::timeout_at(deadline.unwrap_or(far), Client::connect(&opts.conn, WINDOW)) => match connected {
             Ok(connected) => connected?,
             Err(_) => return Err(timed_out(&opts, 0).into()),
         },
-        None => connecting.await?,
     };
     let printer = Printer::new(
         opts.style.clone(),
         opts.payload_format,
         opts.eol,
         opts.pretty,
+        opts.raw,
     );
     let mut subscriber = Subscriber {
         stamp: printer.uses_time(),
@@ -218,6 +224,9 @@ impl Subscriber {
             self.opts.conn.reconnect_limit,
         );
         let mut settle_by: Option<Instant> = None;
+        // `| head -1` may have had enough while no message comes: end then, not at the
+        // next message.
+        let stdout = StdoutWatch::new();
 
         loop {
             self.send_removals();
@@ -239,6 +248,10 @@ impl Subscriber {
                     return Err(timed_out(&self.opts, self.counted).into());
                 }
                 _ = tokio::time::sleep_until(settle_by.unwrap_or(far)), if settle_by.is_some() => break,
+                closed = stdout.closed() => {
+                    self.finish().await;
+                    return Err(closed.into());
+                }
                 event = self.client.next_or_written(until_written) => event,
             };
             let lost = match outcome {
@@ -324,7 +337,7 @@ impl Subscriber {
     ) -> Result<(), Failure> {
         let quiet = self.opts.conn.quiet;
         if !quiet {
-            eprintln!("mqtk: {lost}");
+            stderr!("mqtk: {lost}");
         }
         let mut last = lost;
         loop {
@@ -337,7 +350,7 @@ impl Subscriber {
                 )));
             };
             if !quiet && !delay.is_zero() {
-                eprintln!(
+                stderr!(
                     "mqtk: reconnecting in {}",
                     humantime::format_duration(delay)
                 );
@@ -359,7 +372,7 @@ impl Subscriber {
                     let broker = self.opts.conn.broker_display();
                     if resumed.subscriptions_kept {
                         if !quiet {
-                            eprintln!("mqtk: reconnected to {broker} (session kept)");
+                            stderr!("mqtk: reconnected to {broker} (session kept)");
                         }
                     } else {
                         if !quiet {
@@ -368,7 +381,7 @@ impl Subscriber {
                             } else {
                                 ""
                             };
-                            eprintln!(
+                            stderr!(
                                 "mqtk: reconnected to {broker}; subscribing again (a new session: messages published while disconnected were not received{keep})"
                             );
                         }
@@ -391,7 +404,7 @@ impl Subscriber {
                 }
                 Err(failure) => {
                     if !quiet {
-                        eprintln!("mqtk: {failure}");
+                        stderr!("mqtk: {failure}");
                     }
                     last = failure;
                 }
@@ -414,7 +427,7 @@ impl Subscriber {
             if let Err(failure) = self.client.publish(message, 0) {
                 self.removals_failed += 1;
                 if !self.opts.conn.quiet {
-                    eprintln!("mqtk: a retained message was not removed: {failure}");
+                    stderr!("mqtk: a retained message was not removed: {failure}");
                 }
             }
         }
@@ -477,7 +490,7 @@ impl Subscriber {
                 if reason >= 0x80 {
                     self.removals_failed += 1;
                     if !self.opts.conn.quiet {
-                        eprintln!(
+                        stderr!(
                             "mqtk: a retained message was not removed: {} (0x{reason:02x})",
                             codes::reason_text(reason)
                         );
@@ -528,7 +541,7 @@ impl Subscriber {
                 )));
             }
             if code < self.opts.subscription.qos && !self.opts.conn.quiet {
-                eprintln!(
+                stderr!(
                     "mqtk: the broker granted QoS {code} for '{filter}' (asked for {})",
                     self.opts.subscription.qos
                 );
@@ -603,7 +616,7 @@ impl Subscriber {
             let received = Received::new(message, topic, time);
             if let Some(warning) = self.printer.print(&received)? {
                 if !self.opts.conn.quiet {
-                    eprintln!("mqtk: {warning}");
+                    stderr!("mqtk: {warning}");
                 }
             }
         }
@@ -631,9 +644,11 @@ impl Subscriber {
             && self.removals.is_empty()
     }
 
-    /// Keeps a failed write of the output for [`Subscriber::fatal`].
+    /// Keeps a failed write of the output for [`Subscriber::fatal`]. What was not written
+    /// is not acknowledged: a durable session delivers it again.
     fn output_failed(&mut self, e: std::io::Error) -> Stop {
         let text = format!("cannot write the output: {e}");
+        self.acks.clear();
         self.output_error = Some(e);
         Stop::Fatal(Failure::Internal(text))
     }

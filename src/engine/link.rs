@@ -19,6 +19,7 @@ use super::packets::{describe_connect, Codec, ConnAck, Packet};
 use super::transport::{self, connack_refusal, Phases, Stream};
 use crate::conn::{ConnectOptions, ProtocolVersion};
 use crate::error::Failure;
+use crate::output::stdio::stderr;
 
 /// Bytes read ahead while a write waits, at most (the rest stays in the kernel).
 const READ_AHEAD: usize = 1 << 20;
@@ -103,7 +104,7 @@ async fn connect_unbounded(
     };
     let keep_alive = u16::try_from(keepalive.as_secs()).unwrap_or(u16::MAX);
     if link.trace {
-        eprintln!(
+        stderr!(
             "mqtk: debug: sending {}",
             describe_connect(opts, client_id, keep_alive)
         );
@@ -142,7 +143,7 @@ async fn connect_unbounded(
     };
     phases.connack = started.elapsed();
     if link.trace {
-        eprintln!("mqtk: debug: received {}", Packet::ConnAck(connack.clone()));
+        stderr!("mqtk: debug: received {}", Packet::ConnAck(connack.clone()));
     }
     if connack.code != 0 {
         return Err(connack_refusal(connack.code));
@@ -231,7 +232,7 @@ impl Link {
     pub fn queue(&mut self, packet: &Packet) -> Result<(), String> {
         self.codec.encode(packet, &mut self.wbuf)?;
         if self.trace {
-            eprintln!("mqtk: debug: sending {packet}");
+            stderr!("mqtk: debug: sending {packet}");
         }
         Ok(())
     }
@@ -260,7 +261,7 @@ impl Link {
         match self.codec.decode(&mut self.rbuf) {
             Ok(Some(packet)) => {
                 if self.trace {
-                    eprintln!("mqtk: debug: received {packet}");
+                    stderr!("mqtk: debug: received {packet}");
                 }
                 Ok(Some(packet))
             }

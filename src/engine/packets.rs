@@ -620,7 +620,7 @@ pub fn printable(bytes: &[u8]) -> String {
             break;
         }
         if c.is_control() {
-            out.extend(c.escape_default());
+            crate::output::escape::escape_char(c, &mut out);
         } else {
             out.push(c);
         }

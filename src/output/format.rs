@@ -11,6 +11,7 @@ use rumqttc::v5::mqttbytes::v5::PublishProperties;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
+use super::escape::{Escape, Escaper};
 use super::Received;
 
 /// The largest field width or precision: more is a typo, not a layout.
@@ -241,11 +242,13 @@ impl Template {
     }
 
     /// Writes one message. Returns a warning when `%J` met a payload that is not JSON (the
-    /// field is left out, as mosquitto does).
+    /// field is left out, as mosquitto does). With `escape` (a terminal), control
+    /// characters in the fields are escaped; the format's own text is written as given.
     pub fn render(
         &self,
         message: &Received,
         pretty: bool,
+        escape: bool,
         out: &mut impl Write,
     ) -> io::Result<Option<String>> {
         let mut warning = None;
@@ -253,7 +256,17 @@ impl Template {
             match piece {
                 Piece::Literal(bytes) => out.write_all(bytes)?,
                 Piece::Field(field, spec) => {
-                    if let Some(w) = render_field(*field, *spec, message, pretty, out)? {
+                    let rendered = if escape {
+                        let mode = match field {
+                            Field::Json | Field::JsonEmbedded => Escape::Json,
+                            _ => Escape::Text,
+                        };
+                        let mut shown = Escaper::new(&mut *out, mode);
+                        render_field(*field, *spec, message, pretty, &mut shown)?
+                    } else {
+                        render_field(*field, *spec, message, pretty, out)?
+                    };
+                    if let Some(w) = rendered {
                         warning = Some(w);
                     }
                 }
@@ -596,7 +609,10 @@ mod tests {
 
     fn render(format: &str, m: &Received) -> String {
         let mut out = Vec::new();
-        parse(format).unwrap().render(m, false, &mut out).unwrap();
+        parse(format)
+            .unwrap()
+            .render(m, false, false, &mut out)
+            .unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -639,9 +655,29 @@ mod tests {
         let mut out = Vec::new();
         parse("\\0\\a\\e\\n\\r\\t\\v\\\\")
             .unwrap()
-            .render(&m, false, &mut out)
+            .render(&m, false, false, &mut out)
             .unwrap();
         assert_eq!(out, b"\0\x07\x1b\n\r\t\x0b\\");
+    }
+
+    /// On a terminal the fields are escaped, the format's own text (colours) is not.
+    #[test]
+    fn escaping_spares_the_format_text() {
+        let m = Received {
+            topic: "t\u{1b}]0;x\u{7}".into(),
+            ..message(b"\x1b[2Jp\xc2\x9b", None)
+        };
+        let mut out = Vec::new();
+        parse("\\e[1m%t\\e[0m %p|%j")
+            .unwrap()
+            .render(&m, false, true, &mut out)
+            .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with("\x1b[1mt\\x1b]0;x\\x07\x1b[0m \\x1b[2Jp\\u{9b}|{"),
+            "{text}"
+        );
+        assert!(text.ends_with(r#""payload":"\u001b[2Jp\u009b"}"#), "{text}");
     }
 
     #[test]
@@ -652,7 +688,10 @@ mod tests {
         assert_eq!(hex.len(), 512);
         assert!(hex.starts_with("000102") && hex.ends_with("fdfeff"));
         let mut out = Vec::new();
-        parse("%p").unwrap().render(&m, false, &mut out).unwrap();
+        parse("%p")
+            .unwrap()
+            .render(&m, false, false, &mut out)
+            .unwrap();
         assert_eq!(out, all);
     }
 
@@ -706,7 +745,7 @@ mod tests {
         let mut out = Vec::new();
         let warning = parse("<%J>")
             .unwrap()
-            .render(&message(b"not json", None), false, &mut out)
+            .render(&message(b"not json", None), false, false, &mut out)
             .unwrap();
         assert!(warning.unwrap().contains("not valid JSON"));
         assert_eq!(out, b"<>");

@@ -1,11 +1,15 @@
 //! Output and interchange formats. `jsonl` is the JSON-lines message schema shared by
 //! `mqtk pub --jsonl` (input) and `mqtk sub --json` (output); `format` is mosquitto's `-F`;
-//! [`Printer`] writes received messages in the chosen style to stdout, buffered.
+//! [`Printer`] writes received messages in the chosen style to stdout, buffered; `stdio`
+//! owns stdout and stderr for every command; `escape` keeps the terminal out of reach of
+//! what brokers and publishers send.
 
 pub mod bench;
+pub mod escape;
 pub mod format;
 pub mod jsonl;
 pub mod ping;
+pub mod stdio;
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -16,8 +20,10 @@ use base64::Engine;
 use rumqttc::v5::mqttbytes::v5::PublishProperties;
 
 use crate::engine::packets::Message;
+use escape::Escape;
 use format::Template;
 use jsonl::JsonMessage;
+use stdio::Stdout;
 
 /// A received message as the printers see it.
 #[derive(Debug)]
@@ -77,25 +83,34 @@ pub enum Style {
 
 /// Writes messages to a buffered stdout. The caller flushes when no more messages are
 /// waiting, so a sparse stream is seen at once and a burst costs one write per buffer.
+/// On a terminal, control characters in topics, payloads and properties are escaped
+/// (not in a -F format's own text: `\e[1m` there is the user's); `raw` keeps them.
 pub struct Printer {
     style: Style,
     payload_format: PayloadFormat,
     /// End each message with a newline (off with -N).
     eol: bool,
     pretty: bool,
-    out: io::BufWriter<Box<dyn Write + Send>>,
+    out: Stdout,
 }
 
 const BUFFER: usize = 64 * 1024;
 
 impl Printer {
-    pub fn new(style: Style, payload_format: PayloadFormat, eol: bool, pretty: bool) -> Printer {
+    pub fn new(
+        style: Style,
+        payload_format: PayloadFormat,
+        eol: bool,
+        pretty: bool,
+        raw: bool,
+    ) -> Printer {
+        let out = Stdout::new(BUFFER);
         Printer {
             style,
             payload_format,
             eol,
             pretty,
-            out: io::BufWriter::with_capacity(BUFFER, raw_stdout()),
+            out: if raw { out.raw() } else { out },
         }
     }
 
@@ -117,18 +132,20 @@ impl Printer {
             Style::Payload => write_payload(out, m.payload, self.payload_format)?,
             Style::Verbose if m.payload.is_empty() => {
                 if self.eol {
-                    write!(out, "{} (null)", m.topic)?;
+                    out.write_shown(m.topic.as_bytes(), Escape::Text)?;
+                    out.write_all(b" (null)")?;
                 } else {
                     return Ok(None);
                 }
             }
             Style::Verbose => {
-                out.write_all(m.topic.as_bytes())?;
+                out.write_shown(m.topic.as_bytes(), Escape::Text)?;
                 out.write_all(b" ")?;
                 write_payload(out, m.payload, self.payload_format)?;
             }
             Style::Format(template) => {
-                let warning = template.render(m, self.pretty, out)?;
+                let escape = out.escape(Escape::Text) != Escape::Off;
+                let warning = template.render(m, self.pretty, escape, out)?;
                 if self.eol {
                     out.write_all(b"\n")?;
                 }
@@ -136,10 +153,11 @@ impl Printer {
             }
             Style::Json => {
                 let object = JsonMessage::from_received(m, self.payload_format);
+                let mut json = out.shown(Escape::Json);
                 let written = if self.pretty {
-                    serde_json::to_writer_pretty(&mut *out, &object)
+                    serde_json::to_writer_pretty(&mut json, &object)
                 } else {
-                    serde_json::to_writer(&mut *out, &object)
+                    serde_json::to_writer(&mut json, &object)
                 };
                 written.map_err(io::Error::from)?;
             }
@@ -155,10 +173,12 @@ impl Printer {
     }
 }
 
-fn write_payload(out: &mut impl Write, payload: &[u8], format: PayloadFormat) -> io::Result<()> {
+fn write_payload(out: &mut Stdout, payload: &[u8], format: PayloadFormat) -> io::Result<()> {
     match format {
-        PayloadFormat::Auto => out.write_all(payload),
-        PayloadFormat::Text => out.write_all(String::from_utf8_lossy(payload).as_bytes()),
+        PayloadFormat::Auto => out.write_shown(payload, Escape::Text),
+        PayloadFormat::Text => {
+            out.write_shown(String::from_utf8_lossy(payload).as_bytes(), Escape::Text)
+        }
         PayloadFormat::Base64 => out.write_all(BASE64.encode(payload).as_bytes()),
         PayloadFormat::Hex => out.write_all(&hex(payload, false)),
     }
@@ -177,16 +197,4 @@ pub fn hex(bytes: &[u8], upper: bool) -> Vec<u8> {
         text.push(digits[usize::from(b & 15)]);
     }
     text
-}
-
-/// stdout without std's line buffering in between (ours is bigger and flushed on purpose).
-fn raw_stdout() -> Box<dyn Write + Send> {
-    #[cfg(unix)]
-    {
-        use std::os::fd::AsFd;
-        if let Ok(fd) = io::stdout().as_fd().try_clone_to_owned() {
-            return Box::new(std::fs::File::from(fd));
-        }
-    }
-    Box::new(io::stdout())
 }

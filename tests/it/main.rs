@@ -12,6 +12,8 @@ mod engine;
 mod generated;
 /// `mqtk ping`: phases on every transport, probes, loss, JSON shape.
 mod ping;
+/// Closed pipes, SIGTERM and a second signal, control characters on a terminal, for every command.
+mod pipes;
 /// `mqtk pub` against a plain listener: payloads, QoS, retain, stdin modes, bad input.
 mod publish;
 /// A TCP relay in front of a broker whose `reset_all` cuts every connection with an RST.

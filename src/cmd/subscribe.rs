@@ -287,8 +287,14 @@ impl Subscriber {
                     .into());
                 }
             }
-            self.reconnect(lost, &mut backoff, &mut interrupt, deadline_at)
-                .await?;
+            tokio::select! {
+                biased;
+                closed = stdout.closed() => {
+                    self.finish().await;
+                    return Err(closed.into());
+                }
+                reconnected = self.reconnect(lost, &mut backoff, &mut interrupt, deadline_at) => reconnected?,
+            }
         }
         self.finish().await;
         let unconfirmed = self.removals_failed

@@ -60,10 +60,6 @@ fn on_terminal(cmd: &Command) -> (i32, Vec<u8>) {
     (out.status.code().unwrap_or(-1), shown)
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
 /// Waits for `child` to exit (killing it after `limit`): the exit code.
 fn exit_code(child: &mut Child, limit: Duration) -> i32 {
     let deadline = Instant::now() + limit;
@@ -140,11 +136,10 @@ fn bench_into_a_closed_pipe_exits_0_quietly() {
 #[test]
 fn pub_trace_into_head_exits_0() {
     let broker = Broker::start();
-    let cmd = publish(
+    let mut cmd = publish(
         broker.port,
         &["-t", &topic("trace-head"), "-m", "x", "-q", "1", "-d"],
     );
-    let mut cmd = cmd;
     cmd.args(["--repeat", "40", "--repeat-delay", "10ms"]);
     let script = format!(
         "{} 2>&1 | head -2; echo \"exit ${{PIPESTATUS[0]}}\"",

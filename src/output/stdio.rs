@@ -1,7 +1,7 @@
 //! The standard streams. [`Stdout`] is the one writer of stdout: every command prints
 //! through it and gets an `io::Result`, so a closed pipe (`mqtk sub | head -1`) comes back
 //! as the `BrokenPipe` error that `main` turns into a quiet exit 0. [`StdoutWatch`]
-//! notices that the reader is gone while nothing is being written. [`stderr!`] writes one
+//! notices that the reader is gone while nothing is being written. `stderr!` writes one
 //! line to stderr and never fails or panics (`eprintln!` panics when stderr is a closed
 //! pipe, as in `mqtk pub -d 2>&1 | head -2`): diagnostics must not end a run.
 //!

@@ -145,8 +145,13 @@ fn files_section() -> String {
 fn examples_section(doc: &help::CommandDoc) -> String {
     let mut roff = String::from(".SH EXAMPLES\n");
     for example in doc.examples {
+        let colon = if example.what.ends_with(['?', '.', ':']) {
+            ""
+        } else {
+            ":"
+        };
         roff.push_str(&format!(
-            ".PP\n{}:\n.RS 4\n.nf\n\\fB{}\\fR\n.fi\n.RE\n",
+            ".PP\n{}{colon}\n.RS 4\n.nf\n\\fB{}\\fR\n.fi\n.RE\n",
             text(example.what),
             text(example.command)
         ));

@@ -588,11 +588,11 @@ pub struct BenchSubArgs {
     pub clients: u32,
 
     /// Topic template the publishers use; the default filter is derived from it
-    #[arg(short = 't', long, value_name = "TEMPLATE", default_value = "bench/%i", value_hint = ValueHint::Other)]
+    #[arg(short = 't', long, value_name = "TEMPLATE", default_value = "bench/%i", help_heading = "Subscribing", value_hint = ValueHint::Other)]
     pub topic: String,
 
     /// Subscription QoS: 0, 1 or 2
-    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = offer(clap::value_parser!(u8).range(0..=2), QOS_VALUES), hide_possible_values = true)]
+    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = offer(clap::value_parser!(u8).range(0..=2), QOS_VALUES), hide_possible_values = true, help_heading = "Subscribing")]
     pub qos: u8,
 
     #[command(flatten)]

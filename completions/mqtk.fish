@@ -32,45 +32,52 @@ complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "ping" -d 'Measure a broke
 complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "bench" -d 'Load-test a broker: many clients, open-loop rates, HDR latency, loss accounting'
 complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "gen" -d 'Write the shell completions and man pages (used to refresh completions/ and man/)'
 complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s t -l topic -d 'Topic to publish to' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s m -l message -d 'Message payload' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s t -l topic -d 'Topic to publish to' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s m -l message -d 'Message payload' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s f -l file -d 'Send the contents of FILE (any bytes) as the message' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s q -l qos -d 'Quality of service: 0, 1 or 2' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l repeat -d 'Publish the message N times' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l repeat-delay -d 'Wait this long between repeats: seconds (0.5) or a duration (500ms)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l rate -d 'At most N messages per second (for -l, --jsonl and --repeat)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s M -l max-inflight -d 'QoS 1/2 messages in flight at once (mosquitto\'s -M) [default: 1000; 20 for QoS 2 on MQTT 3.1.1]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s i -l id -d 'Client id [default: mqtk- and random characters; empty on MQTT 5 so the broker assigns one]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s I -l id-prefix -d 'Client id prefix; the process id is appended (as mosquitto)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s x -l session-expiry -d 'MQTT 5 session expiry in seconds, or inf / -1 for never' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l ws-path -d 'WebSocket path [default: /mqtt]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s q -l qos -d 'Quality of service: 0, 1 or 2' -r -f -a "0\t''
+1\t''
+2\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l repeat -d 'Publish the message N times' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l repeat-delay -d 'Wait this long between repeats: seconds (0.5) or a duration (500ms)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l rate -d 'At most N messages per second (for -l, --jsonl and --repeat)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s M -l max-inflight -d 'QoS 1/2 messages in flight at once (mosquitto\'s -M) [default: 1000; 20 for QoS 2 on MQTT 3.1.1]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s i -l id -d 'Client id [default: mqtk- and random characters; empty on MQTT 5 so the broker assigns one]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s I -l id-prefix -d 'Client id prefix; the process id is appended (as mosquitto)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s x -l session-expiry -d 'MQTT 5 session expiry in seconds, or inf / -1 for never' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l ws-path -d 'WebSocket path [default: /mqtt]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l ack-timeout -d 'Call the connection lost when a QoS 1/2 message or a subscription waits this long for its acknowledgement (e.g. 30s) [default: 30s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l reconnect-limit -d 'pub, sub: give up when one outage lasts longer than this; 0 never reconnects [default: pub 5m, sub forever]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r -f -a "31\t''
+311\t''
+5\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l ack-timeout -d 'Call the connection lost when a QoS 1/2 message or a subscription waits this long for its acknowledgement (e.g. 30s) [default: 30s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l reconnect-limit -d 'pub, sub: give up when one outage lasts longer than this; 0 never reconnects [default: pub 5m, sub forever]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l password-file -d 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l cafile -d 'CA certificates (PEM) to trust; switches TLS on' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l capath -d 'Folder of CA certificates (PEM) to trust; switches TLS on' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l capath -d 'Folder of CA certificates (PEM) to trust; switches TLS on' -r -f -a "(__fish_complete_directories)"
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l key -d 'Client private key (PEM: PKCS#1, PKCS#8 or SEC1); needs --cert' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l will-payload -d 'Will payload [default: empty]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l will-qos -d 'Will QoS' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s D -l property -d 'MQTT 5 property: COMMAND NAME VALUE (user-property takes NAME VALUE); implies -V 5' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l profile -d 'Connection settings profile from the config file' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r -f -a "tlsv1.2\t''
+tlsv1.3\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l will-payload -d 'Will payload [default: empty]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l will-qos -d 'Will QoS: 0, 1 or 2 [default: 0]' -r -f -a "0\t''
+1\t''
+2\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l profile -d 'Connection settings profile from the config file' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s D -l property -d 'MQTT 5 property: -D publish|connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s s -l stdin-file -d 'Send all of stdin as one message'
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s l -l stdin-line -d 'Send each line of stdin as a message (newline not included), over one connection'
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s n -l null-message -d 'Send a zero-length message'
@@ -84,50 +91,59 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l will-retain -d 'Retain
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l quiet -d 'Print no warnings'
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s t -l topic -d 'Topic filter to subscribe to (repeatable; + and # wildcards)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s q -l qos -d 'Quality of service for every filter: 0, 1 or 2' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s T -l filter-out -d 'Do not print messages whose topic matches FILTER (repeatable; wildcards allowed)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s C -l count -d 'Exit after N messages' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s W -l timeout -d 'Exit with code 27 after this long: seconds (10) or a duration (1m30s)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s U -l unsubscribe -d 'Unsubscribe from FILTER after subscribing (repeatable; cleans a durable session)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s F -l format -d 'Print each message with FORMAT (mosquitto\'s -F; see below)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s t -l topic -d 'Topic filter to subscribe to (repeatable; + and # wildcards)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s q -l qos -d 'Quality of service for every filter: 0, 1 or 2' -r -f -a "0\t''
+1\t''
+2\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s T -l filter-out -d 'Do not print messages whose topic matches FILTER (repeatable; wildcards allowed)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s C -l count -d 'Exit after N messages' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s W -l timeout -d 'Exit with code 27 after this long: seconds (10) or a duration (1m30s)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s U -l unsubscribe -d 'Unsubscribe from FILTER after subscribing (repeatable; cleans a durable session)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s F -l format -d 'Print each message with FORMAT (mosquitto\'s -F; see below)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l payload-format -d 'How to show payloads: raw bytes (auto; in JSON text or base64), text, base64 or hex' -r -f -a "auto\t''
 text\t''
 base64\t''
 hex\t''"
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l random-filter -d 'Print only this percentage of messages, chosen at random (0.1 to 100)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l retain-handling -d 'MQTT 5: retained messages 0 = on every subscribe, 1 = for new subscriptions only, 2 = never' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s i -l id -d 'Client id [default: mqtk- and random characters; empty on MQTT 5 so the broker assigns one]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s I -l id-prefix -d 'Client id prefix; the process id is appended (as mosquitto)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s x -l session-expiry -d 'MQTT 5 session expiry in seconds, or inf / -1 for never' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l ws-path -d 'WebSocket path [default: /mqtt]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l random-filter -d 'Print only this percentage of messages, chosen at random (0.1 to 100)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l retain-handling -d 'MQTT 5: retained messages 0 = on every subscribe, 1 = for new subscriptions only, 2 = never' -r -f -a "0\t''
+1\t''
+2\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s i -l id -d 'Client id [default: mqtk- and random characters; empty on MQTT 5 so the broker assigns one]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s I -l id-prefix -d 'Client id prefix; the process id is appended (as mosquitto)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s x -l session-expiry -d 'MQTT 5 session expiry in seconds, or inf / -1 for never' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l ws-path -d 'WebSocket path [default: /mqtt]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l ack-timeout -d 'Call the connection lost when a QoS 1/2 message or a subscription waits this long for its acknowledgement (e.g. 30s) [default: 30s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l reconnect-limit -d 'pub, sub: give up when one outage lasts longer than this; 0 never reconnects [default: pub 5m, sub forever]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r -f -a "31\t''
+311\t''
+5\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l ack-timeout -d 'Call the connection lost when a QoS 1/2 message or a subscription waits this long for its acknowledgement (e.g. 30s) [default: 30s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l reconnect-limit -d 'pub, sub: give up when one outage lasts longer than this; 0 never reconnects [default: pub 5m, sub forever]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l password-file -d 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l cafile -d 'CA certificates (PEM) to trust; switches TLS on' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l capath -d 'Folder of CA certificates (PEM) to trust; switches TLS on' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l capath -d 'Folder of CA certificates (PEM) to trust; switches TLS on' -r -f -a "(__fish_complete_directories)"
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l key -d 'Client private key (PEM: PKCS#1, PKCS#8 or SEC1); needs --cert' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l will-payload -d 'Will payload [default: empty]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l will-qos -d 'Will QoS' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s D -l property -d 'MQTT 5 property: COMMAND NAME VALUE (user-property takes NAME VALUE); implies -V 5' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l profile -d 'Connection settings profile from the config file' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r -f -a "tlsv1.2\t''
+tlsv1.3\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l will-payload -d 'Will payload [default: empty]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l will-qos -d 'Will QoS: 0, 1 or 2 [default: 0]' -r -f -a "0\t''
+1\t''
+2\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l profile -d 'Connection settings profile from the config file' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s D -l property -d 'MQTT 5 property: -D subscribe|connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s R -l no-retained -d 'Do not print retained messages (on MQTT 5 the broker is asked not to send them)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l retained-only -d 'Print only retained messages; exit at the first live one'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s E -l exit-on-subscribe -d 'Exit once subscribed (with -c this creates a durable session)'
@@ -147,43 +163,50 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l will-retain -d 'Retain
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l quiet -d 'Print no warnings'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s c -l count -d 'Number of probes; 0 = until Ctrl-C' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s i -l interval -d 'Time between probes: seconds (0.5) or a duration (250ms)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s w -l deadline -d 'Send no probe after this long, whatever the count (probes in flight get --timeout)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l timeout -d 'A probe (and the connection) without an answer after this long is lost' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s c -l count -d 'Number of probes; 0 = until Ctrl-C' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s i -l interval -d 'Time between probes: seconds (0.5) or a duration (250ms)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s w -l deadline -d 'Send no probe after this long, whatever the count (probes in flight get --timeout)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l timeout -d 'A probe (and the connection) without an answer after this long is lost' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l probe -d 'What a probe is: PINGREQ/PINGRESP, a PUBLISH to ourselves, or a whole new connection' -r -f -a "pingreq\t'PINGREQ → PINGRESP on one connection'
 publish\t'PUBLISH to a topic this connection subscribes to (the broker\'s routing time)'
 connect\t'A fresh connection per probe (the whole handshake)'"
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s q -l qos -d 'QoS of the publish probe (1 and 2 also time the broker\'s acknowledgement)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l id -d 'Client id [default: mqtk- and random characters]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l ws-path -d 'WebSocket path [default: /mqtt]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s q -l qos -d 'QoS of the publish probe: 0, 1 or 2 (1 and 2 also time the broker\'s acknowledgement)' -r -f -a "0\t''
+1\t''
+2\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l id -d 'Client id [default: mqtk- and random characters]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l ws-path -d 'WebSocket path [default: /mqtt]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l ack-timeout -d 'Call the connection lost when a QoS 1/2 message or a subscription waits this long for its acknowledgement (e.g. 30s) [default: 30s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l reconnect-limit -d 'pub, sub: give up when one outage lasts longer than this; 0 never reconnects [default: pub 5m, sub forever]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r -f -a "31\t''
+311\t''
+5\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l ack-timeout -d 'Call the connection lost when a QoS 1/2 message or a subscription waits this long for its acknowledgement (e.g. 30s) [default: 30s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l reconnect-limit -d 'pub, sub: give up when one outage lasts longer than this; 0 never reconnects [default: pub 5m, sub forever]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l password-file -d 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l cafile -d 'CA certificates (PEM) to trust; switches TLS on' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l capath -d 'Folder of CA certificates (PEM) to trust; switches TLS on' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l capath -d 'Folder of CA certificates (PEM) to trust; switches TLS on' -r -f -a "(__fish_complete_directories)"
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l key -d 'Client private key (PEM: PKCS#1, PKCS#8 or SEC1); needs --cert' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l will-payload -d 'Will payload [default: empty]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l will-qos -d 'Will QoS' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s D -l property -d 'MQTT 5 property: COMMAND NAME VALUE (user-property takes NAME VALUE); implies -V 5' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l profile -d 'Connection settings profile from the config file' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r -f -a "tlsv1.2\t''
+tlsv1.3\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l will-payload -d 'Will payload [default: empty]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l will-qos -d 'Will QoS: 0, 1 or 2 [default: 0]' -r -f -a "0\t''
+1\t''
+2\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s D -l property -d 'MQTT 5 property: -D connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l profile -d 'Connection settings profile from the config file' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l info -d 'Print the broker\'s capabilities from its CONNACK (MQTT 5 announces them)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l json -d 'Print JSON lines: the connection, one object per probe, a summary'
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l ws -d 'Connect over WebSockets to host:port'
@@ -199,43 +222,48 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_sub
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub help" -f -a "sub" -d 'N subscribers counting (and timing, when payloads carry mqtk\'s header) what arrives'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub help" -f -a "pubsub" -d 'Publishers and subscribers in one process: end-to-end latency, exact loss accounting'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s c -l clients -d 'Number of connections' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l duration -d 'Measure for this long after the warmup [default: 10s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l warmup -d 'Run this long before measuring (its messages are sent and counted, not timed)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l drain -d 'After the last publish, wait this long without progress before counting what is missing as lost' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l connect-rate -d 'New connections per second while ramping up [default: as fast as the broker accepts]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l id-prefix -d 'Client ids are this prefix and a number [default: mqtk-bench-PID-]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l start-number -d 'The first client\'s number (%i); give each concurrent mqtk its own range' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s c -l clients -d 'Number of connections' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l duration -d 'Measure for this long after the warmup [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l warmup -d 'Run this long before measuring (its messages are sent and counted, not timed)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l drain -d 'After the last publish, wait this long without progress before counting what is missing as lost' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l connect-rate -d 'New connections per second while ramping up [default: as fast as the broker accepts]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l id-prefix -d 'Client ids are this prefix and a number [default: mqtk-bench-PID-]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l start-number -d 'The first client\'s number (%i); give each concurrent mqtk its own range' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l json -d 'Write the whole report as JSON to FILE (- = stdout, instead of the text report)' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l threads -d 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l ws-path -d 'WebSocket path [default: /mqtt]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l threads -d 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l ws-path -d 'WebSocket path [default: /mqtt]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l ack-timeout -d 'Call the connection lost when a QoS 1/2 message or a subscription waits this long for its acknowledgement (e.g. 30s) [default: 30s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l reconnect-limit -d 'pub, sub: give up when one outage lasts longer than this; 0 never reconnects [default: pub 5m, sub forever]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r -f -a "31\t''
+311\t''
+5\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l ack-timeout -d 'Call the connection lost when a QoS 1/2 message or a subscription waits this long for its acknowledgement (e.g. 30s) [default: 30s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l reconnect-limit -d 'pub, sub: give up when one outage lasts longer than this; 0 never reconnects [default: pub 5m, sub forever]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l password-file -d 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l cafile -d 'CA certificates (PEM) to trust; switches TLS on' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l capath -d 'Folder of CA certificates (PEM) to trust; switches TLS on' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l capath -d 'Folder of CA certificates (PEM) to trust; switches TLS on' -r -f -a "(__fish_complete_directories)"
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l key -d 'Client private key (PEM: PKCS#1, PKCS#8 or SEC1); needs --cert' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l will-payload -d 'Will payload [default: empty]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l will-qos -d 'Will QoS' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s D -l property -d 'MQTT 5 property: COMMAND NAME VALUE (user-property takes NAME VALUE); implies -V 5' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l profile -d 'Connection settings profile from the config file' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r -f -a "tlsv1.2\t''
+tlsv1.3\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l will-payload -d 'Will payload [default: empty]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l will-qos -d 'Will QoS: 0, 1 or 2 [default: 0]' -r -f -a "0\t''
+1\t''
+2\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s D -l property -d 'MQTT 5 property: -D connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l profile -d 'Connection settings profile from the config file' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l ws -d 'Connect over WebSockets to host:port'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-use-os-certs -d 'Trust the operating system\'s CA store; switches TLS on'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l insecure -d 'Do not verify the broker\'s certificate (prints a warning)'
@@ -243,50 +271,57 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l quiet -d 'Print no warnings'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s c -l clients -d 'Number of publishers' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s t -l topic -d 'Topic template: %i client number, %c client id, %n message number' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s s -l size -d 'Payload size in bytes, mqtk\'s 32-byte header included' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s q -l qos -d 'QoS of the publishes (and of the subscriptions in pubsub)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l inflight -d 'QoS 1/2 messages each publisher keeps unacknowledged at most (capped by the broker\'s receive maximum)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l rate -d 'Messages per second across all publishers, spread evenly (open loop) [default: as fast as possible]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l interval -d 'Time between two messages of one publisher (open loop), e.g. 10ms' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l count -d 'Messages per publisher, then stop [default: run for --duration]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l duration -d 'Measure for this long after the warmup [default: 10s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l warmup -d 'Run this long before measuring (its messages are sent and counted, not timed)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l drain -d 'After the last publish, wait this long without progress before counting what is missing as lost' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l connect-rate -d 'New connections per second while ramping up [default: as fast as the broker accepts]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l id-prefix -d 'Client ids are this prefix and a number [default: mqtk-bench-PID-]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l start-number -d 'The first client\'s number (%i); give each concurrent mqtk its own range' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s c -l clients -d 'Number of publishers' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s t -l topic -d 'Topic template: %i client number, %c client id, %n message number' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s s -l size -d 'Payload size in bytes, mqtk\'s 32-byte header included' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s q -l qos -d 'QoS of the publishes (and of the subscriptions in pubsub): 0, 1 or 2' -r -f -a "0\t''
+1\t''
+2\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l inflight -d 'QoS 1/2 messages each publisher keeps unacknowledged at most (capped by the broker\'s receive maximum)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l rate -d 'Messages per second across all publishers, spread evenly (open loop) [default: as fast as possible]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l interval -d 'Time between two messages of one publisher (open loop), e.g. 10ms' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l count -d 'Messages per publisher, then stop [default: run for --duration]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l duration -d 'Measure for this long after the warmup [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l warmup -d 'Run this long before measuring (its messages are sent and counted, not timed)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l drain -d 'After the last publish, wait this long without progress before counting what is missing as lost' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l connect-rate -d 'New connections per second while ramping up [default: as fast as the broker accepts]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l id-prefix -d 'Client ids are this prefix and a number [default: mqtk-bench-PID-]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l start-number -d 'The first client\'s number (%i); give each concurrent mqtk its own range' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l json -d 'Write the whole report as JSON to FILE (- = stdout, instead of the text report)' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l threads -d 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l ws-path -d 'WebSocket path [default: /mqtt]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l threads -d 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l ws-path -d 'WebSocket path [default: /mqtt]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l ack-timeout -d 'Call the connection lost when a QoS 1/2 message or a subscription waits this long for its acknowledgement (e.g. 30s) [default: 30s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l reconnect-limit -d 'pub, sub: give up when one outage lasts longer than this; 0 never reconnects [default: pub 5m, sub forever]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r -f -a "31\t''
+311\t''
+5\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l ack-timeout -d 'Call the connection lost when a QoS 1/2 message or a subscription waits this long for its acknowledgement (e.g. 30s) [default: 30s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l reconnect-limit -d 'pub, sub: give up when one outage lasts longer than this; 0 never reconnects [default: pub 5m, sub forever]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l password-file -d 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l cafile -d 'CA certificates (PEM) to trust; switches TLS on' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l capath -d 'Folder of CA certificates (PEM) to trust; switches TLS on' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l capath -d 'Folder of CA certificates (PEM) to trust; switches TLS on' -r -f -a "(__fish_complete_directories)"
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l key -d 'Client private key (PEM: PKCS#1, PKCS#8 or SEC1); needs --cert' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l will-payload -d 'Will payload [default: empty]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l will-qos -d 'Will QoS' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s D -l property -d 'MQTT 5 property: COMMAND NAME VALUE (user-property takes NAME VALUE); implies -V 5' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l profile -d 'Connection settings profile from the config file' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r -f -a "tlsv1.2\t''
+tlsv1.3\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l will-payload -d 'Will payload [default: empty]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l will-qos -d 'Will QoS: 0, 1 or 2 [default: 0]' -r -f -a "0\t''
+1\t''
+2\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s D -l property -d 'MQTT 5 property: -D connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l profile -d 'Connection settings profile from the config file' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s r -l retain -d 'Publish with the retain flag'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l ws -d 'Connect over WebSockets to host:port'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l tls-use-os-certs -d 'Trust the operating system\'s CA store; switches TLS on'
@@ -295,47 +330,54 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l quiet -d 'Print no warnings'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s c -l clients -d 'Number of subscribers' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s t -l topic -d 'Topic template the publishers use; the default filter is derived from it' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s q -l qos -d 'Subscription QoS' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l filter -d 'Subscription filter (%i and %c allowed) [default: the topic template, each % field → +]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l shared -d 'Subscribe as members of this shared-subscription group ($share/GROUP/filter)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l duration -d 'Measure for this long after the warmup [default: 10s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l warmup -d 'Run this long before measuring (its messages are sent and counted, not timed)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l drain -d 'After the last publish, wait this long without progress before counting what is missing as lost' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l connect-rate -d 'New connections per second while ramping up [default: as fast as the broker accepts]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l id-prefix -d 'Client ids are this prefix and a number [default: mqtk-bench-PID-]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l start-number -d 'The first client\'s number (%i); give each concurrent mqtk its own range' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s c -l clients -d 'Number of subscribers' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s t -l topic -d 'Topic template the publishers use; the default filter is derived from it' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s q -l qos -d 'Subscription QoS: 0, 1 or 2' -r -f -a "0\t''
+1\t''
+2\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l filter -d 'Subscription filter (%i and %c allowed) [default: the topic template, each % field → +]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l shared -d 'Subscribe as members of this shared-subscription group ($share/GROUP/filter)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l duration -d 'Measure for this long after the warmup [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l warmup -d 'Run this long before measuring (its messages are sent and counted, not timed)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l drain -d 'After the last publish, wait this long without progress before counting what is missing as lost' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l connect-rate -d 'New connections per second while ramping up [default: as fast as the broker accepts]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l id-prefix -d 'Client ids are this prefix and a number [default: mqtk-bench-PID-]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l start-number -d 'The first client\'s number (%i); give each concurrent mqtk its own range' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l json -d 'Write the whole report as JSON to FILE (- = stdout, instead of the text report)' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l threads -d 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l ws-path -d 'WebSocket path [default: /mqtt]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l threads -d 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l ws-path -d 'WebSocket path [default: /mqtt]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l ack-timeout -d 'Call the connection lost when a QoS 1/2 message or a subscription waits this long for its acknowledgement (e.g. 30s) [default: 30s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l reconnect-limit -d 'pub, sub: give up when one outage lasts longer than this; 0 never reconnects [default: pub 5m, sub forever]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r -f -a "31\t''
+311\t''
+5\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l ack-timeout -d 'Call the connection lost when a QoS 1/2 message or a subscription waits this long for its acknowledgement (e.g. 30s) [default: 30s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l reconnect-limit -d 'pub, sub: give up when one outage lasts longer than this; 0 never reconnects [default: pub 5m, sub forever]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l password-file -d 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l cafile -d 'CA certificates (PEM) to trust; switches TLS on' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l capath -d 'Folder of CA certificates (PEM) to trust; switches TLS on' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l capath -d 'Folder of CA certificates (PEM) to trust; switches TLS on' -r -f -a "(__fish_complete_directories)"
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l key -d 'Client private key (PEM: PKCS#1, PKCS#8 or SEC1); needs --cert' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l will-payload -d 'Will payload [default: empty]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l will-qos -d 'Will QoS' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s D -l property -d 'MQTT 5 property: COMMAND NAME VALUE (user-property takes NAME VALUE); implies -V 5' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l profile -d 'Connection settings profile from the config file' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r -f -a "tlsv1.2\t''
+tlsv1.3\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l will-payload -d 'Will payload [default: empty]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l will-qos -d 'Will QoS: 0, 1 or 2 [default: 0]' -r -f -a "0\t''
+1\t''
+2\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s D -l property -d 'MQTT 5 property: -D connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l profile -d 'Connection settings profile from the config file' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l ws -d 'Connect over WebSockets to host:port'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-use-os-certs -d 'Trust the operating system\'s CA store; switches TLS on'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l insecure -d 'Do not verify the broker\'s certificate (prints a warning)'
@@ -343,53 +385,60 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l quiet -d 'Print no warnings'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l publishers -d 'Number of publishers' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l subscribers -d 'Number of subscribers' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s t -l topic -d 'Topic template: %i client number, %c client id, %n message number' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s s -l size -d 'Payload size in bytes, mqtk\'s 32-byte header included' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s q -l qos -d 'QoS of the publishes (and of the subscriptions in pubsub)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l inflight -d 'QoS 1/2 messages each publisher keeps unacknowledged at most (capped by the broker\'s receive maximum)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l rate -d 'Messages per second across all publishers, spread evenly (open loop) [default: as fast as possible]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l interval -d 'Time between two messages of one publisher (open loop), e.g. 10ms' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l count -d 'Messages per publisher, then stop [default: run for --duration]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l filter -d 'Subscription filter (%i and %c allowed) [default: the topic template, each % field → +]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l shared -d 'Subscribe as members of this shared-subscription group ($share/GROUP/filter)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l duration -d 'Measure for this long after the warmup [default: 10s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l warmup -d 'Run this long before measuring (its messages are sent and counted, not timed)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l drain -d 'After the last publish, wait this long without progress before counting what is missing as lost' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l connect-rate -d 'New connections per second while ramping up [default: as fast as the broker accepts]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l id-prefix -d 'Client ids are this prefix and a number [default: mqtk-bench-PID-]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l start-number -d 'The first client\'s number (%i); give each concurrent mqtk its own range' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l publishers -d 'Number of publishers' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l subscribers -d 'Number of subscribers' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s t -l topic -d 'Topic template: %i client number, %c client id, %n message number' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s s -l size -d 'Payload size in bytes, mqtk\'s 32-byte header included' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s q -l qos -d 'QoS of the publishes (and of the subscriptions in pubsub): 0, 1 or 2' -r -f -a "0\t''
+1\t''
+2\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l inflight -d 'QoS 1/2 messages each publisher keeps unacknowledged at most (capped by the broker\'s receive maximum)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l rate -d 'Messages per second across all publishers, spread evenly (open loop) [default: as fast as possible]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l interval -d 'Time between two messages of one publisher (open loop), e.g. 10ms' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l count -d 'Messages per publisher, then stop [default: run for --duration]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l filter -d 'Subscription filter (%i and %c allowed) [default: the topic template, each % field → +]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l shared -d 'Subscribe as members of this shared-subscription group ($share/GROUP/filter)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l duration -d 'Measure for this long after the warmup [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l warmup -d 'Run this long before measuring (its messages are sent and counted, not timed)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l drain -d 'After the last publish, wait this long without progress before counting what is missing as lost' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l connect-rate -d 'New connections per second while ramping up [default: as fast as the broker accepts]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l id-prefix -d 'Client ids are this prefix and a number [default: mqtk-bench-PID-]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l start-number -d 'The first client\'s number (%i); give each concurrent mqtk its own range' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l json -d 'Write the whole report as JSON to FILE (- = stdout, instead of the text report)' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l threads -d 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l ws-path -d 'WebSocket path [default: /mqtt]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l threads -d 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l ws-path -d 'WebSocket path [default: /mqtt]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l ack-timeout -d 'Call the connection lost when a QoS 1/2 message or a subscription waits this long for its acknowledgement (e.g. 30s) [default: 30s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l reconnect-limit -d 'pub, sub: give up when one outage lasts longer than this; 0 never reconnects [default: pub 5m, sub forever]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r -f -a "31\t''
+311\t''
+5\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l ack-timeout -d 'Call the connection lost when a QoS 1/2 message or a subscription waits this long for its acknowledgement (e.g. 30s) [default: 30s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l reconnect-limit -d 'pub, sub: give up when one outage lasts longer than this; 0 never reconnects [default: pub 5m, sub forever]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l password-file -d 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l cafile -d 'CA certificates (PEM) to trust; switches TLS on' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l capath -d 'Folder of CA certificates (PEM) to trust; switches TLS on' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l capath -d 'Folder of CA certificates (PEM) to trust; switches TLS on' -r -f -a "(__fish_complete_directories)"
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l key -d 'Client private key (PEM: PKCS#1, PKCS#8 or SEC1); needs --cert' -r -F
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l will-payload -d 'Will payload [default: empty]' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l will-qos -d 'Will QoS' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s D -l property -d 'MQTT 5 property: COMMAND NAME VALUE (user-property takes NAME VALUE); implies -V 5' -r
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l profile -d 'Connection settings profile from the config file' -r
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r -f -a "tlsv1.2\t''
+tlsv1.3\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l will-payload -d 'Will payload [default: empty]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l will-qos -d 'Will QoS: 0, 1 or 2 [default: 0]' -r -f -a "0\t''
+1\t''
+2\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s D -l property -d 'MQTT 5 property: -D connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l profile -d 'Connection settings profile from the config file' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s r -l retain -d 'Publish with the retain flag'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l ws -d 'Connect over WebSockets to host:port'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-use-os-certs -d 'Trust the operating system\'s CA store; switches TLS on'
@@ -403,7 +452,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "sub" -d 'N subscribers counting (and timing, when payloads carry mqtk\'s header) what arrives'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "pubsub" -d 'Publishers and subscribers in one process: end-to-end latency, exact loss accounting'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mqtk -n "__fish_mqtk_using_subcommand gen" -l out-dir -d 'Folder that receives completions/ and man/' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand gen" -l out-dir -d 'Folder that receives completions/ and man/' -r -f -a "(__fish_complete_directories)"
 complete -c mqtk -n "__fish_mqtk_using_subcommand gen" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping bench gen help" -f -a "pub" -d 'Publish messages (a drop-in for mosquitto_pub)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping bench gen help" -f -a "sub" -d 'Subscribe and print messages (a drop-in for mosquitto_sub)'

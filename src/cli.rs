@@ -3,12 +3,23 @@
 //!
 //! clap guidelines: give every short flag explicitly (`short = 'x'`), let `long` derive from
 //! the field name unless mosquitto spells it differently, and use an UPPERCASE `value_name`.
+//! Put each flag under a `help_heading`. A flag that takes a value gets `value_hint =
+//! ValueHint::FilePath` (or `DirPath`) when it names a file, values for completions when it
+//! has a fixed set (`offer(parser, &[...])`, which leaves parsing alone), and
+//! `ValueHint::Other` otherwise, so shells do not offer file names (a test checks). Examples,
+//! notes and the `-D` help live in `help.rs`, shared with the man pages.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{ArgAction, Args, Parser, Subcommand};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueHint};
+
+use crate::help::{
+    after_help, offer, property_help, property_long_help, BENCH_CONN_DOC, BENCH_DOC,
+    BENCH_PUBSUB_DOC, BENCH_PUB_DOC, BENCH_SUB_DOC, CONNECT_WILL, MQTK_DOC, PING_DOC, PUB_DOC,
+    QOS_VALUES, SUB_DOC,
+};
 
 /// mqtk: MQTT from the command line (pub, sub, bench, ping).
 #[derive(Debug, Parser)]
@@ -18,7 +29,7 @@ use clap::{ArgAction, Args, Parser, Subcommand};
     disable_help_flag = true,
     disable_version_flag = true,
     max_term_width = 100,
-    after_help = "Exit codes are listed in `man mqtk` and in the README."
+    after_help = after_help(&MQTK_DOC)
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -35,15 +46,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Publish messages (a drop-in for mosquitto_pub)
+    // pub, sub and ping take about and long_about from their Args struct: a doc comment on
+    // the variant would replace both, hiding long_about from --help and the man page.
     #[command(name = "pub", disable_help_flag = true)]
     Publish(Box<PubArgs>),
 
-    /// Subscribe and print messages (a drop-in for mosquitto_sub)
     #[command(name = "sub", disable_help_flag = true)]
     Subscribe(Box<SubArgs>),
 
-    /// Measure a broker like ping(8): connection phases, PINGREQ round trips, capabilities
     #[command(name = "ping", disable_help_flag = true)]
     Ping(Box<PingArgs>),
 
@@ -60,7 +70,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct GenArgs {
     /// Folder that receives completions/ and man/
-    #[arg(long, value_name = "DIR", default_value = ".")]
+    #[arg(long, value_name = "DIR", default_value = ".", value_hint = ValueHint::DirPath)]
     pub out_dir: PathBuf,
 }
 
@@ -69,18 +79,18 @@ pub struct GenArgs {
 #[command(next_help_heading = "Connection")]
 pub struct ConnArgs {
     /// Broker host [env: MQTK_HOST] [default: localhost]
-    #[arg(short = 'h', long, value_name = "HOST")]
+    #[arg(short = 'h', long, value_name = "HOST", value_hint = ValueHint::Other)]
     pub host: Option<String>,
 
     /// Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]
-    #[arg(short = 'p', long, value_name = "PORT")]
+    #[arg(short = 'p', long, value_name = "PORT", value_hint = ValueHint::Other)]
     pub port: Option<u16>,
 
     /// Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]
     ///
     /// For mqtt:// and mqtts:// the path is the topic (as mosquitto's -L); for ws:// and wss://
     /// it is the WebSocket path.
-    #[arg(short = 'L', long, value_name = "URL")]
+    #[arg(short = 'L', long, value_name = "URL", value_hint = ValueHint::Other)]
     pub url: Option<String>,
 
     /// Connect over WebSockets to host:port
@@ -88,19 +98,19 @@ pub struct ConnArgs {
     pub ws: bool,
 
     /// WebSocket path [default: /mqtt]
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::Other)]
     pub ws_path: Option<String>,
 
     /// Extra WebSocket upgrade header, 'Name: value' (repeatable)
-    #[arg(long, value_name = "HEADER")]
+    #[arg(long, value_name = "HEADER", value_hint = ValueHint::Other)]
     pub ws_header: Vec<String>,
 
     /// Connect to a broker's unix socket instead of TCP
-    #[arg(long, value_name = "PATH", env = "MQTK_UNIX")]
+    #[arg(long, value_name = "PATH", env = "MQTK_UNIX", value_hint = ValueHint::FilePath)]
     pub unix: Option<PathBuf>,
 
     /// Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker's name; port 1080 by default) or socks5://... (mqtk resolves it)
-    #[arg(long, value_name = "URL", env = "MQTK_PROXY")]
+    #[arg(long, value_name = "URL", env = "MQTK_PROXY", value_hint = ValueHint::Other)]
     pub proxy: Option<String>,
 
     /// MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]
@@ -108,120 +118,133 @@ pub struct ConnArgs {
         short = 'V',
         long,
         value_name = "VERSION",
-        env = "MQTK_PROTOCOL_VERSION"
+        env = "MQTK_PROTOCOL_VERSION",
+        value_parser = offer(clap::builder::StringValueParser::new(), &["31", "311", "5"]),
+        hide_possible_values = true
     )]
     pub protocol_version: Option<String>,
 
     /// Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger
     /// incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]
-    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(64..=268_435_455))]
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(64..=268_435_455), value_hint = ValueHint::Other)]
     pub max_packet_size: Option<u32>,
 
     /// Call the connection lost when a QoS 1/2 message or a subscription waits this long
     /// for its acknowledgement (e.g. 30s) [default: 30s]
-    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration, value_hint = ValueHint::Other)]
     pub ack_timeout: Option<Duration>,
 
     /// pub, sub: give up when one outage lasts longer than this; 0 never reconnects
     /// [default: pub 5m, sub forever]
-    #[arg(long, value_name = "DURATION", value_parser = parse_seconds_or_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_seconds_or_duration, value_hint = ValueHint::Other)]
     pub reconnect_limit: Option<Duration>,
 
     /// pub, sub: the longest wait between two reconnect attempts [default: 10s]
-    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration, value_hint = ValueHint::Other)]
     pub reconnect_max_delay: Option<Duration>,
 
     /// Keepalive in seconds, 0 disables [default: 60]
-    #[arg(short = 'k', long, value_name = "SECONDS", env = "MQTK_KEEPALIVE")]
+    #[arg(short = 'k', long, value_name = "SECONDS", env = "MQTK_KEEPALIVE", value_hint = ValueHint::Other)]
     pub keepalive: Option<u16>,
 
     /// Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, env = "MQTK_CONNECT_TIMEOUT")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, env = "MQTK_CONNECT_TIMEOUT", value_hint = ValueHint::Other)]
     pub connect_timeout: Option<Duration>,
 
     /// Username [env: MQTK_USERNAME]
-    #[arg(short = 'u', long, value_name = "USER")]
+    #[arg(short = 'u', long, value_name = "USER", help_heading = "Authentication", value_hint = ValueHint::Other)]
     pub username: Option<String>,
 
     /// Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)
     ///
     /// Looked up in this order: -P, --password-file, MQTK_PASSWORD, MQTK_PASSWORD_FILE, the
     /// -L URL, the config file.
-    #[arg(short = 'P', long = "pw", value_name = "PASSWORD")]
+    #[arg(short = 'P', long = "pw", value_name = "PASSWORD", help_heading = "Authentication", value_hint = ValueHint::Other)]
     pub password: Option<String>,
 
     /// Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Authentication", value_hint = ValueHint::FilePath)]
     pub password_file: Option<PathBuf>,
 
     /// CA certificates (PEM) to trust; switches TLS on
-    #[arg(long, value_name = "FILE", env = "MQTK_CAFILE")]
+    #[arg(long, value_name = "FILE", env = "MQTK_CAFILE", help_heading = "TLS", value_hint = ValueHint::FilePath)]
     pub cafile: Option<PathBuf>,
 
     /// Folder of CA certificates (PEM) to trust; switches TLS on
-    #[arg(long, value_name = "DIR", env = "MQTK_CAPATH")]
+    #[arg(long, value_name = "DIR", env = "MQTK_CAPATH", help_heading = "TLS", value_hint = ValueHint::DirPath)]
     pub capath: Option<PathBuf>,
 
     /// Trust the operating system's CA store; switches TLS on
-    #[arg(long)]
+    #[arg(long, help_heading = "TLS")]
     pub tls_use_os_certs: bool,
 
     /// Client certificate (PEM) for mutual TLS; needs --key
-    #[arg(long, value_name = "FILE", env = "MQTK_CERT")]
+    #[arg(long, value_name = "FILE", env = "MQTK_CERT", help_heading = "TLS", value_hint = ValueHint::FilePath)]
     pub cert: Option<PathBuf>,
 
     /// Client private key (PEM: PKCS#1, PKCS#8 or SEC1); needs --cert
-    #[arg(long, value_name = "FILE", env = "MQTK_KEY")]
+    #[arg(long, value_name = "FILE", env = "MQTK_KEY", help_heading = "TLS", value_hint = ValueHint::FilePath)]
     pub key: Option<PathBuf>,
 
     /// Do not verify the broker's certificate (prints a warning)
-    #[arg(long)]
+    #[arg(long, help_heading = "TLS")]
     pub insecure: bool,
 
     /// Only this TLS version: tlsv1.2 or tlsv1.3
-    #[arg(long, value_name = "VERSION")]
+    #[arg(
+        long,
+        value_name = "VERSION",
+        help_heading = "TLS",
+        value_parser = offer(clap::builder::StringValueParser::new(), &["tlsv1.2", "tlsv1.3"]),
+        hide_possible_values = true
+    )]
     pub tls_version: Option<String>,
 
     /// ALPN protocol to offer (repeatable)
-    #[arg(long, value_name = "PROTOCOL")]
+    #[arg(long, value_name = "PROTOCOL", help_heading = "TLS", value_hint = ValueHint::Other)]
     pub tls_alpn: Vec<String>,
 
     /// Will topic, published by the broker if we vanish without DISCONNECT
-    #[arg(long, value_name = "TOPIC")]
+    #[arg(long, value_name = "TOPIC", help_heading = "Will", value_hint = ValueHint::Other)]
     pub will_topic: Option<String>,
 
     /// Will payload [default: empty]
-    #[arg(long, value_name = "PAYLOAD")]
+    #[arg(long, value_name = "PAYLOAD", help_heading = "Will", value_hint = ValueHint::Other)]
     pub will_payload: Option<String>,
 
-    /// Will QoS
-    #[arg(long, value_name = "QOS", value_parser = clap::value_parser!(u8).range(0..=2))]
+    /// Will QoS: 0, 1 or 2 [default: 0]
+    #[arg(long, value_name = "QOS", help_heading = "Will", value_parser = offer(clap::value_parser!(u8).range(0..=2), QOS_VALUES), hide_possible_values = true)]
     pub will_qos: Option<u8>,
 
     /// Retain the will
-    #[arg(long)]
+    #[arg(long, help_heading = "Will")]
     pub will_retain: bool,
 
-    /// MQTT 5 property: COMMAND NAME VALUE (user-property takes NAME VALUE); implies -V 5
-    ///
-    /// COMMAND is connect, publish or will. NAME is mosquitto's spelling: content-type,
-    /// correlation-data, message-expiry-interval, payload-format-indicator, response-topic,
-    /// topic-alias, user-property, session-expiry-interval, receive-maximum,
-    /// maximum-packet-size, topic-alias-maximum, request-problem-information,
-    /// request-response-information, will-delay-interval.
-    #[arg(short = 'D', long = "property", value_name = "COMMAND NAME VALUE", num_args = 3..=4, action = ArgAction::Append)]
+    // The help depends on the command: `pub` also takes publish properties and `sub`
+    // subscribe properties (their `mut_arg("property", ...)`); ping and bench only these.
+    #[arg(
+        short = 'D',
+        long = "property",
+        value_names = ["COMMAND", "NAME", "VALUE"],
+        num_args = 3..=4,
+        action = ArgAction::Append,
+        help = property_help(CONNECT_WILL),
+        long_help = property_long_help(CONNECT_WILL),
+        help_heading = "MQTT 5 properties",
+        value_hint = ValueHint::Other
+    )]
     pub property: Vec<String>,
 
     /// Connection settings profile from the config file
-    #[arg(long, value_name = "NAME", env = "MQTK_PROFILE")]
+    #[arg(long, value_name = "NAME", env = "MQTK_PROFILE", value_hint = ValueHint::Other)]
     pub profile: Option<String>,
 
     /// Trace every MQTT packet on stderr (passwords are never printed)
-    #[arg(short = 'd', long)]
+    #[arg(short = 'd', long, help_heading = "Diagnostics")]
     pub debug: bool,
 
     /// Print no warnings
-    #[arg(long)]
+    #[arg(long, help_heading = "Diagnostics")]
     pub quiet: bool,
 }
 
@@ -230,11 +253,11 @@ pub struct ConnArgs {
 #[command(next_help_heading = "Session")]
 pub struct SessionArgs {
     /// Client id [default: mqtk- and random characters; empty on MQTT 5 so the broker assigns one]
-    #[arg(short = 'i', long, value_name = "ID", conflicts_with = "id_prefix")]
+    #[arg(short = 'i', long, value_name = "ID", conflicts_with = "id_prefix", value_hint = ValueHint::Other)]
     pub id: Option<String>,
 
     /// Client id prefix; the process id is appended (as mosquitto)
-    #[arg(short = 'I', long, value_name = "PREFIX")]
+    #[arg(short = 'I', long, value_name = "PREFIX", value_hint = ValueHint::Other)]
     pub id_prefix: Option<String>,
 
     /// Keep the session when we disconnect (clean session off); needs -i
@@ -242,7 +265,7 @@ pub struct SessionArgs {
     pub disable_clean_session: bool,
 
     /// MQTT 5 session expiry in seconds, or inf / -1 for never
-    #[arg(short = 'x', long, value_name = "SECONDS", allow_hyphen_values = true)]
+    #[arg(short = 'x', long, value_name = "SECONDS", allow_hyphen_values = true, value_hint = ValueHint::Other)]
     pub session_expiry: Option<String>,
 }
 
@@ -252,19 +275,27 @@ pub struct SessionArgs {
     about = "Publish messages (a drop-in for mosquitto_pub)",
     long_about = "Publish one message (-m, -f, -s, -n), one per stdin line (-l) or one per \
                   JSON line (--jsonl). QoS 1 and 2 messages are acknowledged by the broker \
-                  before mqtk exits 0."
+                  before mqtk exits 0.",
+    next_help_heading = "Message",
+    after_help = after_help(&PUB_DOC),
+    mut_arg("property", |a| a
+        .help(property_help(&["publish", "connect", "will"]))
+        .long_help(property_long_help(&["publish", "connect", "will"]))),
+    // mut_arg moved -D last: move -d and --quiet after it, so Diagnostics stays the last heading.
+    mut_arg("debug", |a| a),
+    mut_arg("quiet", |a| a)
 )]
 pub struct PubArgs {
     /// Topic to publish to
-    #[arg(short = 't', long, value_name = "TOPIC")]
+    #[arg(short = 't', long, value_name = "TOPIC", value_hint = ValueHint::Other)]
     pub topic: Option<String>,
 
     /// Message payload
-    #[arg(short = 'm', long, value_name = "MESSAGE", value_parser = clap::value_parser!(OsString), group = "input")]
+    #[arg(short = 'm', long, value_name = "MESSAGE", value_parser = clap::value_parser!(OsString), group = "input", value_hint = ValueHint::Other)]
     pub message: Option<OsString>,
 
     /// Send the contents of FILE (any bytes) as the message
-    #[arg(short = 'f', long, value_name = "FILE", group = "input")]
+    #[arg(short = 'f', long, value_name = "FILE", group = "input", value_hint = ValueHint::FilePath)]
     pub file: Option<PathBuf>,
 
     /// Send all of stdin as one message
@@ -284,7 +315,7 @@ pub struct PubArgs {
     pub jsonl: bool,
 
     /// Quality of service: 0, 1 or 2
-    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = offer(clap::value_parser!(u8).range(0..=2), QOS_VALUES), hide_possible_values = true)]
     pub qos: u8,
 
     /// Ask the broker to retain the message
@@ -292,19 +323,19 @@ pub struct PubArgs {
     pub retain: bool,
 
     /// Publish the message N times
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Sending", value_hint = ValueHint::Other)]
     pub repeat: Option<u64>,
 
     /// Wait this long between repeats: seconds (0.5) or a duration (500ms)
-    #[arg(long, value_name = "DELAY", value_parser = parse_seconds_or_duration)]
+    #[arg(long, value_name = "DELAY", value_parser = parse_seconds_or_duration, help_heading = "Sending", value_hint = ValueHint::Other)]
     pub repeat_delay: Option<Duration>,
 
     /// At most N messages per second (for -l, --jsonl and --repeat)
-    #[arg(long, value_name = "N", value_parser = parse_rate)]
+    #[arg(long, value_name = "N", value_parser = parse_rate, help_heading = "Sending", value_hint = ValueHint::Other)]
     pub rate: Option<f64>,
 
     /// QoS 1/2 messages in flight at once (mosquitto's -M) [default: 1000; 20 for QoS 2 on MQTT 3.1.1]
-    #[arg(short = 'M', long = "max-inflight", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(short = 'M', long = "max-inflight", value_name = "N", value_parser = clap::value_parser!(u16).range(1..), help_heading = "Sending", value_hint = ValueHint::Other)]
     pub max_inflight: Option<u16>,
 
     #[command(flatten)]
@@ -322,43 +353,50 @@ pub struct PubArgs {
                   payload (default), `topic payload` (-v), a -F format or JSON lines (--json). \
                   Reconnects when the connection drops and resubscribes when the session was \
                   lost.",
-    after_long_help = FORMAT_HELP
+    next_help_heading = "Subscription",
+    after_help = after_help(&SUB_DOC),
+    mut_arg("property", |a| a
+        .help(property_help(&["subscribe", "connect", "will"]))
+        .long_help(property_long_help(&["subscribe", "connect", "will"]))),
+    // mut_arg moved -D last: move -d and --quiet after it, so Diagnostics stays the last heading.
+    mut_arg("debug", |a| a),
+    mut_arg("quiet", |a| a)
 )]
 pub struct SubArgs {
     /// Topic filter to subscribe to (repeatable; + and # wildcards)
-    #[arg(short = 't', long = "topic", value_name = "FILTER")]
+    #[arg(short = 't', long = "topic", value_name = "FILTER", value_hint = ValueHint::Other)]
     pub topics: Vec<String>,
 
     /// Quality of service for every filter: 0, 1 or 2
-    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = offer(clap::value_parser!(u8).range(0..=2), QOS_VALUES), hide_possible_values = true)]
     pub qos: u8,
 
     /// Do not print messages whose topic matches FILTER (repeatable; wildcards allowed)
-    #[arg(short = 'T', long = "filter-out", value_name = "FILTER")]
+    #[arg(short = 'T', long = "filter-out", value_name = "FILTER", help_heading = "Selection", value_hint = ValueHint::Other)]
     pub filter_out: Vec<String>,
 
     /// Exit after N messages
-    #[arg(short = 'C', long = "count", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(short = 'C', long = "count", value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Stopping", value_hint = ValueHint::Other)]
     pub count: Option<u64>,
 
     /// Exit with code 27 after this long: seconds (10) or a duration (1m30s)
-    #[arg(short = 'W', long = "timeout", value_name = "SECONDS", value_parser = parse_timeout)]
+    #[arg(short = 'W', long = "timeout", value_name = "SECONDS", value_parser = parse_timeout, help_heading = "Stopping", value_hint = ValueHint::Other)]
     pub timeout: Option<Duration>,
 
     /// Do not print retained messages (on MQTT 5 the broker is asked not to send them)
-    #[arg(short = 'R', long = "no-retained", conflicts_with_all = ["retained_only", "retain_handling"])]
+    #[arg(short = 'R', long = "no-retained", conflicts_with_all = ["retained_only", "retain_handling"], help_heading = "Selection")]
     pub no_retained: bool,
 
     /// Print only retained messages; exit at the first live one
-    #[arg(long)]
+    #[arg(long, help_heading = "Selection")]
     pub retained_only: bool,
 
     /// Exit once subscribed (with -c this creates a durable session)
-    #[arg(short = 'E', long = "exit-on-subscribe")]
+    #[arg(short = 'E', long = "exit-on-subscribe", help_heading = "Stopping")]
     pub exit_on_subscribe: bool,
 
     /// Unsubscribe from FILTER after subscribing (repeatable; cleans a durable session)
-    #[arg(short = 'U', long = "unsubscribe", value_name = "FILTER")]
+    #[arg(short = 'U', long = "unsubscribe", value_name = "FILTER", value_hint = ValueHint::Other)]
     pub unsubscribe: Vec<String>,
 
     /// Clear every retained message received (publishes an empty retained message to its topic)
@@ -366,27 +404,27 @@ pub struct SubArgs {
     pub remove_retained: bool,
 
     /// Print the topic before the payload: `topic payload`
-    #[arg(short = 'v', long, group = "style")]
+    #[arg(short = 'v', long, group = "style", help_heading = "Output")]
     pub verbose: bool,
 
     /// Print each message with FORMAT (mosquitto's -F; see below)
-    #[arg(short = 'F', long = "format", value_name = "FORMAT", group = "style")]
+    #[arg(short = 'F', long = "format", value_name = "FORMAT", group = "style", help_heading = "Output", value_hint = ValueHint::Other)]
     pub format: Option<String>,
 
     /// Print one JSON object per line: topic, payload|payload_base64, qos, retain, dup, mid, received_at, properties
-    #[arg(long, group = "style")]
+    #[arg(long, group = "style", help_heading = "Output")]
     pub json: bool,
 
     /// How to show payloads: raw bytes (auto; in JSON text or base64), text, base64 or hex
-    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = PayloadFormatArg::Auto, conflicts_with = "format")]
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = PayloadFormatArg::Auto, conflicts_with = "format", help_heading = "Output")]
     pub payload_format: PayloadFormatArg,
 
     /// Do not end messages with a newline
-    #[arg(short = 'N', long = "no-newline")]
+    #[arg(short = 'N', long = "no-newline", help_heading = "Output")]
     pub no_newline: bool,
 
     /// Indent JSON output (--json, %j, %J) over several lines
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub pretty: bool,
 
     /// Print control characters (ESC...) as received even on a terminal, which otherwise shows them escaped
@@ -394,7 +432,7 @@ pub struct SubArgs {
     pub raw: bool,
 
     /// Print only this percentage of messages, chosen at random (0.1 to 100)
-    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent, help_heading = "Selection", value_hint = ValueHint::Other)]
     pub random_filter: Option<f64>,
 
     /// MQTT 5: do not receive our own publications
@@ -406,7 +444,7 @@ pub struct SubArgs {
     pub retain_as_published: bool,
 
     /// MQTT 5: retained messages 0 = on every subscribe, 1 = for new subscriptions only, 2 = never
-    #[arg(long, value_name = "0|1|2", help_heading = "MQTT 5 subscription options", value_parser = clap::value_parser!(u8).range(0..=2))]
+    #[arg(long, value_name = "0|1|2", help_heading = "MQTT 5 subscription options", value_parser = offer(clap::value_parser!(u8).range(0..=2), QOS_VALUES), hide_possible_values = true)]
     pub retain_handling: Option<u8>,
 
     #[command(flatten)]
@@ -422,43 +460,45 @@ pub struct SubArgs {
     about = "Measure a broker like ping(8): connection phases, PINGREQ round trips, capabilities",
     long_about = "Connect (timing DNS, TCP, TLS, WebSocket and CONNECT/CONNACK), then send a \
                   probe every INTERVAL and print its round trip, and a ping(8) summary at the \
-                  end. Exit 0 when every probe was answered, 76 when some were lost."
+                  end. Exit 0 when every probe was answered, 76 when some were lost.",
+    next_help_heading = "Probes",
+    after_help = after_help(&PING_DOC)
 )]
 pub struct PingArgs {
     /// Number of probes; 0 = until Ctrl-C
-    #[arg(short = 'c', long, value_name = "COUNT", default_value_t = 4)]
+    #[arg(short = 'c', long, value_name = "COUNT", default_value_t = 4, value_hint = ValueHint::Other)]
     pub count: u64,
 
     /// Time between probes: seconds (0.5) or a duration (250ms)
-    #[arg(short = 'i', long, value_name = "INTERVAL", default_value = "1s", value_parser = parse_positive_duration)]
+    #[arg(short = 'i', long, value_name = "INTERVAL", default_value = "1s", value_parser = parse_positive_duration, value_hint = ValueHint::Other)]
     pub interval: Duration,
 
     /// Send no probe after this long, whatever the count (probes in flight get --timeout)
-    #[arg(short = 'w', long, value_name = "DEADLINE", value_parser = parse_positive_duration)]
+    #[arg(short = 'w', long, value_name = "DEADLINE", value_parser = parse_positive_duration, value_hint = ValueHint::Other)]
     pub deadline: Option<Duration>,
 
     /// A probe (and the connection) without an answer after this long is lost
-    #[arg(long, value_name = "TIMEOUT", default_value = "2s", value_parser = parse_positive_duration)]
+    #[arg(long, value_name = "TIMEOUT", default_value = "2s", value_parser = parse_positive_duration, value_hint = ValueHint::Other)]
     pub timeout: Duration,
 
     /// What a probe is: PINGREQ/PINGRESP, a PUBLISH to ourselves, or a whole new connection
     #[arg(long, value_enum, default_value_t = ProbeKind::Pingreq)]
     pub probe: ProbeKind,
 
-    /// QoS of the publish probe (1 and 2 also time the broker's acknowledgement)
-    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    /// QoS of the publish probe: 0, 1 or 2 (1 and 2 also time the broker's acknowledgement)
+    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = offer(clap::value_parser!(u8).range(0..=2), QOS_VALUES), hide_possible_values = true)]
     pub qos: u8,
 
     /// Print the broker's capabilities from its CONNACK (MQTT 5 announces them)
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub info: bool,
 
     /// Print JSON lines: the connection, one object per probe, a summary
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
 
     /// Client id [default: mqtk- and random characters]
-    #[arg(long = "id", value_name = "ID")]
+    #[arg(long = "id", value_name = "ID", help_heading = "Session", value_hint = ValueHint::Other)]
     pub id: Option<String>,
 
     #[command(flatten)]
@@ -497,6 +537,7 @@ pub enum PayloadFormatArg {
 
 /// `mqtk bench`: one of four load shapes.
 #[derive(Debug, Args)]
+#[command(after_help = after_help(&BENCH_DOC))]
 pub struct BenchArgs {
     #[command(subcommand)]
     pub mode: BenchMode,
@@ -505,26 +546,26 @@ pub struct BenchArgs {
 #[derive(Debug, Subcommand)]
 pub enum BenchMode {
     /// Open N connections (at --connect-rate), hold them with keepalive pings, time CONNACK
-    #[command(disable_help_flag = true, after_help = BENCH_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(&BENCH_CONN_DOC))]
     Conn(BenchConnArgs),
 
     /// N publishers; with QoS 1/2 also time PUBLISH → PUBACK/PUBCOMP
-    #[command(name = "pub", disable_help_flag = true, after_help = BENCH_HELP)]
+    #[command(name = "pub", disable_help_flag = true, after_help = after_help(&BENCH_PUB_DOC))]
     Publish(BenchPubArgs),
 
     /// N subscribers counting (and timing, when payloads carry mqtk's header) what arrives
-    #[command(name = "sub", disable_help_flag = true, after_help = BENCH_HELP)]
+    #[command(name = "sub", disable_help_flag = true, after_help = after_help(&BENCH_SUB_DOC))]
     Subscribe(BenchSubArgs),
 
     /// Publishers and subscribers in one process: end-to-end latency, exact loss accounting
-    #[command(name = "pubsub", disable_help_flag = true, after_help = BENCH_HELP)]
+    #[command(name = "pubsub", disable_help_flag = true, after_help = after_help(&BENCH_PUBSUB_DOC))]
     PubSub(BenchPubSubArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct BenchConnArgs {
     /// Number of connections
-    #[arg(short = 'c', long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(short = 'c', long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Clients", value_hint = ValueHint::Other)]
     pub clients: u32,
 
     #[command(flatten)]
@@ -534,7 +575,7 @@ pub struct BenchConnArgs {
 #[derive(Debug, Args)]
 pub struct BenchPubArgs {
     /// Number of publishers
-    #[arg(short = 'c', long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(short = 'c', long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Clients", value_hint = ValueHint::Other)]
     pub clients: u32,
 
     #[command(flatten)]
@@ -547,15 +588,15 @@ pub struct BenchPubArgs {
 #[derive(Debug, Args)]
 pub struct BenchSubArgs {
     /// Number of subscribers
-    #[arg(short = 'c', long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(short = 'c', long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Clients", value_hint = ValueHint::Other)]
     pub clients: u32,
 
     /// Topic template the publishers use; the default filter is derived from it
-    #[arg(short = 't', long, value_name = "TEMPLATE", default_value = "bench/%i")]
+    #[arg(short = 't', long, value_name = "TEMPLATE", default_value = "bench/%i", help_heading = "Subscribing", value_hint = ValueHint::Other)]
     pub topic: String,
 
-    /// Subscription QoS
-    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    /// Subscription QoS: 0, 1 or 2
+    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = offer(clap::value_parser!(u8).range(0..=2), QOS_VALUES), hide_possible_values = true, help_heading = "Subscribing")]
     pub qos: u8,
 
     #[command(flatten)]
@@ -568,11 +609,11 @@ pub struct BenchSubArgs {
 #[derive(Debug, Args)]
 pub struct BenchPubSubArgs {
     /// Number of publishers
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Clients", value_hint = ValueHint::Other)]
     pub publishers: u32,
 
     /// Number of subscribers
-    #[arg(long, value_name = "M", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "M", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Clients", value_hint = ValueHint::Other)]
     pub subscribers: u32,
 
     #[command(flatten)]
@@ -590,15 +631,15 @@ pub struct BenchPubSubArgs {
 #[command(next_help_heading = "Publishing")]
 pub struct BenchPublishArgs {
     /// Topic template: %i client number, %c client id, %n message number
-    #[arg(short = 't', long, value_name = "TEMPLATE", default_value = "bench/%i")]
+    #[arg(short = 't', long, value_name = "TEMPLATE", default_value = "bench/%i", value_hint = ValueHint::Other)]
     pub topic: String,
 
     /// Payload size in bytes, mqtk's 32-byte header included
-    #[arg(short = 's', long, value_name = "BYTES", default_value_t = 64)]
+    #[arg(short = 's', long, value_name = "BYTES", default_value_t = 64, value_hint = ValueHint::Other)]
     pub size: u32,
 
-    /// QoS of the publishes (and of the subscriptions in pubsub)
-    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    /// QoS of the publishes (and of the subscriptions in pubsub): 0, 1 or 2
+    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = offer(clap::value_parser!(u8).range(0..=2), QOS_VALUES), hide_possible_values = true)]
     pub qos: u8,
 
     /// Publish with the retain flag
@@ -606,19 +647,19 @@ pub struct BenchPublishArgs {
     pub retain: bool,
 
     /// QoS 1/2 messages each publisher keeps unacknowledged at most (capped by the broker's receive maximum)
-    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..), value_hint = ValueHint::Other)]
     pub inflight: u16,
 
     /// Messages per second across all publishers, spread evenly (open loop) [default: as fast as possible]
-    #[arg(long, value_name = "N", value_parser = parse_rate, conflicts_with = "interval")]
+    #[arg(long, value_name = "N", value_parser = parse_rate, conflicts_with = "interval", value_hint = ValueHint::Other)]
     pub rate: Option<f64>,
 
     /// Time between two messages of one publisher (open loop), e.g. 10ms
-    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration, value_hint = ValueHint::Other)]
     pub interval: Option<Duration>,
 
     /// Messages per publisher, then stop [default: run for --duration]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "duration")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "duration", value_hint = ValueHint::Other)]
     pub count: Option<u64>,
 }
 
@@ -627,11 +668,11 @@ pub struct BenchPublishArgs {
 #[command(next_help_heading = "Subscribing")]
 pub struct BenchSubscribeArgs {
     /// Subscription filter (%i and %c allowed) [default: the topic template, each % field → +]
-    #[arg(long, value_name = "FILTER")]
+    #[arg(long, value_name = "FILTER", value_hint = ValueHint::Other)]
     pub filter: Option<String>,
 
     /// Subscribe as members of this shared-subscription group ($share/GROUP/filter)
-    #[arg(long, value_name = "GROUP")]
+    #[arg(long, value_name = "GROUP", value_hint = ValueHint::Other)]
     pub shared: Option<String>,
 }
 
@@ -640,61 +681,40 @@ pub struct BenchSubscribeArgs {
 #[command(next_help_heading = "Run")]
 pub struct BenchRunArgs {
     /// Measure for this long after the warmup [default: 10s]
-    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration, value_hint = ValueHint::Other)]
     pub duration: Option<Duration>,
 
     /// Run this long before measuring (its messages are sent and counted, not timed)
-    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration, value_hint = ValueHint::Other)]
     pub warmup: Duration,
 
     /// After the last publish, wait this long without progress before counting what is missing as lost
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_positive_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_positive_duration, value_hint = ValueHint::Other)]
     pub drain: Duration,
 
     /// New connections per second while ramping up [default: as fast as the broker accepts]
-    #[arg(long, value_name = "N", value_parser = parse_rate)]
+    #[arg(long, value_name = "N", value_parser = parse_rate, value_hint = ValueHint::Other)]
     pub connect_rate: Option<f64>,
 
     /// Client ids are this prefix and a number [default: mqtk-bench-PID-]
-    #[arg(long, value_name = "PREFIX")]
+    #[arg(long, value_name = "PREFIX", value_hint = ValueHint::Other)]
     pub id_prefix: Option<String>,
 
     /// The first client's number (%i); give each concurrent mqtk its own range
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_hint = ValueHint::Other)]
     pub start_number: u32,
 
     /// Write the whole report as JSON to FILE (- = stdout, instead of the text report)
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Output", value_hint = ValueHint::FilePath)]
     pub json: Option<PathBuf>,
 
     /// Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256), value_hint = ValueHint::Other)]
     pub threads: Option<u16>,
 
     #[command(flatten)]
     pub conn: ConnArgs,
 }
-
-const BENCH_HELP: &str = "\
-Every counter of the report is defined in the README (section `mqtk bench`).
-Exit status: 0 when every client connected and stayed, nothing was rejected or lost; 77 when
-some client failed or was disconnected, a publish was rejected or unacknowledged, or a message
-was lost; 130 on Ctrl-C (after the partial report); the connection's own code (69, 5, 135...)
-when no client could connect at all.";
-
-const FORMAT_HELP: &str = "\
--F FORMAT fields (as mosquitto_sub):
-  %t topic   %p payload   %l length   %q QoS   %r retain   %m message id   %%  a %
-  %x %X payload in hex    %j JSON (payload escaped)   %J JSON (payload embedded)
-  %I ISO-8601 local time  %U Unix time with nanoseconds
-  MQTT 5: %A topic alias  %C content type  %D correlation data  %E expiry interval
-          %F payload format  %P user properties  %R response topic  %S subscription id
-  Flags and sizes: %-10t (left), %010l (zero padding), %10.3t (width and precision)
-  @Y @m @d @H @M @S ... strftime fields of the local time, @N nanoseconds, @@ an @
-  Escapes: \\n \\t \\r \\0 \\a \\e \\v \\\\
-
-Exit status: 0 when done (-C, -E, --retained-only), 27 when -W expires, 130 on Ctrl-C;
-the CONNACK code when the broker refuses the connection, 75 when a subscription is refused.";
 
 /// -W: mosquitto's whole seconds, or a humantime duration; more than zero.
 pub fn parse_timeout(text: &str) -> Result<Duration, String> {

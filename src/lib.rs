@@ -8,6 +8,7 @@ pub mod conn;
 pub mod engine;
 pub mod error;
 pub mod gen;
+pub mod help;
 pub mod output;
 pub mod signals;
 

@@ -6,6 +6,8 @@ mod bench;
 mod broker;
 /// Connection settings: auth, passwords off argv, profiles, will, timeouts, URLs.
 mod connection;
+/// README.md's commands and every --help example parse; man pages carry the same examples.
+mod docs;
 /// The defects of issue 10 the MQTT engine fixes: reconnects, QoS 2 resumption, limits, MQTT 3.1, errors.
 mod engine;
 /// The generated completions and man pages match the clap definition.

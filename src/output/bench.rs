@@ -1,5 +1,5 @@
 //! What `mqtk bench` reports: the report's shape (the `--json` document; every key is
-//! documented in README.md and frozen by a test) and its aligned text form on stdout.
+//! documented in docs/bench-report.md and frozen by a test) and its aligned text form on stdout.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -1,6 +1,6 @@
 //! The JSON-lines message object: one MQTT message per line, binary-safe. `pub --jsonl`
 //! reads it and `sub --json` writes it, so a captured stream can be replayed. The schema is
-//! a contract documented in README.md: add fields, never rename or repurpose them.
+//! a contract documented in docs/json-lines.md: add fields, never rename or repurpose them.
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;

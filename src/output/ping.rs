@@ -1,5 +1,5 @@
 //! What `mqtk ping` reports: the records (one JSON object per line with `--json`, keys
-//! documented in README.md and frozen by a test) and their ping(8)-style text lines.
+//! documented in docs/ping.md and frozen by a test) and their ping(8)-style text lines.
 
 use std::fmt::Write as _;
 use std::time::Duration;

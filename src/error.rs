@@ -144,6 +144,99 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
     Failure::Usage(message.into()).into()
 }
 
+/// The longest user value an error message shows; longer ones end in `…`.
+pub const SHOWN_CHARS: usize = 80;
+
+/// A user value as error messages quote it: control characters (newlines, tabs, escape
+/// sequences, NUL, C1 controls) and bidirectional overrides made visible as `\n`, `\t`,
+/// `\x1b`, `\u202e`…, and anything past [`SHOWN_CHARS`] characters cut to an ellipsis, so an
+/// error is always one line of readable length. Every message that echoes a value uses it.
+pub fn shorten(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(SHOWN_CHARS * 4));
+    let cut = text.chars().nth(SHOWN_CHARS).is_some();
+    for (i, c) in text.chars().enumerate() {
+        if cut && i == SHOWN_CHARS - 1 {
+            out.push('…');
+            break;
+        }
+        push_visible(&mut out, c);
+    }
+    out
+}
+
+/// A file path as error messages show it: escaped as [`shorten`], but a long path keeps its
+/// start and its file name (`/very/long/…/certs/server.pem`).
+pub fn shorten_path(path: &std::path::Path) -> String {
+    let text = path.to_string_lossy();
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= SHOWN_CHARS {
+        return shorten(&text);
+    }
+    let head: String = chars[..SHOWN_CHARS / 2 - 1].iter().collect();
+    let tail: String = chars[chars.len() - SHOWN_CHARS / 2..].iter().collect();
+    format!("{}…{}", shorten(&head), shorten(&tail))
+}
+
+/// Escapes one character if a terminal would act on it or not show it.
+fn push_visible(out: &mut String, c: char) {
+    use std::fmt::Write as _;
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\0' => out.push_str("\\0"),
+        c if c.is_control() && (c as u32) < 0x100 => {
+            let _ = write!(out, "\\x{:02x}", c as u32);
+        }
+        // Bidirectional overrides and isolates, which reorder what follows them on screen.
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' => {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        }
+        c => out.push(c),
+    }
+}
+
+/// An I/O error in plain words, without the operating system's error number
+/// ("no such file or directory", not "No such file or directory (os error 2)").
+pub fn io_reason(error: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    let words = match error.kind() {
+        K::NotFound => "no such file or directory",
+        K::PermissionDenied => "permission denied",
+        K::IsADirectory => "it is a directory, not a file",
+        K::NotADirectory => "a part of the path is not a directory",
+        K::InvalidData => "it is not valid UTF-8 text",
+        K::UnexpectedEof => "it ended too early",
+        _ => {
+            let text = error.to_string();
+            let text = match text.find(" (os error") {
+                Some(at) => text[..at].to_string(),
+                None => text,
+            };
+            return shorten(&lowercase_first(&text));
+        }
+    };
+    words.to_string()
+}
+
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The whole message made one line, as a last guard: any control character left in it
+/// (from a library's text) is escaped as [`shorten`] does, without cutting it.
+pub fn one_line(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for c in message.chars() {
+        push_visible(&mut out, c);
+    }
+    out
+}
+
 /// The exit code for any error: a [`Failure`] anywhere in the chain decides, anything else
 /// is a bug (70).
 pub fn exit_code(error: &anyhow::Error) -> u8 {
@@ -222,5 +315,38 @@ mod tests {
         let error = anyhow::Error::from(Failure::Tls("bad".into())).context("connecting");
         assert_eq!(exit_code(&error), code::TLS);
         assert_eq!(exit_code(&anyhow::anyhow!("plain")), code::INTERNAL);
+    }
+
+    #[test]
+    fn shorten_escapes_and_cuts() {
+        assert_eq!(
+            shorten("a\nb\tc\0\x1b[31m\u{202e}"),
+            "a\\nb\\tc\\0\\x1b[31m\\u202e"
+        );
+        let long = "x".repeat(100_000);
+        let shown = shorten(&long);
+        assert_eq!(shown.chars().count(), SHOWN_CHARS);
+        assert!(shown.ends_with('…'));
+        let exact = "y".repeat(SHOWN_CHARS);
+        assert_eq!(shorten(&exact), exact);
+        assert_eq!(
+            shorten("é".repeat(200).as_str()).chars().count(),
+            SHOWN_CHARS
+        );
+        let path = std::path::PathBuf::from(format!("/{}/server.pem", "d".repeat(200)));
+        let shown = shorten_path(&path);
+        assert!(
+            shown.ends_with("/server.pem") && shown.contains('…'),
+            "{shown}"
+        );
+        assert!(shown.chars().count() <= SHOWN_CHARS, "{shown}");
+    }
+
+    #[test]
+    fn io_reasons_are_words() {
+        let e = std::io::Error::from(std::io::ErrorKind::NotFound);
+        assert_eq!(io_reason(&e), "no such file or directory");
+        let e = std::io::Error::from_raw_os_error(28);
+        assert!(!io_reason(&e).contains("os error"), "{}", io_reason(&e));
     }
 }

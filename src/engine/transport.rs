@@ -75,9 +75,12 @@ pub async fn open_stream(
         #[cfg(unix)]
         Endpoint::Unix(path) => {
             let started = Instant::now();
-            let socket = tokio::net::UnixStream::connect(path)
-                .await
-                .map_err(|e| Failure::Unreachable(format!("cannot connect to {broker}: {e}")))?;
+            let socket = tokio::net::UnixStream::connect(path).await.map_err(|e| {
+                Failure::Unreachable(format!(
+                    "cannot connect to {broker}: {}",
+                    crate::error::io_reason(&e)
+                ))
+            })?;
             phases.tcp = Some(started.elapsed());
             Box::new(socket)
         }
@@ -108,7 +111,10 @@ pub async fn open_stream(
                 if e.kind() == std::io::ErrorKind::ConnectionRefused {
                     tcp_refused(&what)
                 } else {
-                    Failure::Unreachable(format!("cannot connect to {what}: {e}"))
+                    Failure::Unreachable(format!(
+                        "cannot connect to {what}: {}",
+                        crate::error::io_reason(&e)
+                    ))
                 }
             })?;
             phases.tcp = Some(started.elapsed());
@@ -230,8 +236,12 @@ async fn tls_connect(
     host: &str,
     config: Arc<rustls::ClientConfig>,
 ) -> std::io::Result<Box<dyn Stream>> {
-    let name = rustls::pki_types::ServerName::try_from(host.to_string())
-        .map_err(|_| std::io::Error::other(format!("'{host}' is not a valid TLS server name")))?;
+    let name = rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|_| {
+        std::io::Error::other(format!(
+            "'{}' is not a valid TLS server name",
+            crate::error::shorten(host)
+        ))
+    })?;
     let tls = tokio_rustls::TlsConnector::from(config)
         .connect(name, stream)
         .await?;
@@ -290,10 +300,14 @@ pub(crate) fn tcp_refused(what: &str) -> Failure {
 pub(crate) fn dns_failed(host: &str, proxy: bool) -> Failure {
     if proxy {
         Failure::Dns(format!(
-            "cannot resolve the proxy host '{host}': check --proxy"
+            "cannot resolve the proxy host '{}': check --proxy",
+            crate::error::shorten(host)
         ))
     } else {
-        Failure::Dns(format!("cannot resolve host '{host}': check -h/--host"))
+        Failure::Dns(format!(
+            "cannot resolve host '{}': check -h/--host",
+            crate::error::shorten(host)
+        ))
     }
 }
 

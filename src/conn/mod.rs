@@ -9,6 +9,7 @@ pub mod filter;
 pub mod props;
 pub mod socks;
 pub mod tls;
+pub mod x509;
 
 pub use filter::{filter_matches, validate_filter};
 

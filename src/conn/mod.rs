@@ -239,7 +239,12 @@ fn env_layer() -> Result<AddressLayer, Failure> {
         })
         .transpose()?;
     let url = env_var("MQTK_URL")
-        .map(|u| u.parse::<BrokerUrl>())
+        .map(|u| {
+            u.parse::<BrokerUrl>().map_err(|e| match e {
+                Failure::Usage(m) => Failure::Usage(m.replacen("-L/--url", "MQTK_URL", 1)),
+                other => other,
+            })
+        })
         .transpose()?;
     Ok(AddressLayer {
         host: env_var("MQTK_HOST"),

@@ -404,7 +404,15 @@ fn diagnose(
         &error,
         rustls::Error::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. })
     );
-    let problem = if info.version < 3 {
+    let ca_as_end_entity = matches!(
+        &error,
+        rustls::Error::InvalidCertificate(C::Other(other)) if other.0.to_string() == "CaUsedAsEndEntity"
+    );
+    let problem = if ca_as_end_entity {
+        CertProblem::CaCertificate {
+            self_issued: info.self_issued,
+        }
+    } else if info.version < 3 {
         CertProblem::Version1 {
             name,
             ip,
@@ -426,6 +434,8 @@ fn diagnose(
 /// A server certificate problem mqtk explains itself, with the openssl line that fixes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CertProblem {
+    /// A CA certificate (basicConstraints CA:TRUE) that is not in the trusted files as it is.
+    CaCertificate { self_issued: bool },
     /// X.509 v1 (no extensions, so no subjectAltName): webpki refuses it.
     Version1 {
         name: String,
@@ -444,24 +454,28 @@ pub enum CertProblem {
 impl CertProblem {
     /// The openssl command that makes a certificate this client accepts for the host.
     pub fn fix(&self) -> String {
-        let (CertProblem::Version1 {
-            name,
-            ip,
-            self_issued,
-        }
-        | CertProblem::CommonNameOnly {
-            name,
-            ip,
-            self_issued,
-            ..
-        }) = self;
-        let name = shorten(name);
-        let san = if *ip {
+        let (name, ip, self_issued) = match self {
+            CertProblem::CaCertificate { .. } => {
+                return "give that very certificate as --cafile, or the CA that signed it".into()
+            }
+            CertProblem::Version1 {
+                name,
+                ip,
+                self_issued,
+            }
+            | CertProblem::CommonNameOnly {
+                name,
+                ip,
+                self_issued,
+                ..
+            } => (shorten(name), *ip, *self_issued),
+        };
+        let san = if ip {
             format!("IP:{name}")
         } else {
             format!("DNS:{name}")
         };
-        if *self_issued {
+        if self_issued {
             format!(
                 "openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -subj /CN={name} -addext subjectAltName={san} -days 365"
             )
@@ -476,6 +490,16 @@ impl CertProblem {
 impl std::fmt::Display for CertProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            CertProblem::CaCertificate { self_issued: true } => write!(
+                f,
+                "certificate is self-signed and is not one given in --cafile/--capath: {}",
+                self.fix()
+            ),
+            CertProblem::CaCertificate { self_issued: false } => write!(
+                f,
+                "certificate is a CA certificate (CA:TRUE), not a server's, and not one given in --cafile/--capath: {}",
+                self.fix()
+            ),
             CertProblem::Version1 { .. } => write!(
                 f,
                 "certificate is X.509 version 1 (made by openssl x509 -req without an extension file), which rustls refuses for a server: re-issue it as version 3 with a subjectAltName: {}",

@@ -343,6 +343,8 @@ pub(crate) fn tls_message(error: &rustls::Error, broker: &str) -> String {
     use crate::conn::x509::date;
     use rustls::{AlertDescription as A, CertificateError as C, Error as E};
     let seconds = |t: &rustls::pki_types::UnixTime| t.as_secs() as i64;
+    // "localhost:8883's certificate", not "localhost:8883 (TLS)'s certificate".
+    let broker = broker.strip_suffix(" (TLS)").unwrap_or(broker);
     match error {
         E::InvalidCertificate(C::Other(other)) => match other.0.downcast_ref::<CertProblem>() {
             Some(problem) => format!("TLS: {broker}'s {problem}"),

@@ -15,7 +15,7 @@ pub mod code {
     pub const USAGE: u8 = 64;
     /// Input data (a --jsonl line, a payload) is malformed or too large; earlier messages were sent.
     pub const DATA: u8 = 65;
-    /// A file named on the command line cannot be read.
+    /// A file named on the command line cannot be read, or the config file or profile asked for does not exist.
     pub const NO_INPUT: u8 = 66;
     /// The broker's host name does not resolve.
     pub const DNS: u8 = 68;
@@ -263,12 +263,12 @@ pub const EXIT_CODE_TABLE: &[(&str, &str)] = &[
     ("27", "sub -W timeout expired (as mosquitto); the message says how many messages arrived"),
     ("64", "usage error: a flag or value is wrong; nothing was sent"),
     ("65", "bad input data: a --jsonl line or payload is malformed or too large (earlier messages were sent and acknowledged)"),
-    ("66", "an input file (-f, --password-file, --cafile, ...) cannot be read"),
+    ("66", "an input file (-f, --password-file, --cafile, ...) cannot be read, or the config file named by MQTK_CONFIG or the profile asked for (--profile, MQTK_PROFILE) does not exist"),
     ("68", "the broker's host name does not resolve"),
     ("69", "the broker cannot be reached: connection refused or reset, or not an MQTT server"),
     ("70", "internal error (a bug: please report it)"),
     ("71", "no CONNACK within --connect-timeout"),
-    ("72", "TLS failure: untrusted or mismatched certificate, client certificate refused, bad PEM file"),
+    ("72", "TLS failure: untrusted, expired or mismatched certificate (the message says why and the fix), client certificate refused or not matching --key, bad PEM file"),
     ("73", "connection lost: pub could not reconnect within --reconnect-limit (the message says how many messages were not acknowledged and where to resume), or the broker ended the session for good (MQTT 5 DISCONNECT reason, another client took over the client id); sub otherwise reconnects"),
     ("74", "the broker rejected a publish (MQTT 5 PUBACK/PUBREC reason code >= 0x80), or sub --remove-retained could not clear every retained message"),
     ("75", "the broker rejected a subscription (SUBACK 0x80, or an MQTT 5 reason >= 0x80); the message names the filter"),

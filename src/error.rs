@@ -237,6 +237,43 @@ pub fn one_line(message: &str) -> String {
     out
 }
 
+/// A library's error text without Rust's notation: `Other(OtherError(UnsupportedCertVersion))`
+/// becomes `unsupported cert version`.
+pub fn plain(text: &str) -> String {
+    let (head, tail) = match text.split_once(": ") {
+        Some((head, tail)) => (Some(head), tail),
+        None => (None, text),
+    };
+    let tail = if tail.contains(['(', '{', '[']) {
+        let inner = tail.rsplit('(').next().unwrap_or(tail);
+        let inner = inner
+            .split(['{', '[', ')', ',', ' '])
+            .next()
+            .unwrap_or(inner);
+        camel_words(inner)
+    } else if tail.chars().next().is_some_and(char::is_uppercase) && !tail.contains(' ') {
+        camel_words(tail)
+    } else {
+        tail.to_string()
+    };
+    one_line(&match head {
+        Some(head) => format!("{head}: {tail}"),
+        None => tail,
+    })
+}
+
+/// `UnsupportedCertVersion` → `unsupported cert version`.
+pub fn camel_words(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push(' ');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
 /// The exit code for any error: a [`Failure`] anywhere in the chain decides, anything else
 /// is a bug (70).
 pub fn exit_code(error: &anyhow::Error) -> u8 {

@@ -23,7 +23,7 @@ use tokio_rustls::rustls::{
 };
 
 use super::x509;
-use crate::error::{io_reason, one_line, shorten, shorten_path, Failure};
+use crate::error::{io_reason, one_line, plain, shorten, shorten_path, Failure};
 
 /// TLS version restriction from `--tls-version`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -516,43 +516,6 @@ impl std::fmt::Display for CertProblem {
 }
 
 impl std::error::Error for CertProblem {}
-
-/// A library's error text without Rust's notation: `Other(OtherError(UnsupportedCertVersion))`
-/// becomes `unsupported cert version`.
-pub fn plain(text: &str) -> String {
-    let (head, tail) = match text.split_once(": ") {
-        Some((head, tail)) => (Some(head), tail),
-        None => (None, text),
-    };
-    let tail = if tail.contains(['(', '{', '[']) {
-        let inner = tail.rsplit('(').next().unwrap_or(tail);
-        let inner = inner
-            .split(['{', '[', ')', ',', ' '])
-            .next()
-            .unwrap_or(inner);
-        camel_words(inner)
-    } else if tail.chars().next().is_some_and(char::is_uppercase) && !tail.contains(' ') {
-        camel_words(tail)
-    } else {
-        tail.to_string()
-    };
-    one_line(&match head {
-        Some(head) => format!("{head}: {tail}"),
-        None => tail,
-    })
-}
-
-/// `UnsupportedCertVersion` → `unsupported cert version`.
-pub fn camel_words(name: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_uppercase() && i > 0 {
-            out.push(' ');
-        }
-        out.extend(c.to_lowercase());
-    }
-    out
-}
 
 /// `--insecure`: accepts any certificate and name, but still checks handshake signatures.
 #[derive(Debug)]

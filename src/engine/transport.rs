@@ -339,8 +339,9 @@ pub(crate) fn find_rustls_error<'a>(
 }
 
 pub(crate) fn tls_message(error: &rustls::Error, broker: &str) -> String {
-    use crate::conn::tls::{camel_words, plain, CertProblem};
+    use crate::conn::tls::CertProblem;
     use crate::conn::x509::date;
+    use crate::error::{camel_words, plain};
     use rustls::{AlertDescription as A, CertificateError as C, Error as E};
     let seconds = |t: &rustls::pki_types::UnixTime| t.as_secs() as i64;
     // "localhost:8883's certificate", not "localhost:8883 (TLS)'s certificate".

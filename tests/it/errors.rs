@@ -81,6 +81,7 @@ fn bad_inputs_fail_with_one_escaped_line_in_words() {
     let config = dir.path().join("config.toml");
     std::fs::write(&config, "[default]\nhost = \"127.0.0.1\"\n").unwrap();
     let config = config.to_str().unwrap().to_string();
+    let xdg = dir.path().join("xdg").to_str().unwrap().to_string();
     let with_config = |args: &[&str]| cmd_env(args, &[("MQTK_CONFIG", &config)]);
     // The shortened long value: 79 characters and an ellipsis.
     let cut = format!("{}…", "x".repeat(79));
@@ -139,6 +140,14 @@ fn bad_inputs_fail_with_one_escaped_line_in_words() {
         (cmd_env(&["pub", "-t", "a", "-m", "x"], &[("MQTK_CONFIG", "/nonexistent/mqtk.toml")]), 66, "MQTK_CONFIG names /nonexistent/mqtk.toml, which does not exist".into()),
         (with_config(&["pub", "--profile", "no\npe", "-t", "a", "-m", "x"]), 66, "--profile 'no\\npe': no [profile.no\\npe] table in".into()),
         (cmd_env(&["pub", "-t", "a", "-m", "x"], &[("MQTK_CONFIG", &config), ("MQTK_PROFILE", "lab")]), 66, format!("--profile 'lab': no [profile.lab] table in {config}")),
+        (
+            cmd_env(
+                &["pub", "--profile", "lab", "-t", "a", "-m", "x"],
+                &[("MQTK_CONFIG", ""), ("XDG_CONFIG_HOME", &xdg)],
+            ),
+            66,
+            format!("--profile 'lab': the config file {xdg}/mqtk/config.toml does not exist"),
+        ),
     ];
     assert!(cases.len() >= 30, "{}", cases.len());
     for (cmd, code, needle) in cases {

@@ -230,12 +230,15 @@ fn env_var(name: &str) -> Option<String> {
 fn env_layer() -> Result<AddressLayer, Failure> {
     let port = env_var("MQTK_PORT")
         .map(|p| {
-            p.parse::<u16>().map_err(|_| {
-                Failure::Usage(format!(
-                    "MQTK_PORT '{}': give a port from 1 to 65535",
-                    shorten(&p)
-                ))
-            })
+            p.parse::<u16>()
+                .ok()
+                .filter(|&port| port != 0)
+                .ok_or_else(|| {
+                    Failure::Usage(format!(
+                        "MQTK_PORT '{}': give a port from 1 to 65535",
+                        shorten(&p)
+                    ))
+                })
         })
         .transpose()?;
     let url = env_var("MQTK_URL")

@@ -296,7 +296,15 @@ impl Certs {
             Some((cert, key)) => {
                 ca_cert = cert.to_str().unwrap().to_string();
                 ca_key = key.to_str().unwrap().to_string();
-                args.extend(["-CA", &ca_cert, "-CAkey", &ca_key, "-CAcreateserial"]);
+                args.extend([
+                    "-CA",
+                    &ca_cert,
+                    "-CAkey",
+                    &ca_key,
+                    "-CAcreateserial",
+                    "-CAserial",
+                    "serial.srl",
+                ]);
             }
             None => args.extend(["-signkey", &key]),
         }
@@ -318,6 +326,8 @@ impl Certs {
             "-CAkey",
             ca.1.to_str().unwrap(),
             "-CAcreateserial",
+            "-CAserial",
+            "serial.srl",
             "-days",
             "30",
             "-extfile",

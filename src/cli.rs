@@ -83,7 +83,7 @@ pub struct ConnArgs {
     pub host: Option<String>,
 
     /// Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]
-    #[arg(short = 'p', long, value_name = "PORT", value_hint = ValueHint::Other)]
+    #[arg(short = 'p', long, value_name = "PORT", value_hint = ValueHint::Other, value_parser = whole::<u16>(1, 65_535))]
     pub port: Option<u16>,
 
     /// Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]
@@ -126,7 +126,7 @@ pub struct ConnArgs {
 
     /// Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger
     /// incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]
-    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(64..=268_435_455), value_hint = ValueHint::Other)]
+    #[arg(long, value_name = "BYTES", value_parser = whole::<u32>(64, 268_435_455), value_hint = ValueHint::Other)]
     pub max_packet_size: Option<u32>,
 
     /// Call the connection lost when a QoS 1/2 message or a subscription waits this long
@@ -144,7 +144,7 @@ pub struct ConnArgs {
     pub reconnect_max_delay: Option<Duration>,
 
     /// Keepalive in seconds, 0 disables [default: 60]
-    #[arg(short = 'k', long, value_name = "SECONDS", env = "MQTK_KEEPALIVE", value_hint = ValueHint::Other)]
+    #[arg(short = 'k', long, value_name = "SECONDS", env = "MQTK_KEEPALIVE", value_hint = ValueHint::Other, value_parser = whole::<u16>(0, 65_535))]
     pub keepalive: Option<u16>,
 
     /// Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]
@@ -213,7 +213,7 @@ pub struct ConnArgs {
     pub will_payload: Option<String>,
 
     /// Will QoS: 0, 1 or 2 [default: 0]
-    #[arg(long, value_name = "QOS", help_heading = "Will", value_parser = offer(clap::value_parser!(u8).range(0..=2), QOS_VALUES), hide_possible_values = true)]
+    #[arg(long, value_name = "QOS", help_heading = "Will", value_parser = offer(whole::<u8>(0, 2), QOS_VALUES), hide_possible_values = true)]
     pub will_qos: Option<u8>,
 
     /// Retain the will
@@ -315,7 +315,7 @@ pub struct PubArgs {
     pub jsonl: bool,
 
     /// Quality of service: 0, 1 or 2
-    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = offer(clap::value_parser!(u8).range(0..=2), QOS_VALUES), hide_possible_values = true)]
+    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = offer(whole::<u8>(0, 2), QOS_VALUES), hide_possible_values = true)]
     pub qos: u8,
 
     /// Ask the broker to retain the message
@@ -323,7 +323,7 @@ pub struct PubArgs {
     pub retain: bool,
 
     /// Publish the message N times
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Sending", value_hint = ValueHint::Other)]
+    #[arg(long, value_name = "N", value_parser = whole::<u64>(1, u64::MAX), help_heading = "Sending", value_hint = ValueHint::Other)]
     pub repeat: Option<u64>,
 
     /// Wait this long between repeats: seconds (0.5) or a duration (500ms)
@@ -335,7 +335,7 @@ pub struct PubArgs {
     pub rate: Option<f64>,
 
     /// QoS 1/2 messages in flight at once (mosquitto's -M) [default: 1000; 20 for QoS 2 on MQTT 3.1.1]
-    #[arg(short = 'M', long = "max-inflight", value_name = "N", value_parser = clap::value_parser!(u16).range(1..), help_heading = "Sending", value_hint = ValueHint::Other)]
+    #[arg(short = 'M', long = "max-inflight", value_name = "N", value_parser = whole::<u16>(1, 65_535), help_heading = "Sending", value_hint = ValueHint::Other)]
     pub max_inflight: Option<u16>,
 
     #[command(flatten)]
@@ -368,7 +368,7 @@ pub struct SubArgs {
     pub topics: Vec<String>,
 
     /// Quality of service for every filter: 0, 1 or 2
-    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = offer(clap::value_parser!(u8).range(0..=2), QOS_VALUES), hide_possible_values = true)]
+    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = offer(whole::<u8>(0, 2), QOS_VALUES), hide_possible_values = true)]
     pub qos: u8,
 
     /// Do not print messages whose topic matches FILTER (repeatable; wildcards allowed)
@@ -376,7 +376,7 @@ pub struct SubArgs {
     pub filter_out: Vec<String>,
 
     /// Exit after N messages
-    #[arg(short = 'C', long = "count", value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Stopping", value_hint = ValueHint::Other)]
+    #[arg(short = 'C', long = "count", value_name = "N", value_parser = whole::<u64>(1, u64::MAX), help_heading = "Stopping", value_hint = ValueHint::Other)]
     pub count: Option<u64>,
 
     /// Exit with code 27 after this long: seconds (10) or a duration (1m30s)
@@ -444,7 +444,7 @@ pub struct SubArgs {
     pub retain_as_published: bool,
 
     /// MQTT 5: retained messages 0 = on every subscribe, 1 = for new subscriptions only, 2 = never
-    #[arg(long, value_name = "0|1|2", help_heading = "MQTT 5 subscription options", value_parser = offer(clap::value_parser!(u8).range(0..=2), QOS_VALUES), hide_possible_values = true)]
+    #[arg(long, value_name = "0|1|2", help_heading = "MQTT 5 subscription options", value_parser = offer(whole::<u8>(0, 2), QOS_VALUES), hide_possible_values = true)]
     pub retain_handling: Option<u8>,
 
     #[command(flatten)]
@@ -466,7 +466,7 @@ pub struct SubArgs {
 )]
 pub struct PingArgs {
     /// Number of probes; 0 = until Ctrl-C
-    #[arg(short = 'c', long, value_name = "COUNT", default_value_t = 4, value_hint = ValueHint::Other)]
+    #[arg(short = 'c', long, value_name = "COUNT", default_value_t = 4, value_hint = ValueHint::Other, value_parser = whole::<u64>(0, u64::MAX))]
     pub count: u64,
 
     /// Time between probes: seconds (0.5) or a duration (250ms)
@@ -486,7 +486,7 @@ pub struct PingArgs {
     pub probe: ProbeKind,
 
     /// QoS of the publish probe: 0, 1 or 2 (1 and 2 also time the broker's acknowledgement)
-    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = offer(clap::value_parser!(u8).range(0..=2), QOS_VALUES), hide_possible_values = true)]
+    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = offer(whole::<u8>(0, 2), QOS_VALUES), hide_possible_values = true)]
     pub qos: u8,
 
     /// Print the broker's capabilities from its CONNACK (MQTT 5 announces them)
@@ -520,9 +520,7 @@ pub enum ProbeKind {
 pub fn parse_positive_duration(text: &str) -> Result<Duration, String> {
     match parse_seconds_or_duration(text) {
         Ok(d) if !d.is_zero() => Ok(d),
-        _ => Err(format!(
-            "'{text}': give more than zero seconds (0.5) or a duration (250ms)"
-        )),
+        _ => Err("give more than zero seconds (0.5) or a duration (250ms)".to_string()),
     }
 }
 
@@ -565,7 +563,7 @@ pub enum BenchMode {
 #[derive(Debug, Args)]
 pub struct BenchConnArgs {
     /// Number of connections
-    #[arg(short = 'c', long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Clients", value_hint = ValueHint::Other)]
+    #[arg(short = 'c', long, value_name = "N", default_value_t = 1, value_parser = whole::<u32>(1, u32::MAX as u64), help_heading = "Clients", value_hint = ValueHint::Other)]
     pub clients: u32,
 
     #[command(flatten)]
@@ -575,7 +573,7 @@ pub struct BenchConnArgs {
 #[derive(Debug, Args)]
 pub struct BenchPubArgs {
     /// Number of publishers
-    #[arg(short = 'c', long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Clients", value_hint = ValueHint::Other)]
+    #[arg(short = 'c', long, value_name = "N", default_value_t = 1, value_parser = whole::<u32>(1, u32::MAX as u64), help_heading = "Clients", value_hint = ValueHint::Other)]
     pub clients: u32,
 
     #[command(flatten)]
@@ -588,7 +586,7 @@ pub struct BenchPubArgs {
 #[derive(Debug, Args)]
 pub struct BenchSubArgs {
     /// Number of subscribers
-    #[arg(short = 'c', long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Clients", value_hint = ValueHint::Other)]
+    #[arg(short = 'c', long, value_name = "N", default_value_t = 1, value_parser = whole::<u32>(1, u32::MAX as u64), help_heading = "Clients", value_hint = ValueHint::Other)]
     pub clients: u32,
 
     /// Topic template the publishers use; the default filter is derived from it
@@ -596,7 +594,7 @@ pub struct BenchSubArgs {
     pub topic: String,
 
     /// Subscription QoS: 0, 1 or 2
-    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = offer(clap::value_parser!(u8).range(0..=2), QOS_VALUES), hide_possible_values = true, help_heading = "Subscribing")]
+    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = offer(whole::<u8>(0, 2), QOS_VALUES), hide_possible_values = true, help_heading = "Subscribing")]
     pub qos: u8,
 
     #[command(flatten)]
@@ -609,11 +607,11 @@ pub struct BenchSubArgs {
 #[derive(Debug, Args)]
 pub struct BenchPubSubArgs {
     /// Number of publishers
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Clients", value_hint = ValueHint::Other)]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = whole::<u32>(1, u32::MAX as u64), help_heading = "Clients", value_hint = ValueHint::Other)]
     pub publishers: u32,
 
     /// Number of subscribers
-    #[arg(long, value_name = "M", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Clients", value_hint = ValueHint::Other)]
+    #[arg(long, value_name = "M", default_value_t = 1, value_parser = whole::<u32>(1, u32::MAX as u64), help_heading = "Clients", value_hint = ValueHint::Other)]
     pub subscribers: u32,
 
     #[command(flatten)]
@@ -635,11 +633,11 @@ pub struct BenchPublishArgs {
     pub topic: String,
 
     /// Payload size in bytes, mqtk's 32-byte header included
-    #[arg(short = 's', long, value_name = "BYTES", default_value_t = 64, value_hint = ValueHint::Other)]
+    #[arg(short = 's', long, value_name = "BYTES", default_value_t = 64, value_hint = ValueHint::Other, value_parser = whole::<u32>(0, u32::MAX as u64))]
     pub size: u32,
 
     /// QoS of the publishes (and of the subscriptions in pubsub): 0, 1 or 2
-    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = offer(clap::value_parser!(u8).range(0..=2), QOS_VALUES), hide_possible_values = true)]
+    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = offer(whole::<u8>(0, 2), QOS_VALUES), hide_possible_values = true)]
     pub qos: u8,
 
     /// Publish with the retain flag
@@ -647,7 +645,7 @@ pub struct BenchPublishArgs {
     pub retain: bool,
 
     /// QoS 1/2 messages each publisher keeps unacknowledged at most (capped by the broker's receive maximum)
-    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..), value_hint = ValueHint::Other)]
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = whole::<u16>(1, 65_535), value_hint = ValueHint::Other)]
     pub inflight: u16,
 
     /// Messages per second across all publishers, spread evenly (open loop) [default: as fast as possible]
@@ -659,7 +657,7 @@ pub struct BenchPublishArgs {
     pub interval: Option<Duration>,
 
     /// Messages per publisher, then stop [default: run for --duration]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "duration", value_hint = ValueHint::Other)]
+    #[arg(long, value_name = "N", value_parser = whole::<u64>(1, u64::MAX), conflicts_with = "duration", value_hint = ValueHint::Other)]
     pub count: Option<u64>,
 }
 
@@ -701,7 +699,7 @@ pub struct BenchRunArgs {
     pub id_prefix: Option<String>,
 
     /// The first client's number (%i); give each concurrent mqtk its own range
-    #[arg(long, value_name = "N", default_value_t = 0, value_hint = ValueHint::Other)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_hint = ValueHint::Other, value_parser = whole::<u32>(0, u32::MAX as u64))]
     pub start_number: u32,
 
     /// Write the whole report as JSON to FILE (- = stdout, instead of the text report)
@@ -709,7 +707,7 @@ pub struct BenchRunArgs {
     pub json: Option<PathBuf>,
 
     /// Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256), value_hint = ValueHint::Other)]
+    #[arg(long, value_name = "N", value_parser = whole::<u16>(1, 256), value_hint = ValueHint::Other)]
     pub threads: Option<u16>,
 
     #[command(flatten)]
@@ -719,38 +717,71 @@ pub struct BenchRunArgs {
 /// -W: mosquitto's whole seconds, or a humantime duration; more than zero.
 pub fn parse_timeout(text: &str) -> Result<Duration, String> {
     parse_positive_duration(text)
-        .map_err(|_| format!("'{text}': give -W more than zero seconds (10) or a duration (1m30s)"))
+        .map_err(|_| "give -W more than zero seconds (10) or a duration (1m30s)".to_string())
 }
 
 /// --random-filter: a percentage from 0.1 to 100.
 pub fn parse_percent(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(p) if (0.1..=100.0).contains(&p) => Ok(p),
-        _ => Err(format!("'{text}' is not a percentage from 0.1 to 100")),
+        _ => Err("give a percentage from 0.1 to 100".to_string()),
     }
 }
 
 /// A humantime duration such as `10s` or `250ms`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text).map_err(|e| format!("{e} (try 10s or 250ms)"))
+    humantime::parse_duration(text)
+        .map_err(|_| "give a duration such as 10s, 250ms or 1m30s".to_string())
 }
 
 /// mosquitto's float seconds (`0.5`) or a humantime duration (`500ms`).
 pub fn parse_seconds_or_duration(text: &str) -> Result<Duration, String> {
     if let Ok(seconds) = text.parse::<f64>() {
         return Duration::try_from_secs_f64(seconds)
-            .map_err(|_| format!("'{text}' is not a duration: give seconds >= 0 or e.g. 500ms"));
+            .map_err(|_| "give zero or more seconds (0.5) or a duration (500ms)".to_string());
     }
-    parse_duration(text)
+    humantime::parse_duration(text)
+        .map_err(|_| "give seconds (0.5) or a duration such as 500ms or 1m30s".to_string())
 }
 
 /// A positive, finite message rate.
 pub fn parse_rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(rate) if rate.is_finite() && rate >= 0.001 => Ok(rate),
-        _ => Err(format!(
-            "'{text}' is not a rate: give messages per second, at least 0.001, e.g. 100"
-        )),
+        _ => Err("give messages per second, at least 0.001, e.g. 100".to_string()),
+    }
+}
+
+/// A value parser for a whole number from `min` to `max` whose error says the range in
+/// words ("give 0, 1 or 2", "give a whole number of 1 or more"), never Rust's
+/// "0 is not in 1..18446744073709551615" or "invalid digit found in string".
+pub fn whole<T>(min: u64, max: u64) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync
+where
+    T: TryFrom<u64> + Clone + Send + Sync + 'static,
+{
+    move |text: &str| {
+        let range = if max - min < 3 {
+            let all: Vec<String> = (min..=max).map(|n| n.to_string()).collect();
+            match all.split_last() {
+                Some((last, rest)) if !rest.is_empty() => {
+                    format!("give {} or {last}", rest.join(", "))
+                }
+                _ => format!("give {min}"),
+            }
+        } else if max >= u64::from(u32::MAX) {
+            format!("give a whole number of {min} or more")
+        } else {
+            format!("give a whole number from {min} to {max}")
+        };
+        let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+        match text.parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => T::try_from(n).map_err(|_| range.clone()),
+            Ok(n) if n > max && max >= u64::from(u32::MAX) => {
+                Err(format!("{range}, at most {max}"))
+            }
+            Err(_) if digits => Err(format!("{range}, at most {max}")),
+            _ => Err(range),
+        }
     }
 }
 
@@ -780,5 +811,29 @@ mod tests {
         );
         assert!(parse_seconds_or_duration("-1").is_err());
         assert!(parse_seconds_or_duration("soon").is_err());
+    }
+
+    #[test]
+    fn whole_numbers_say_their_range_in_words() {
+        let qos = whole::<u8>(0, 2);
+        assert_eq!(qos("2"), Ok(2));
+        assert_eq!(qos("3"), Err("give 0, 1 or 2".to_string()));
+        let repeat = whole::<u64>(1, u64::MAX);
+        assert_eq!(
+            repeat("0"),
+            Err("give a whole number of 1 or more".to_string())
+        );
+        assert_eq!(
+            repeat("x"),
+            Err("give a whole number of 1 or more".to_string())
+        );
+        assert!(repeat("99999999999999999999999")
+            .unwrap_err()
+            .contains("at most"));
+        let port = whole::<u16>(1, 65_535);
+        assert_eq!(
+            port("65536"),
+            Err("give a whole number from 1 to 65535".to_string())
+        );
     }
 }

@@ -15,7 +15,7 @@ pub mod code {
     pub const USAGE: u8 = 64;
     /// Input data (a --jsonl line, a payload) is malformed or too large; earlier messages were sent.
     pub const DATA: u8 = 65;
-    /// A file named on the command line cannot be read.
+    /// A file named on the command line cannot be read, or the config file or profile asked for does not exist.
     pub const NO_INPUT: u8 = 66;
     /// The broker's host name does not resolve.
     pub const DNS: u8 = 68;
@@ -144,6 +144,136 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
     Failure::Usage(message.into()).into()
 }
 
+/// The longest user value an error message shows; longer ones end in `…`.
+pub const SHOWN_CHARS: usize = 80;
+
+/// A user value as error messages quote it: control characters (newlines, tabs, escape
+/// sequences, NUL, C1 controls) and bidirectional overrides made visible as `\n`, `\t`,
+/// `\x1b`, `\u202e`…, and anything past [`SHOWN_CHARS`] characters cut to an ellipsis, so an
+/// error is always one line of readable length. Every message that echoes a value uses it.
+pub fn shorten(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(SHOWN_CHARS * 4));
+    let cut = text.chars().nth(SHOWN_CHARS).is_some();
+    for (i, c) in text.chars().enumerate() {
+        if cut && i == SHOWN_CHARS - 1 {
+            out.push('…');
+            break;
+        }
+        push_visible(&mut out, c);
+    }
+    out
+}
+
+/// A file path as error messages show it: escaped as [`shorten`], but a long path keeps its
+/// start and its file name (`/very/long/…/certs/server.pem`).
+pub fn shorten_path(path: &std::path::Path) -> String {
+    let text = path.to_string_lossy();
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= SHOWN_CHARS {
+        return shorten(&text);
+    }
+    let head: String = chars[..SHOWN_CHARS / 2 - 1].iter().collect();
+    let tail: String = chars[chars.len() - SHOWN_CHARS / 2..].iter().collect();
+    format!("{}…{}", shorten(&head), shorten(&tail))
+}
+
+/// Escapes one character if a terminal would act on it or not show it.
+fn push_visible(out: &mut String, c: char) {
+    use std::fmt::Write as _;
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\0' => out.push_str("\\0"),
+        c if c.is_control() && (c as u32) < 0x100 => {
+            let _ = write!(out, "\\x{:02x}", c as u32);
+        }
+        // Bidirectional overrides and isolates, which reorder what follows them on screen.
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' => {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        }
+        c => out.push(c),
+    }
+}
+
+/// An I/O error in plain words, without the operating system's error number
+/// ("no such file or directory", not "No such file or directory (os error 2)").
+pub fn io_reason(error: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    let words = match error.kind() {
+        K::NotFound => "no such file or directory",
+        K::PermissionDenied => "permission denied",
+        K::IsADirectory => "it is a directory, not a file",
+        K::NotADirectory => "a part of the path is not a directory",
+        K::InvalidData => "it is not valid UTF-8 text",
+        K::UnexpectedEof => "it ended too early",
+        _ => {
+            let text = error.to_string();
+            let text = match text.find(" (os error") {
+                Some(at) => text[..at].to_string(),
+                None => text,
+            };
+            return shorten(&lowercase_first(&text));
+        }
+    };
+    words.to_string()
+}
+
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The whole message made one line, as a last guard: any control character left in it
+/// (from a library's text) is escaped as [`shorten`] does, without cutting it.
+pub fn one_line(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for c in message.chars() {
+        push_visible(&mut out, c);
+    }
+    out
+}
+
+/// A library's error text without Rust's notation: `Other(OtherError(UnsupportedCertVersion))`
+/// becomes `unsupported cert version`.
+pub fn plain(text: &str) -> String {
+    let (head, tail) = match text.split_once(": ") {
+        Some((head, tail)) => (Some(head), tail),
+        None => (None, text),
+    };
+    let tail = if tail.contains(['(', '{', '[']) {
+        let inner = tail.rsplit('(').next().unwrap_or(tail);
+        let inner = inner
+            .split(['{', '[', ')', ',', ' '])
+            .next()
+            .unwrap_or(inner);
+        camel_words(inner)
+    } else if tail.chars().next().is_some_and(char::is_uppercase) && !tail.contains(' ') {
+        camel_words(tail)
+    } else {
+        tail.to_string()
+    };
+    one_line(&match head {
+        Some(head) => format!("{head}: {tail}"),
+        None => tail,
+    })
+}
+
+/// `UnsupportedCertVersion` → `unsupported cert version`.
+pub fn camel_words(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push(' ');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
 /// The exit code for any error: a [`Failure`] anywhere in the chain decides, anything else
 /// is a bug (70).
 pub fn exit_code(error: &anyhow::Error) -> u8 {
@@ -170,12 +300,12 @@ pub const EXIT_CODE_TABLE: &[(&str, &str)] = &[
     ("27", "sub -W timeout expired (as mosquitto); the message says how many messages arrived"),
     ("64", "usage error: a flag or value is wrong; nothing was sent"),
     ("65", "bad input data: a --jsonl line or payload is malformed or too large (earlier messages were sent and acknowledged)"),
-    ("66", "an input file (-f, --password-file, --cafile, ...) cannot be read"),
+    ("66", "an input file (-f, --password-file, --cafile, ...) cannot be read, or the config file named by MQTK_CONFIG or the profile asked for (--profile, MQTK_PROFILE) does not exist"),
     ("68", "the broker's host name does not resolve"),
     ("69", "the broker cannot be reached: connection refused or reset, or not an MQTT server"),
     ("70", "internal error (a bug: please report it)"),
     ("71", "no CONNACK within --connect-timeout"),
-    ("72", "TLS failure: untrusted or mismatched certificate, client certificate refused, bad PEM file"),
+    ("72", "TLS failure: untrusted, expired or mismatched certificate (the message says why and the fix), client certificate refused or not matching --key, bad PEM file"),
     ("73", "connection lost: pub could not reconnect within --reconnect-limit (the message says how many messages were not acknowledged and where to resume), or the broker ended the session for good (MQTT 5 DISCONNECT reason, another client took over the client id); sub otherwise reconnects"),
     ("74", "the broker rejected a publish (MQTT 5 PUBACK/PUBREC reason code >= 0x80), or sub --remove-retained could not clear every retained message"),
     ("75", "the broker rejected a subscription (SUBACK 0x80, or an MQTT 5 reason >= 0x80); the message names the filter"),
@@ -222,5 +352,38 @@ mod tests {
         let error = anyhow::Error::from(Failure::Tls("bad".into())).context("connecting");
         assert_eq!(exit_code(&error), code::TLS);
         assert_eq!(exit_code(&anyhow::anyhow!("plain")), code::INTERNAL);
+    }
+
+    #[test]
+    fn shorten_escapes_and_cuts() {
+        assert_eq!(
+            shorten("a\nb\tc\0\x1b[31m\u{202e}"),
+            "a\\nb\\tc\\0\\x1b[31m\\u202e"
+        );
+        let long = "x".repeat(100_000);
+        let shown = shorten(&long);
+        assert_eq!(shown.chars().count(), SHOWN_CHARS);
+        assert!(shown.ends_with('…'));
+        let exact = "y".repeat(SHOWN_CHARS);
+        assert_eq!(shorten(&exact), exact);
+        assert_eq!(
+            shorten("é".repeat(200).as_str()).chars().count(),
+            SHOWN_CHARS
+        );
+        let path = std::path::PathBuf::from(format!("/{}/server.pem", "d".repeat(200)));
+        let shown = shorten_path(&path);
+        assert!(
+            shown.ends_with("/server.pem") && shown.contains('…'),
+            "{shown}"
+        );
+        assert!(shown.chars().count() <= SHOWN_CHARS, "{shown}");
+    }
+
+    #[test]
+    fn io_reasons_are_words() {
+        let e = std::io::Error::from(std::io::ErrorKind::NotFound);
+        assert_eq!(io_reason(&e), "no such file or directory");
+        let e = std::io::Error::from_raw_os_error(28);
+        assert!(!io_reason(&e).contains("os error"), "{}", io_reason(&e));
     }
 }

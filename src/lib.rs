@@ -62,7 +62,7 @@ fn fail(error: &anyhow::Error) -> ExitCode {
         error.downcast_ref::<error::Failure>(),
         Some(error::Failure::Interrupted)
     ) {
-        stderr!("mqtk: error: {error:#}");
+        stderr!("mqtk: error: {}", error::one_line(&format!("{error:#}")));
     }
     ExitCode::from(error::exit_code(error))
 }
@@ -80,11 +80,227 @@ fn clap_exit(e: clap::Error) -> ExitCode {
             ExitCode::from(error::code::USAGE)
         }
         _ => {
-            let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            let message = first.strip_prefix("error: ").unwrap_or(first);
-            stderr!("mqtk: error: {message} (see --help)");
+            stderr!("mqtk: error: {} (see --help)", clap_message(&e));
             ExitCode::from(error::code::USAGE)
         }
+    }
+}
+
+/// One line in words for a clap error: the flag, the value as given (escaped and
+/// shortened) and what to give instead; never clap's own multi-line layout.
+fn clap_message(e: &clap::Error) -> String {
+    use clap::error::{ContextKind as K, ContextValue as V, ErrorKind};
+    let text = |kind| match e.get(kind) {
+        Some(V::String(s)) => Some(s.clone()),
+        Some(V::Strings(list)) => Some(list.join(", ")),
+        Some(V::StyledStr(s)) => Some(s.to_string()),
+        Some(V::StyledStrs(list)) => Some(
+            list.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        Some(V::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let list = |kind| match e.get(kind) {
+        Some(V::Strings(list)) => list.clone(),
+        Some(V::String(s)) => vec![s.clone()],
+        _ => Vec::new(),
+    };
+    let arg = text(K::InvalidArg).map(|a| flag_name(&a));
+    let value = text(K::InvalidValue).map(|v| error::shorten(&v));
+    let suggestion = list(K::SuggestedArg)
+        .into_iter()
+        .chain(list(K::SuggestedSubcommand))
+        .chain(list(K::SuggestedValue))
+        .map(|s| format!("'{}'", flag_name(&s)))
+        .next()
+        .map(|s| format!(" (did you mean {s}?)"))
+        .unwrap_or_default();
+    let message = match (e.kind(), arg, value) {
+        (ErrorKind::ValueValidation, Some(arg), Some(value)) => {
+            let why = std::error::Error::source(e)
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "not a valid value".into());
+            format!("{arg} '{value}': {}", why_in_words(&why))
+        }
+        (ErrorKind::InvalidValue, Some(arg), Some(value)) if value.is_empty() => {
+            format!("{arg} needs a value")
+        }
+        (ErrorKind::InvalidValue, Some(arg), Some(value)) => {
+            let valid = list(K::ValidValue);
+            let choices = match valid.split_last() {
+                Some((last, rest)) if !rest.is_empty() => {
+                    format!("use {} or {last}", rest.join(", "))
+                }
+                Some((only, _)) => format!("use {only}"),
+                None => "not a valid value".into(),
+            };
+            format!("{arg} '{value}': {choices}{suggestion}")
+        }
+        (ErrorKind::UnknownArgument, Some(arg), _) => {
+            let arg = error::shorten(&arg);
+            if arg.starts_with('-') && arg.len() > 1 {
+                format!("unknown flag '{arg}'{suggestion}")
+            } else {
+                format!("unexpected argument '{arg}': this command takes no such value{suggestion}")
+            }
+        }
+        (ErrorKind::InvalidSubcommand, ..) => {
+            let name = text(K::InvalidSubcommand).unwrap_or_default();
+            format!(
+                "unknown command '{}'{suggestion}: use pub, sub, ping or bench",
+                error::shorten(&name)
+            )
+        }
+        (ErrorKind::MissingSubcommand, ..) => {
+            let name = text(K::InvalidSubcommand).unwrap_or_default();
+            let valid = list(K::ValidSubcommand);
+            format!(
+                "'{}' needs one of: {}",
+                error::shorten(&name),
+                valid.join(", ")
+            )
+        }
+        (ErrorKind::MissingRequiredArgument, ..) => {
+            let missing: Vec<String> = list(K::InvalidArg).iter().map(|a| flag_name(a)).collect();
+            format!("missing {}", missing.join(", "))
+        }
+        (ErrorKind::ArgumentConflict, Some(arg), _) => {
+            let prior: Vec<String> = list(K::PriorArg).iter().map(|a| flag_name(a)).collect();
+            if prior.is_empty() || prior == [arg.clone()] {
+                format!("{arg} was given more than once: give it once")
+            } else {
+                format!("{arg} cannot be used with {}: drop one", prior.join(", "))
+            }
+        }
+        (ErrorKind::TooManyValues, Some(arg), Some(value)) => {
+            format!("{arg}: one value too many ('{value}')")
+        }
+        (ErrorKind::TooFewValues | ErrorKind::WrongNumberOfValues, Some(arg), _) => {
+            let wanted = text(K::ExpectedNumValues)
+                .or_else(|| text(K::MinValues))
+                .unwrap_or_default();
+            let given = text(K::ActualNumValues).unwrap_or_default();
+            format!("{arg} takes {wanted} values, {given} given")
+        }
+        (ErrorKind::NoEquals, Some(arg), _) => format!("{arg} needs '=' before its value"),
+        (ErrorKind::InvalidUtf8, ..) => {
+            "an argument is not valid UTF-8: give text (use -f FILE for binary payloads)".into()
+        }
+        _ => {
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            error::one_line(first.strip_prefix("error: ").unwrap_or(first))
+        }
+    };
+    message
+}
+
+/// `--repeat <N>` → `--repeat`; `<TOPIC>` stays as it is.
+fn flag_name(arg: &str) -> String {
+    match arg.split_once(' ') {
+        Some((flag, _)) if flag.starts_with('-') => flag.to_string(),
+        _ => arg.to_string(),
+    }
+}
+
+/// A value parser's reason, for parsers mqtk does not own (clap's built-in ones): never
+/// Rust's own wording ("invalid digit found in string", "0 is not in 1..=2").
+fn why_in_words(why: &str) -> String {
+    let rust = [
+        "invalid digit",
+        "is not in ",
+        "too large to fit",
+        "too small to fit",
+        "cannot parse",
+    ];
+    if rust.iter().any(|r| why.contains(r)) {
+        "not a valid number".to_string()
+    } else {
+        error::one_line(why)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(args: &[&str]) -> String {
+        let e = <Cli as clap::Parser>::try_parse_from(args).expect_err("a usage error");
+        clap_message(&e)
+    }
+
+    #[test]
+    fn clap_errors_are_one_line_in_words() {
+        assert_eq!(
+            message(&["mqtk", "pub", "--repeat", "0"]),
+            "--repeat '0': give a whole number of 1 or more"
+        );
+        assert_eq!(
+            message(&["mqtk", "pub", "-q", "x\ny"]),
+            "--qos 'x\\ny': give 0, 1 or 2"
+        );
+        assert_eq!(
+            message(&["mqtk", "ping", "--probe", "nope"]),
+            "--probe 'nope': use pingreq, publish or connect"
+        );
+        assert!(message(&["mqtk", "pub", "--formt", "x"]).starts_with("unknown flag '--formt'"));
+        assert!(message(&["mqtk", "pubb"]).starts_with("unknown command 'pubb'"));
+    }
+
+    /// Every flag that takes a value, given values no parser accepts: the message is one
+    /// line, in words, with the value escaped and shortened.
+    #[test]
+    fn every_value_flag_rejects_bad_values_in_words() {
+        let long = "9".repeat(100_000);
+        let bad = [
+            "x\ny",
+            "-1",
+            "99999999999999999999999",
+            "0",
+            "1.5",
+            long.as_str(),
+        ];
+        let root = cli::command();
+        let mut checked = 0;
+        let mut visit = vec![(vec!["mqtk".to_string()], &root)];
+        while let Some((path, cmd)) = visit.pop() {
+            for sub in cmd.get_subcommands() {
+                let mut p = path.clone();
+                p.push(sub.get_name().to_string());
+                visit.push((p, sub));
+            }
+            for arg in cmd.get_arguments() {
+                let Some(long_flag) = arg.get_long() else {
+                    continue;
+                };
+                if !arg.get_action().takes_values() || long_flag == "property" {
+                    continue;
+                }
+                for value in bad {
+                    let mut argv = path.clone();
+                    argv.push(format!("--{long_flag}={value}"));
+                    let Err(e) = <Cli as clap::Parser>::try_parse_from(&argv) else {
+                        continue;
+                    };
+                    if e.kind() != clap::error::ErrorKind::ValueValidation
+                        && e.kind() != clap::error::ErrorKind::InvalidValue
+                    {
+                        continue;
+                    }
+                    checked += 1;
+                    let m = clap_message(&e);
+                    assert!(!m.contains('\n'), "{argv:?}: {m}");
+                    assert!(m.chars().count() < 400, "{argv:?}: {m}");
+                    for rust in ["invalid digit", "..", "Some(", "Err(", "{", "not in "] {
+                        assert!(!m.contains(rust), "{argv:?}: {m}");
+                    }
+                    assert!(m.starts_with(&format!("--{long_flag} '")), "{argv:?}: {m}");
+                }
+            }
+        }
+        assert!(checked > 50, "{checked}");
     }
 }

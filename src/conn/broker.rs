@@ -1,7 +1,7 @@
 //! The `-L/--url` broker URL: `mqtt://`, `mqtts://`, `ws://`, `wss://` with
 //! `[user[:pass]@]host[:port][/path]`, parsed by hand (rumqttc's `parse_url` mishandles ws).
 
-use crate::error::Failure;
+use crate::error::{shorten, Failure};
 
 /// The URL scheme, which picks the transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +43,7 @@ impl std::str::FromStr for BrokerUrl {
         let bad = |why: &str| {
             Failure::Usage(format!(
                 "-L/--url '{}': {why} (expected mqtt[s]://[user[:pass]@]host[:port][/topic] or ws[s]://host[:port]/path)",
-                redact(url)
+                shorten(&redact(url))
             ))
         };
         let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("missing scheme"))?;
@@ -97,7 +97,7 @@ fn split_host_port(text: &str) -> Result<(String, Option<u16>), String> {
         let port = match after.strip_prefix(':') {
             Some(p) => Some(parse_port(p)?),
             None if after.is_empty() => None,
-            None => return Err(format!("unexpected '{after}' after host")),
+            None => return Err(format!("unexpected '{}' after host", shorten(after))),
         };
         return Ok((host.to_string(), port));
     }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::error::Failure;
+use crate::error::{io_reason, shorten, shorten_path, Failure};
 
 /// Connection settings a profile may set; every field mirrors a connection flag.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -61,9 +61,12 @@ pub fn config_path() -> Option<PathBuf> {
     Some(base.join("mqtk").join("config.toml"))
 }
 
-/// The settings that apply: the named profile laid over `[default]`. A missing file is an
-/// empty config unless a profile was asked for.
-pub fn load_profile(name: Option<&str>) -> Result<Profile, Failure> {
+/// The settings that apply: the named profile laid over `[default]`. The default file may
+/// be missing (an empty config); a file named by `MQTK_CONFIG`, or a profile asked for with
+/// `--profile`/`MQTK_PROFILE`, must exist (exit 66 naming the file). A file that others
+/// may write and that holds a password or `insecure = true` gets a warning unless `quiet`.
+pub fn load_profile(name: Option<&str>, quiet: bool) -> Result<Profile, Failure> {
+    let named_by_env = std::env::var_os("MQTK_CONFIG").is_some_and(|p| !p.is_empty());
     let Some(path) = config_path() else {
         return match name {
             Some(name) => Err(no_such_profile(name, None)),
@@ -72,20 +75,37 @@ pub fn load_profile(name: Option<&str>) -> Result<Profile, Failure> {
     };
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && named_by_env => {
+            return Err(Failure::NoInput(format!(
+                "MQTK_CONFIG names {}, which does not exist: create it or unset MQTK_CONFIG",
+                shorten_path(&path)
+            )));
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return match name {
-                Some(name) => Err(no_such_profile(name, Some(&path))),
+                Some(name) => Err(Failure::NoInput(format!(
+                    "--profile '{}': the config file {} does not exist: create it with a [profile.{}] table",
+                    shorten(name),
+                    shorten_path(&path),
+                    shorten(name)
+                ))),
                 None => Ok(Profile::default()),
             };
         }
         Err(e) => {
             return Err(Failure::NoInput(format!(
-                "cannot read config file {}: {e}",
-                path.display()
+                "cannot read config file {}: {}",
+                shorten_path(&path),
+                io_reason(&e)
             )))
         }
     };
     let file = parse(&text, &path)?;
+    if !quiet {
+        if let Some(warning) = permission_warning(&path, &file) {
+            crate::output::stdio::stderr!("mqtk: warning: {warning}");
+        }
+    }
     let at = |table: &str| Located {
         text: &text,
         path: &path,
@@ -102,6 +122,45 @@ pub fn load_profile(name: Option<&str>) -> Result<Profile, Failure> {
         profile = named.clone().over(profile);
     }
     Ok(profile)
+}
+
+/// As ssh does for keys: a config file that holds a secret (a password, in a `password`
+/// or a URL) or switches verification off (`insecure = true`) should not be writable by
+/// anyone but its owner, who would otherwise have their broker or password swapped.
+fn permission_warning(path: &Path, file: &ConfigFile) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let metadata = std::fs::metadata(path).ok()?;
+        let mode = metadata.permissions().mode() & 0o777;
+        if !metadata.is_file() || mode & 0o022 == 0 {
+            return None;
+        }
+        let tables = || std::iter::once(&file.default).chain(file.profile.values());
+        let password = tables().any(|p| {
+            p.password.is_some()
+                || p.url
+                    .as_deref()
+                    .and_then(|u| u.parse::<super::broker::BrokerUrl>().ok())
+                    .is_some_and(|u| u.password.is_some())
+        });
+        let insecure = tables().any(|p| p.insecure == Some(true));
+        let what = match (password, insecure) {
+            (true, true) => "a password and insecure = true",
+            (true, false) => "a password",
+            (false, true) => "insecure = true",
+            (false, false) => return None,
+        };
+        let shown = shorten_path(path);
+        Some(format!(
+            "config file {shown} holds {what} but group or others may write it (mode {mode:03o}): chmod 600 {shown}"
+        ))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, file);
+        None
+    }
 }
 
 /// Where a table's values are, for errors that name the file and line.
@@ -133,8 +192,8 @@ impl Located<'_> {
 
     fn error(&self, key: &str, why: impl std::fmt::Display) -> Failure {
         let place = match self.line_of(key) {
-            Some(line) => format!("{}:{line}", self.path.display()),
-            None => format!("{} [{}]", self.path.display(), self.table),
+            Some(line) => format!("{}:{line}", shorten_path(self.path)),
+            None => format!("{} [{}]", shorten_path(self.path), shorten(&self.table)),
         };
         Failure::Usage(format!("config file {place}: {key}: {why}"))
     }
@@ -175,22 +234,40 @@ fn parse(text: &str, path: &Path) -> Result<ConfigFile, Failure> {
             .map(|span| text[..span.start].matches('\n').count() + 1);
         let message = e.message().replace('\n', " ");
         match line {
-            Some(line) => {
-                Failure::Usage(format!("config file {}:{line}: {message}", path.display()))
-            }
-            None => Failure::Usage(format!("config file {}: {message}", path.display())),
+            Some(line) => Failure::Usage(format!(
+                "config file {}:{line}: {}",
+                shorten_path(path),
+                shorten_long(&message)
+            )),
+            None => Failure::Usage(format!(
+                "config file {}: {}",
+                shorten_path(path),
+                shorten_long(&message)
+            )),
         }
     })
 }
 
+/// TOML's own message, made one line; it may quote a value from the file.
+fn shorten_long(message: &str) -> String {
+    let line = crate::error::one_line(message);
+    if line.chars().count() > 200 {
+        let cut: String = line.chars().take(199).collect();
+        format!("{cut}…")
+    } else {
+        line
+    }
+}
+
 fn no_such_profile(name: &str, path: Option<&Path>) -> Failure {
+    let shown = shorten(name);
     match path {
-        Some(path) => Failure::Usage(format!(
-            "--profile {name}: no [profile.{name}] table in {}",
-            path.display()
+        Some(path) => Failure::NoInput(format!(
+            "--profile '{shown}': no [profile.{shown}] table in {}",
+            shorten_path(path)
         )),
-        None => Failure::Usage(format!(
-            "--profile {name}: no config file (set XDG_CONFIG_HOME, HOME or MQTK_CONFIG)"
+        None => Failure::NoInput(format!(
+            "--profile '{shown}': no config file (set XDG_CONFIG_HOME, HOME or MQTK_CONFIG)"
         )),
     }
 }

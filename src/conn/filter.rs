@@ -1,12 +1,17 @@
 //! Topic filters: checked before they are sent (so a typo is a usage error, not a dropped
 //! connection) and matched against topic names for `sub -T`.
 
-use crate::error::Failure;
+use crate::error::{shorten, Failure};
 
 /// Checks a subscription filter: not empty, `#` only as the whole last level, `+` only as a
 /// whole level, no NUL, at most 65535 bytes; `$share/GROUP/FILTER` needs a plain group.
 pub fn validate_filter(filter: &str, flag: &str) -> Result<(), Failure> {
-    let bad = |why: &str| Err(Failure::Usage(format!("{flag} '{filter}': {why}")));
+    let bad = |why: &str| {
+        Err(Failure::Usage(format!(
+            "{flag} '{}': {why}",
+            shorten(filter)
+        )))
+    };
     if filter.is_empty() {
         return bad("a filter cannot be empty");
     }

@@ -9,6 +9,7 @@ pub mod filter;
 pub mod props;
 pub mod socks;
 pub mod tls;
+pub mod x509;
 
 pub use filter::{filter_matches, validate_filter};
 
@@ -20,7 +21,7 @@ use bytes::Bytes;
 use tokio_rustls::rustls::ClientConfig;
 
 use crate::cli::{ConnArgs, SessionArgs};
-use crate::error::Failure;
+use crate::error::{io_reason, shorten, shorten_path, Failure};
 use broker::BrokerUrl;
 use config::Profile;
 use props::PropertySet;
@@ -158,7 +159,7 @@ impl ConnectOptions {
         session: &SessionArgs,
         v5_flag: Option<&str>,
     ) -> Result<ConnectOptions, Failure> {
-        let profile = config::load_profile(args.profile.as_deref())?;
+        let profile = config::load_profile(args.profile.as_deref(), args.quiet)?;
         Resolver {
             args,
             profile,
@@ -171,10 +172,12 @@ impl ConnectOptions {
     pub fn broker_display(&self) -> String {
         let tls = if self.tls.is_some() { " (TLS)" } else { "" };
         match &self.endpoint {
-            Endpoint::Tcp { host, port } if host.contains(':') => format!("[{host}]:{port}{tls}"),
-            Endpoint::Tcp { host, port } => format!("{host}:{port}{tls}"),
-            Endpoint::WebSocket { url, .. } => url.clone(),
-            Endpoint::Unix(path) => format!("unix:{}", path.display()),
+            Endpoint::Tcp { host, port } if host.contains(':') => {
+                format!("[{}]:{port}{tls}", shorten(host))
+            }
+            Endpoint::Tcp { host, port } => format!("{}:{port}{tls}", shorten(host)),
+            Endpoint::WebSocket { url, .. } => shorten(url),
+            Endpoint::Unix(path) => format!("unix:{}", shorten_path(path)),
         }
     }
 }
@@ -227,13 +230,24 @@ fn env_var(name: &str) -> Option<String> {
 fn env_layer() -> Result<AddressLayer, Failure> {
     let port = env_var("MQTK_PORT")
         .map(|p| {
-            p.parse::<u16>().map_err(|_| {
-                Failure::Usage(format!("MQTK_PORT '{p}': give a port from 1 to 65535"))
-            })
+            p.parse::<u16>()
+                .ok()
+                .filter(|&port| port != 0)
+                .ok_or_else(|| {
+                    Failure::Usage(format!(
+                        "MQTK_PORT '{}': give a port from 1 to 65535",
+                        shorten(&p)
+                    ))
+                })
         })
         .transpose()?;
     let url = env_var("MQTK_URL")
-        .map(|u| u.parse::<BrokerUrl>())
+        .map(|u| {
+            u.parse::<BrokerUrl>().map_err(|e| match e {
+                Failure::Usage(m) => Failure::Usage(m.replacen("-L/--url", "MQTK_URL", 1)),
+                other => other,
+            })
+        })
         .transpose()?;
     Ok(AddressLayer {
         host: env_var("MQTK_HOST"),
@@ -355,7 +369,7 @@ impl Resolver<'_> {
         let tls = match &tls_settings {
             Some(settings) => {
                 if settings.insecure && !args.quiet {
-                    eprintln!(
+                    crate::output::stdio::stderr!(
                         "mqtk: warning: --insecure: the broker's certificate is not verified"
                     );
                 }
@@ -497,8 +511,12 @@ impl Resolver<'_> {
             .connect_timeout
             .as_deref()
             .map(|t| {
-                humantime::parse_duration(t)
-                    .map_err(|e| Failure::Usage(format!("config file: connect-timeout '{t}': {e}")))
+                humantime::parse_duration(t).map_err(|_| {
+                    Failure::Usage(format!(
+                        "config file: connect-timeout '{}': give a duration such as 10s",
+                        shorten(t)
+                    ))
+                })
             })
             .transpose()?;
         let timeout = self
@@ -563,8 +581,9 @@ impl Resolver<'_> {
 }
 
 fn read_password_file(path: &Path, what: &str) -> Result<String, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::NoInput(format!("{what} {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::NoInput(format!("{what} {}: {}", shorten_path(path), io_reason(&e)))
+    })?;
     let line = text.lines().next().unwrap_or("");
     Ok(line.to_string())
 }
@@ -628,14 +647,16 @@ fn session_expiry(
     };
     if version != ProtocolVersion::V5 {
         return Err(Failure::Usage(format!(
-            "-x {text}: session expiry is an MQTT 5 feature: add -V 5"
+            "-x '{}': session expiry is an MQTT 5 feature: add -V 5",
+            shorten(text)
         )));
     }
     match text {
         "inf" | "infinity" | "∞" | "-1" => Ok(Some(u32::MAX)),
         _ => text.parse::<u32>().map(Some).map_err(|_| {
             Failure::Usage(format!(
-                "-x {text}: give seconds (0 to 4294967295), inf or -1"
+                "-x '{}': give seconds (0 to 4294967295), inf or -1",
+                shorten(text)
             ))
         }),
     }
@@ -672,7 +693,8 @@ fn parse_header(text: &str) -> Result<(String, String), Failure> {
     match valid {
         Some((name, value)) => Ok((name.trim().to_string(), value.trim().to_string())),
         None => Err(Failure::Usage(format!(
-            "--ws-header '{text}': write it as 'Name: value' with a valid HTTP header name and value"
+            "--ws-header '{}': write it as 'Name: value' with a valid HTTP header name and value",
+            shorten(text)
         ))),
     }
 }
@@ -716,7 +738,7 @@ pub fn parse_proxy(text: &str) -> Result<ProxySettings, Failure> {
     let bad = |why: &str| {
         Failure::Usage(format!(
             "--proxy '{}': {why} (expected http://[user:pass@]host:port or socks5[h]://[user:pass@]host[:port])",
-            broker::redact(text)
+            shorten(&broker::redact(text))
         ))
     };
     let (scheme, rest) = text
@@ -784,15 +806,4 @@ pub fn validate_topic(topic: &str, flag: &str) -> Result<(), Failure> {
         return bad("a topic is at most 65535 bytes");
     }
     Ok(())
-}
-
-fn shorten(text: &str) -> String {
-    if text.len() <= 80 {
-        return text.replace('\0', "\\0");
-    }
-    let mut end = 77;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}...", &text[..end])
 }

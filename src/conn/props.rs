@@ -6,7 +6,7 @@ use rumqttc::v5::mqttbytes::v5::{
     ConnectProperties, LastWillProperties, PublishProperties, SubscribeProperties,
 };
 
-use crate::error::Failure;
+use crate::error::{shorten, Failure};
 
 /// Every `-D` property, grouped by the packet it belongs to.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -31,8 +31,8 @@ impl PropertySet {
             };
             if rest.len() < arity {
                 return Err(Failure::Usage(format!(
-                    "-D {}: give COMMAND NAME VALUE (user-property takes NAME VALUE)",
-                    rest.join(" ")
+                    "-D '{}': give COMMAND NAME VALUE (user-property takes NAME VALUE)",
+                    shorten(&rest.join(" "))
                 )));
             }
             set.add(&rest[..arity])?;
@@ -48,15 +48,15 @@ impl PropertySet {
 
     fn add(&mut self, words: &[String]) -> Result<(), Failure> {
         let (command, name) = (words[0].to_ascii_lowercase(), words[1].to_ascii_lowercase());
-        let shown = words.join(" ");
-        let bad = |why: String| Failure::Usage(format!("-D {shown}: {why}"));
+        let shown = shorten(&words.join(" "));
+        let bad = |why: String| Failure::Usage(format!("-D '{shown}': {why}"));
         if words.iter().any(|w| w.len() > 65535) {
             return Err(bad("a value is longer than MQTT's 65535-byte limit".into()));
         }
         let value = match (name.as_str(), &words[2..]) {
             ("user-property", [key, value]) => Value::Pair(key.clone(), value.clone()),
             (_, [value]) => Value::One(value.clone()),
-            (_, _) => return Err(bad(format!("{name} takes one VALUE"))),
+            (_, _) => return Err(bad(format!("{} takes one VALUE", shorten(&name)))),
         };
         match command.as_str() {
             "connect" => {
@@ -79,7 +79,8 @@ impl PropertySet {
                 set_subscribe(props, &name, value).map_err(bad)
             }
             _ => Err(bad(format!(
-                "'{command}' is not a packet mqtk sets properties on: use connect, will, publish (pub) or subscribe (sub)"
+                "'{}' is not a packet mqtk sets properties on: use connect, will, publish (pub) or subscribe (sub)",
+                shorten(&command)
             ))),
         }
     }
@@ -103,7 +104,14 @@ impl Value {
         text.parse::<u64>()
             .ok()
             .and_then(|n| T::try_from(n).ok())
-            .ok_or_else(|| format!("{name} needs a whole number in range, not '{text}'"))
+            .ok_or_else(|| {
+                let bits = 8 * std::mem::size_of::<T>() as u32;
+                let max = u64::MAX >> (64 - bits.min(64));
+                format!(
+                    "{name} needs a whole number from 0 to {max}, not '{}'",
+                    shorten(&text)
+                )
+            })
     }
 
     fn flag(self, name: &str) -> Result<u8, String> {
@@ -127,7 +135,7 @@ fn empty_will_properties() -> LastWillProperties {
 }
 
 fn not_for(name: &str, packet: &str) -> String {
-    format!("'{name}' is not a {packet} property")
+    format!("'{}' is not a {packet} property", shorten(name))
 }
 
 fn set_connect(props: &mut ConnectProperties, name: &str, value: Value) -> Result<(), String> {

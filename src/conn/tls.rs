@@ -5,19 +5,25 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use tokio_rustls::rustls::client::danger::{
     HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier,
 };
+use tokio_rustls::rustls::client::{verify_server_name, ResolvesClientCert, WebPkiServerVerifier};
 use tokio_rustls::rustls::crypto::{
     ring, verify_tls12_signature, verify_tls13_signature, CryptoProvider,
 };
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use tokio_rustls::rustls::server::ParsedCertificate;
+use tokio_rustls::rustls::sign::CertifiedKey;
 use tokio_rustls::rustls::{
     self, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 
-use crate::error::Failure;
+use super::x509;
+use crate::error::{io_reason, one_line, plain, shorten, shorten_path, Failure};
 
 /// TLS version restriction from `--tls-version`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +40,8 @@ impl std::str::FromStr for TlsVersion {
             "tlsv1.2" | "1.2" => Ok(TlsVersion::Tls12),
             "tlsv1.3" | "1.3" => Ok(TlsVersion::Tls13),
             _ => Err(Failure::Usage(format!(
-                "--tls-version '{text}': use tlsv1.2 or tlsv1.3 (older versions are insecure and unsupported)"
+                "--tls-version '{}': use tlsv1.2 or tlsv1.3 (older versions are insecure and unsupported)",
+                shorten(text)
             ))),
         }
     }
@@ -67,28 +74,23 @@ pub fn client_config(settings: &TlsSettings) -> Result<Arc<ClientConfig>, Failur
     let provider = provider();
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(versions)
-        .map_err(|e| Failure::Tls(format!("TLS setup failed: {e}")))?;
+        .map_err(|e| Failure::Tls(format!("TLS setup failed: {}", plain(&e.to_string()))))?;
     let builder = if settings.insecure {
         builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
+            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider.clone())))
     } else {
-        builder.with_root_certificates(root_store(settings)?)
+        let (roots, pinned) = root_store(settings)?;
+        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .build()
+            .map_err(|e| Failure::Tls(format!("TLS setup failed: {}", plain(&e.to_string()))))?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(Verifier { webpki, pinned }))
     };
     let mut config = match &settings.client_auth {
         Some((cert, key)) => {
-            let chain = read_certificates(cert, "--cert")?;
-            let key = PrivateKeyDer::from_pem_file(cert_path_ok(key, "--key")?).map_err(|e| {
-                Failure::Tls(format!(
-                    "--key {}: no usable private key ({e}); give a PEM key in PKCS#1, PKCS#8 or SEC1 form",
-                    key.display()
-                ))
-            })?;
-            builder.with_client_auth_cert(chain, key).map_err(|e| {
-                Failure::Tls(format!(
-                    "--cert/--key: the key does not fit the certificate ({e})"
-                ))
-            })?
+            builder.with_client_cert_resolver(Arc::new(client_certificate(cert, key, &provider)?))
         }
         None => builder.with_no_client_auth(),
     };
@@ -100,29 +102,41 @@ pub fn client_config(settings: &TlsSettings) -> Result<Arc<ClientConfig>, Failur
     Ok(Arc::new(config))
 }
 
-fn root_store(settings: &TlsSettings) -> Result<RootCertStore, Failure> {
+/// The trusted CAs, and every certificate of --cafile and --capath as given (a server
+/// certificate among them is trusted when the broker presents exactly it).
+fn root_store(
+    settings: &TlsSettings,
+) -> Result<(RootCertStore, Vec<CertificateDer<'static>>), Failure> {
     let mut store = RootCertStore::empty();
+    let mut pinned = Vec::new();
     if let Some(file) = &settings.cafile {
-        let (added, _) = store.add_parsable_certificates(read_certificates(file, "--cafile")?);
+        let certs = read_certificates(file, "--cafile")?;
+        pinned.extend(certs.iter().cloned());
+        let (added, _) = store.add_parsable_certificates(certs);
         if added == 0 {
             return Err(Failure::Tls(format!(
-                "--cafile {}: no valid CA certificate in it",
-                file.display()
+                "--cafile {}: no usable CA certificate in it",
+                shorten_path(file)
             )));
         }
     }
     if let Some(dir) = &settings.capath {
-        add_ca_dir(&mut store, dir)?;
+        add_ca_dir(&mut store, &mut pinned, dir)?;
     }
     if settings.use_os_certs || (settings.cafile.is_none() && settings.capath.is_none()) {
         add_os_certs(&mut store, settings.use_os_certs)?;
     }
-    Ok(store)
+    Ok((store, pinned))
 }
 
-fn add_ca_dir(store: &mut RootCertStore, dir: &Path) -> Result<(), Failure> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| Failure::NoInput(format!("--capath {}: {e}", dir.display())))?;
+fn add_ca_dir(
+    store: &mut RootCertStore,
+    pinned: &mut Vec<CertificateDer<'static>>,
+    dir: &Path,
+) -> Result<(), Failure> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Failure::NoInput(format!("--capath {}: {}", shorten_path(dir), io_reason(&e)))
+    })?;
     let mut added = 0;
     for entry in entries.flatten() {
         let path = entry.path();
@@ -131,13 +145,15 @@ fn add_ca_dir(store: &mut RootCertStore, dir: &Path) -> Result<(), Failure> {
         }
         // A CA folder holds hash links and other files too: take what parses.
         if let Ok(certs) = CertificateDer::pem_file_iter(&path) {
-            added += store.add_parsable_certificates(certs.flatten()).0;
+            let certs: Vec<_> = certs.flatten().collect();
+            pinned.extend(certs.iter().cloned());
+            added += store.add_parsable_certificates(certs).0;
         }
     }
     if added == 0 {
         return Err(Failure::Tls(format!(
             "--capath {}: no PEM CA certificates in it",
-            dir.display()
+            shorten_path(dir)
         )));
     }
     Ok(())
@@ -150,7 +166,7 @@ fn add_os_certs(store: &mut RootCertStore, asked: bool) -> Result<(), Failure> {
         let why = found
             .errors
             .first()
-            .map_or_else(|| "it is empty".to_string(), |e| e.to_string());
+            .map_or_else(|| "it is empty".to_string(), |e| one_line(&e.to_string()));
         let flag = if asked {
             "--tls-use-os-certs"
         } else {
@@ -166,21 +182,340 @@ fn add_os_certs(store: &mut RootCertStore, asked: bool) -> Result<(), Failure> {
 fn cert_path_ok<'a>(path: &'a Path, flag: &str) -> Result<&'a Path, Failure> {
     match std::fs::metadata(path) {
         Ok(_) => Ok(path),
-        Err(e) => Err(Failure::NoInput(format!("{flag} {}: {e}", path.display()))),
+        Err(e) => Err(Failure::NoInput(format!(
+            "{flag} {}: {}",
+            shorten_path(path),
+            io_reason(&e)
+        ))),
     }
 }
 
 fn read_certificates(path: &Path, flag: &str) -> Result<Vec<CertificateDer<'static>>, Failure> {
-    let bad = |why: String| Failure::Tls(format!("{flag} {}: {why}", path.display()));
+    let bad = |why: String| Failure::Tls(format!("{flag} {}: {why}", shorten_path(path)));
     let certs = CertificateDer::pem_file_iter(cert_path_ok(path, flag)?)
-        .map_err(|e| bad(e.to_string()))?
+        .map_err(|e| bad(pem_reason(&e)))?
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| bad(format!("not a valid PEM certificate file ({e})")))?;
+        .map_err(|e| {
+            bad(format!(
+                "not a valid PEM certificate file ({})",
+                pem_reason(&e)
+            ))
+        })?;
     if certs.is_empty() {
         return Err(bad("no PEM certificate in it".into()));
     }
     Ok(certs)
 }
+
+/// A PEM reading error in words.
+fn pem_reason(error: &tokio_rustls::rustls::pki_types::pem::Error) -> String {
+    use tokio_rustls::rustls::pki_types::pem::Error as E;
+    match error {
+        E::Io(e) => io_reason(e),
+        E::MissingSectionEnd { .. } => "a BEGIN line has no END line".into(),
+        E::IllegalSectionStart { .. } => "a malformed BEGIN line".into(),
+        E::Base64Decode(_) => "bad base64 between BEGIN and END".into(),
+        _ => "unreadable PEM".into(),
+    }
+}
+
+/// The client certificate and key, checked here so that a problem names the file: the key
+/// must belong to the certificate, and the certificate must be valid now. X.509 v1 client
+/// certificates are sent as they are (mosquitto accepts them; rustls would refuse to load
+/// them).
+fn client_certificate(
+    cert: &Path,
+    key: &Path,
+    provider: &CryptoProvider,
+) -> Result<ClientCertificate, Failure> {
+    let chain = read_certificates(cert, "--cert")?;
+    let key_der = PrivateKeyDer::from_pem_file(cert_path_ok(key, "--key")?).map_err(|_| {
+        Failure::Tls(format!(
+            "--key {}: no private key in it; give a PEM key in PKCS#1, PKCS#8 or SEC1 form",
+            shorten_path(key)
+        ))
+    })?;
+    let signing = provider.key_provider.load_private_key(key_der).map_err(|_| {
+        Failure::Tls(format!(
+            "--key {}: mqtk cannot use this key: give an RSA (2048 bits or more), ECDSA P-256/P-384 or Ed25519 key",
+            shorten_path(key)
+        ))
+    })?;
+    let Some(info) = x509::parse(&chain[0]) else {
+        return Err(Failure::Tls(format!(
+            "--cert {}: the first certificate in it cannot be read as X.509",
+            shorten_path(cert)
+        )));
+    };
+    if let Some(public) = signing.public_key() {
+        if public.as_ref() != info.spki.as_slice() {
+            return Err(Failure::Tls(format!(
+                "--key {} does not belong to --cert {} (their public keys differ): give the key the certificate was made for",
+                shorten_path(key),
+                shorten_path(cert)
+            )));
+        }
+    }
+    let now = UnixTime::now().as_secs() as i64;
+    if now > info.not_after {
+        return Err(Failure::Tls(format!(
+            "--cert {}: the certificate expired on {}: have the CA issue a new one, e.g. openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -days 365 -out client.pem",
+            shorten_path(cert),
+            x509::date(info.not_after)
+        )));
+    }
+    if now < info.not_before {
+        return Err(Failure::Tls(format!(
+            "--cert {}: the certificate is not valid before {} (the clock here says {}): check the clock, or wait",
+            shorten_path(cert),
+            x509::date(info.not_before),
+            x509::date(now)
+        )));
+    }
+    Ok(ClientCertificate(Arc::new(CertifiedKey::new(
+        chain, signing,
+    ))))
+}
+
+/// Offers the one client certificate to every server that asks.
+#[derive(Debug)]
+struct ClientCertificate(Arc<CertifiedKey>);
+
+impl ResolvesClientCert for ClientCertificate {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+/// webpki's verification, with two additions: a certificate given in --cafile/--capath
+/// and presented byte for byte by the broker is trusted as it is (a self-signed server
+/// certificate, which webpki refuses as "a CA used as an end entity"), its dates and host
+/// name still checked; and a refused certificate is examined so the error can say why in
+/// words (X.509 v1, a host name only in the CN).
+#[derive(Debug)]
+struct Verifier {
+    webpki: Arc<WebPkiServerVerifier>,
+    pinned: Vec<CertificateDer<'static>>,
+}
+
+impl ServerCertVerifier for Verifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let error = match self.webpki.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        ) {
+            Ok(verified) => return Ok(verified),
+            Err(error) => error,
+        };
+        if self
+            .pinned
+            .iter()
+            .any(|p| p.as_ref() == end_entity.as_ref())
+        {
+            return verify_pinned(end_entity, server_name, now);
+        }
+        Err(diagnose(error, end_entity, server_name))
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.webpki.supported_verify_schemes()
+    }
+}
+
+/// A certificate the user trusts as it is: valid now and for the host connected to.
+fn verify_pinned(
+    cert: &CertificateDer<'_>,
+    server_name: &ServerName<'_>,
+    now: UnixTime,
+) -> Result<ServerCertVerified, rustls::Error> {
+    use rustls::CertificateError as C;
+    let seconds = |s: i64| UnixTime::since_unix_epoch(Duration::from_secs(s.max(0) as u64));
+    if let Some(info) = x509::parse(cert) {
+        let at = now.as_secs() as i64;
+        if at < info.not_before {
+            return Err(C::NotValidYetContext {
+                time: now,
+                not_before: seconds(info.not_before),
+            }
+            .into());
+        }
+        if at > info.not_after {
+            return Err(C::ExpiredContext {
+                time: now,
+                not_after: seconds(info.not_after),
+            }
+            .into());
+        }
+    }
+    let parsed = ParsedCertificate::try_from(cert).map_err(|e| diagnose(e, cert, server_name))?;
+    verify_server_name(&parsed, server_name).map_err(|e| diagnose(e, cert, server_name))?;
+    Ok(ServerCertVerified::assertion())
+}
+
+/// The error for a refused server certificate, explained when the certificate shows why.
+fn diagnose(
+    error: rustls::Error,
+    cert: &CertificateDer<'_>,
+    server_name: &ServerName<'_>,
+) -> rustls::Error {
+    use rustls::CertificateError as C;
+    let Some(info) = x509::parse(cert) else {
+        return error;
+    };
+    let name = server_name.to_str().into_owned();
+    let ip = matches!(server_name, ServerName::IpAddress(_));
+    let name_error = matches!(
+        &error,
+        rustls::Error::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. })
+    );
+    let ca_as_end_entity = matches!(
+        &error,
+        rustls::Error::InvalidCertificate(C::Other(other)) if other.0.to_string() == "CaUsedAsEndEntity"
+    );
+    let problem = if ca_as_end_entity {
+        CertProblem::CaCertificate {
+            self_issued: info.self_issued,
+        }
+    } else if info.version < 3 {
+        CertProblem::Version1 {
+            name,
+            ip,
+            self_issued: info.self_issued,
+        }
+    } else if name_error && !info.has_san {
+        CertProblem::CommonNameOnly {
+            common_name: info.common_name.unwrap_or_default(),
+            name,
+            ip,
+            self_issued: info.self_issued,
+        }
+    } else {
+        return error;
+    };
+    C::Other(rustls::OtherError(Arc::new(problem))).into()
+}
+
+/// A server certificate problem mqtk explains itself, with the openssl line that fixes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertProblem {
+    /// A CA certificate (basicConstraints CA:TRUE) that is not in the trusted files as it is.
+    CaCertificate { self_issued: bool },
+    /// X.509 v1 (no extensions, so no subjectAltName): webpki refuses it.
+    Version1 {
+        name: String,
+        ip: bool,
+        self_issued: bool,
+    },
+    /// A v3 certificate whose host name is only in the subject's CN.
+    CommonNameOnly {
+        common_name: String,
+        name: String,
+        ip: bool,
+        self_issued: bool,
+    },
+}
+
+impl CertProblem {
+    /// The openssl command that makes a certificate this client accepts for the host.
+    pub fn fix(&self) -> String {
+        let (name, ip, self_issued) = match self {
+            CertProblem::CaCertificate { .. } => {
+                return "give that very certificate as --cafile, or the CA that signed it".into()
+            }
+            CertProblem::Version1 {
+                name,
+                ip,
+                self_issued,
+            }
+            | CertProblem::CommonNameOnly {
+                name,
+                ip,
+                self_issued,
+                ..
+            } => (shorten(name), *ip, *self_issued),
+        };
+        let san = if ip {
+            format!("IP:{name}")
+        } else {
+            format!("DNS:{name}")
+        };
+        if self_issued {
+            format!(
+                "openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -subj /CN={name} -addext subjectAltName={san} -days 365"
+            )
+        } else {
+            format!(
+                "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 365 -out server.crt -extfile <(printf 'subjectAltName={san}')"
+            )
+        }
+    }
+}
+
+impl std::fmt::Display for CertProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CertProblem::CaCertificate { self_issued: true } => write!(
+                f,
+                "certificate is self-signed and is not one given in --cafile/--capath: {}",
+                self.fix()
+            ),
+            CertProblem::CaCertificate { self_issued: false } => write!(
+                f,
+                "certificate is a CA certificate (CA:TRUE), not a server's, and not one given in --cafile/--capath: {}",
+                self.fix()
+            ),
+            CertProblem::Version1 { .. } => write!(
+                f,
+                "certificate is X.509 version 1 (made by openssl x509 -req without an extension file), which rustls refuses for a server: re-issue it as version 3 with a subjectAltName: {}",
+                self.fix()
+            ),
+            CertProblem::CommonNameOnly { common_name, .. } => write!(
+                f,
+                "certificate names its host only as CN={} and has no subjectAltName, which TLS clients no longer read: re-issue it with one: {}",
+                shorten(common_name),
+                self.fix()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CertProblem {}
 
 /// `--insecure`: accepts any certificate and name, but still checks handshake signatures.
 #[derive(Debug)]

@@ -41,7 +41,7 @@ impl std::fmt::Display for LinkError {
             LinkError::Io(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                 f.write_str("the broker closed the connection")
             }
-            LinkError::Io(e) => write!(f, "{e}"),
+            LinkError::Io(e) => f.write_str(&crate::error::io_reason(e)),
             LinkError::Protocol(why) => f.write_str(why),
         }
     }

@@ -191,7 +191,7 @@ impl Codec {
                 v5::Packet::Connect(connect, will, login)
                     .write(out, None)
                     .map(drop)
-                    .map_err(|e| format!("{e:?}"))
+                    .map_err(|e| crate::error::plain(&format!("{e:?}")))
             }
         }
     }
@@ -217,7 +217,7 @@ impl Codec {
             if e.contains("TooLarge") || e.contains("Exceeded") {
                 format!("the packet is larger than the broker's maximum of {limit} bytes")
             } else {
-                e
+                crate::error::plain(&e)
             }
         })
     }
@@ -281,9 +281,11 @@ impl Codec {
         }
         let malformed = |e: String| DecodeError::Malformed(e);
         let packet = if self.v5() {
-            from_v5(v5::Packet::read(buf, None).map_err(|e| malformed(format!("{e:?}")))?)
+            from_v5(v5::Packet::read(buf, None).map_err(|e| malformed(words(&e.to_string())))?)
         } else {
-            from_v4(v4::Packet::read(buf, usize::MAX).map_err(|e| malformed(format!("{e:?}")))?)
+            from_v4(
+                v4::Packet::read(buf, usize::MAX).map_err(|e| malformed(words(&e.to_string())))?,
+            )
         };
         packet.map(Some).ok_or_else(|| {
             DecodeError::Malformed(format!(
@@ -607,6 +609,16 @@ fn from_v5(packet: v5::Packet) -> Option<Packet> {
         },
         _ => return None,
     })
+}
+
+/// rumqttc's error text as a clause: lower-case first letter, no Rust notation.
+fn words(text: &str) -> String {
+    let text = crate::error::plain(text);
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => text,
+    }
 }
 
 /// A topic as the trace shows it: control characters escaped (the terminal is not the

@@ -75,9 +75,12 @@ pub async fn open_stream(
         #[cfg(unix)]
         Endpoint::Unix(path) => {
             let started = Instant::now();
-            let socket = tokio::net::UnixStream::connect(path)
-                .await
-                .map_err(|e| Failure::Unreachable(format!("cannot connect to {broker}: {e}")))?;
+            let socket = tokio::net::UnixStream::connect(path).await.map_err(|e| {
+                Failure::Unreachable(format!(
+                    "cannot connect to {broker}: {}",
+                    crate::error::io_reason(&e)
+                ))
+            })?;
             phases.tcp = Some(started.elapsed());
             Box::new(socket)
         }
@@ -108,7 +111,10 @@ pub async fn open_stream(
                 if e.kind() == std::io::ErrorKind::ConnectionRefused {
                     tcp_refused(&what)
                 } else {
-                    Failure::Unreachable(format!("cannot connect to {what}: {e}"))
+                    Failure::Unreachable(format!(
+                        "cannot connect to {what}: {}",
+                        crate::error::io_reason(&e)
+                    ))
                 }
             })?;
             phases.tcp = Some(started.elapsed());
@@ -230,8 +236,12 @@ async fn tls_connect(
     host: &str,
     config: Arc<rustls::ClientConfig>,
 ) -> std::io::Result<Box<dyn Stream>> {
-    let name = rustls::pki_types::ServerName::try_from(host.to_string())
-        .map_err(|_| std::io::Error::other(format!("'{host}' is not a valid TLS server name")))?;
+    let name = rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|_| {
+        std::io::Error::other(format!(
+            "'{}' is not a valid TLS server name",
+            crate::error::shorten(host)
+        ))
+    })?;
     let tls = tokio_rustls::TlsConnector::from(config)
         .connect(name, stream)
         .await?;
@@ -290,10 +300,14 @@ pub(crate) fn tcp_refused(what: &str) -> Failure {
 pub(crate) fn dns_failed(host: &str, proxy: bool) -> Failure {
     if proxy {
         Failure::Dns(format!(
-            "cannot resolve the proxy host '{host}': check --proxy"
+            "cannot resolve the proxy host '{}': check --proxy",
+            crate::error::shorten(host)
         ))
     } else {
-        Failure::Dns(format!("cannot resolve host '{host}': check -h/--host"))
+        Failure::Dns(format!(
+            "cannot resolve host '{}': check -h/--host",
+            crate::error::shorten(host)
+        ))
     }
 }
 
@@ -325,24 +339,107 @@ pub(crate) fn find_rustls_error<'a>(
 }
 
 pub(crate) fn tls_message(error: &rustls::Error, broker: &str) -> String {
+    use crate::conn::tls::CertProblem;
+    use crate::conn::x509::date;
+    use crate::error::{camel_words, plain};
     use rustls::{AlertDescription as A, CertificateError as C, Error as E};
+    let seconds = |t: &rustls::pki_types::UnixTime| t.as_secs() as i64;
+    // "localhost:8883's certificate", not "localhost:8883 (TLS)'s certificate".
+    let broker = broker.strip_suffix(" (TLS)").unwrap_or(broker);
     match error {
+        E::InvalidCertificate(C::Other(other)) => match other.0.downcast_ref::<CertProblem>() {
+            Some(problem) => format!("TLS: {broker}'s {problem}"),
+            None => format!(
+                "TLS: {broker}'s certificate was refused: {}",
+                plain(&other.0.to_string())
+            ),
+        },
         E::InvalidCertificate(C::UnknownIssuer) => format!(
             "TLS: {broker}'s certificate is not signed by a trusted CA: give the right --cafile/--capath"
         ),
         E::InvalidCertificate(C::NotValidForName) | E::InvalidCertificate(C::NotValidForNameContext { .. }) => {
             format!("TLS: {broker}'s certificate is not valid for that host name: connect by a name it lists, or --insecure")
         }
-        E::InvalidCertificate(C::Expired) | E::InvalidCertificate(C::ExpiredContext { .. }) => {
-            format!("TLS: {broker}'s certificate has expired")
+        E::InvalidCertificate(C::ExpiredContext { time, not_after }) => format!(
+            "TLS: {broker}'s certificate expired on {} (the clock here says {}): renew it on the broker",
+            date(seconds(not_after)),
+            date(seconds(time))
+        ),
+        E::InvalidCertificate(C::Expired) => {
+            format!("TLS: {broker}'s certificate has expired: renew it on the broker")
         }
+        E::InvalidCertificate(C::NotValidYetContext { time, not_before }) => format!(
+            "TLS: {broker}'s certificate is not valid before {} (the clock here says {}): check the clocks, or re-issue it",
+            date(seconds(not_before)),
+            date(seconds(time))
+        ),
+        E::InvalidCertificate(C::NotValidYet) => format!(
+            "TLS: {broker}'s certificate is not valid yet: check the clocks, or re-issue it"
+        ),
+        E::InvalidCertificate(C::InvalidPurpose) | E::InvalidCertificate(C::InvalidPurposeContext { .. }) => format!(
+            "TLS: {broker}'s certificate is not made for a TLS server (its extendedKeyUsage lacks serverAuth): re-issue it"
+        ),
+        E::InvalidCertificate(C::BadSignature) => format!(
+            "TLS: {broker}'s certificate signature does not verify: the certificate or the --cafile is wrong"
+        ),
+        E::InvalidCertificate(C::BadEncoding) => {
+            format!("TLS: {broker}'s certificate cannot be read (bad encoding)")
+        }
+        E::AlertReceived(A::CertificateExpired) => format!(
+            "TLS: {broker} refused our client certificate as expired: renew --cert"
+        ),
         E::AlertReceived(A::CertificateRequired) | E::AlertReceived(A::HandshakeFailure)
-        | E::AlertReceived(A::BadCertificate) | E::AlertReceived(A::UnknownCA) => format!(
-            "TLS: {broker} refused the handshake ({error}): it wants a client certificate it trusts (--cert/--key)"
+        | E::AlertReceived(A::BadCertificate) | E::AlertReceived(A::UnknownCA)
+        | E::AlertReceived(A::UnsupportedCertificate) | E::AlertReceived(A::CertificateUnknown) => {
+            let alert = match error {
+                E::AlertReceived(alert) => camel_words(&format!("{alert:?}")),
+                _ => String::new(),
+            };
+            format!(
+                "TLS: {broker} refused the handshake (alert: {alert}): it wants a client certificate it trusts (--cert/--key)"
+            )
+        }
+        E::AlertReceived(alert) => format!(
+            "TLS with {broker} failed: it sent the alert '{}'",
+            camel_words(&format!("{alert:?}"))
         ),
         E::InvalidMessage(_) => format!(
             "TLS with {broker} failed: it does not answer in TLS (is it a plain MQTT port? drop --cafile / use mqtt://)"
         ),
-        other => format!("TLS with {broker} failed: {other}"),
+        E::PeerIncompatible(_) => format!(
+            "TLS with {broker} failed: it and mqtk share no TLS version or cipher suite (try --tls-version tlsv1.2)"
+        ),
+        other => format!("TLS with {broker} failed: {}", plain(&other.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_messages_carry_no_rust_notation() {
+        use rustls::{AlertDescription as A, CertificateError as C, Error as E};
+        let other = rustls::OtherError(std::sync::Arc::new(std::io::Error::other(
+            "Other(OtherError(UnsupportedCertVersion))",
+        )));
+        for error in [
+            E::InvalidCertificate(C::Other(other)),
+            E::AlertReceived(A::HandshakeFailure),
+            E::AlertReceived(A::DecryptError),
+            E::PeerIncompatible(rustls::PeerIncompatible::Tls12NotOffered),
+            E::PeerMisbehaved(rustls::PeerMisbehaved::IllegalTlsInnerPlaintext),
+            E::InvalidCertificate(C::UnhandledCriticalExtension),
+            E::General("x".into()),
+        ] {
+            let message = tls_message(&error, "localhost:8883");
+            assert!(
+                !message.contains(['(', '{'])
+                    || message.contains("(alert:")
+                    || message.contains("(try"),
+                "{message}"
+            );
+            assert!(!message.contains("Other"), "{message}");
+        }
     }
 }

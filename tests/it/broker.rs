@@ -47,6 +47,17 @@ pub struct BrokerBuilder {
     acl: Option<String>,
     max_packet_size: Option<u32>,
     max_qos: Option<u8>,
+    custom_tls: Option<CustomTls>,
+}
+
+/// The files of a TLS listener a test makes itself (`BrokerBuilder::custom_tls`).
+#[derive(Debug, Clone)]
+pub struct CustomTls {
+    /// Server certificate and key.
+    pub certfile: PathBuf,
+    pub keyfile: PathBuf,
+    /// CA for client certificates; with it the listener requires one.
+    pub client_ca: Option<PathBuf>,
 }
 
 impl BrokerBuilder {
@@ -65,6 +76,12 @@ impl BrokerBuilder {
     /// (→ `Broker::wrong_host_port`).
     pub fn wrong_host_tls(mut self) -> Self {
         self.wrong_host_tls = true;
+        self
+    }
+    /// TLS listener serving the test's own certificate and key, requiring a client
+    /// certificate when `client_ca` is set (→ `Broker::custom_tls_port`).
+    pub fn custom_tls(mut self, files: CustomTls) -> Self {
+        self.custom_tls = Some(files);
         self
     }
     /// Plain websockets listener (→ `Broker::ws_port`).
@@ -147,7 +164,7 @@ impl BrokerBuilder {
 
         let mut last_failure = String::new();
         for attempt in 1..=START_ATTEMPTS {
-            let [port, tls, mtls, wrong_host, ws, wss] = free_ports::<6>();
+            let [port, tls, mtls, wrong_host, ws, wss, custom] = free_ports::<7>();
             let mut broker = Broker {
                 port,
                 tls_port: self.tls.then_some(tls),
@@ -155,6 +172,8 @@ impl BrokerBuilder {
                 wrong_host_port: self.wrong_host_tls.then_some(wrong_host),
                 ws_port: self.ws.then_some(ws),
                 wss_port: self.wss.then_some(wss),
+                custom_tls: self.custom_tls.clone().map(|files| (custom, files)),
+                custom_tls_port: self.custom_tls.is_some().then_some(custom),
                 unix_path: unix_path.clone(),
                 child: None,
                 binary: binary.clone(),
@@ -218,7 +237,9 @@ pub struct Broker {
     pub wrong_host_port: Option<u16>,
     pub ws_port: Option<u16>,
     pub wss_port: Option<u16>,
+    pub custom_tls_port: Option<u16>,
     pub unix_path: Option<PathBuf>,
+    custom_tls: Option<(u16, CustomTls)>,
     child: Option<Child>,
     binary: PathBuf,
     config_path: PathBuf,
@@ -395,6 +416,15 @@ impl Broker {
         if let Some(port) = self.wrong_host_port {
             listener(&mut c, &format!("{port} 127.0.0.1"));
             tls(&mut c, &wrong);
+        }
+        if let Some((port, files)) = &self.custom_tls {
+            listener(&mut c, &format!("{port} 127.0.0.1"));
+            writeln!(c, "certfile {}", files.certfile.display()).unwrap();
+            writeln!(c, "keyfile {}", files.keyfile.display()).unwrap();
+            if let Some(ca) = &files.client_ca {
+                writeln!(c, "cafile {}", ca.display()).unwrap();
+                c.push_str("require_certificate true\nuse_identity_as_username false\n");
+            }
         }
         if let Some(port) = self.ws_port {
             listener(&mut c, &format!("{port} 127.0.0.1"));

@@ -207,14 +207,14 @@ fn profile_precedence_is_flag_then_env_then_profile_then_default() {
 }
 
 #[test]
-fn malformed_config_and_unknown_profile_are_usage_errors() {
+fn malformed_config_is_a_usage_error_and_an_unknown_profile_a_missing_input() {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = with_config(&dir, "[default]\nhost = \"x\"\nport = \"not a number\"\n");
     cmd.args(["pub", "-t", "a", "-m", "x"]);
     assert_fails(cmd, 64, "config.toml:3");
     let mut cmd = with_config(&dir, "[default]\nhost = \"x\"\n");
     cmd.args(["pub", "--profile", "nope", "-t", "a", "-m", "x"]);
-    assert_fails(cmd, 64, "[profile.nope]");
+    assert_fails(cmd, 66, "[profile.nope]");
     let mut cmd = with_config(
         &dir,
         "[default]\nhost = \"x\"\n\n[profile.lab]\nprotocol-version = \"7\"\n",

@@ -10,6 +10,8 @@ mod connection;
 mod docs;
 /// The defects of issue 10 the MQTT engine fixes: reconnects, QoS 2 resumption, limits, MQTT 3.1, errors.
 mod engine;
+/// Error hygiene: bad inputs as one escaped line, config file checks, troublesome certificates.
+mod errors;
 /// The generated completions and man pages match the clap definition.
 mod generated;
 /// `mqtk ping`: phases on every transport, probes, loss, JSON shape.

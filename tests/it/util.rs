@@ -1,5 +1,5 @@
 //! Runs the mqtk binary with a hermetic environment: no MQTK_* variables from the caller,
-//! no config file unless a test writes one, and a timeout so a hang cannot eat CI.
+//! an empty config file (/dev/null) unless a test writes one, and a timeout so a hang cannot eat CI.
 
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -12,7 +12,9 @@ pub fn mqtk() -> Command {
             cmd.env_remove(key);
         }
     }
-    cmd.env("MQTK_CONFIG", "/nonexistent/mqtk-test-config.toml");
+    // An empty config file: the user's own is never read, and MQTK_CONFIG names a file
+    // that exists (a missing one is an error).
+    cmd.env("MQTK_CONFIG", "/dev/null");
     cmd.env("RUST_BACKTRACE", "0");
     cmd.stdin(Stdio::null());
     cmd

@@ -94,9 +94,10 @@ impl PubOptions {
         let input = if let Some(message) = &args.message {
             single(Bytes::from(os_bytes(message.clone())))
         } else if let Some(path) = &args.file {
-            let flag = format!("-f/--file {}", path.display());
-            let file =
-                std::fs::File::open(path).map_err(|e| Failure::NoInput(format!("{flag}: {e}")))?;
+            let flag = format!("-f/--file {}", crate::error::shorten_path(path));
+            let file = std::fs::File::open(path).map_err(|e| {
+                Failure::NoInput(format!("{flag}: {}", crate::error::io_reason(&e)))
+            })?;
             single(read_limited(file, conn.max_outgoing, &flag)?)
         } else if args.stdin_file {
             let stdin = std::io::stdin().lock();
@@ -152,7 +153,12 @@ fn read_limited(input: impl Read, limit: u32, flag: &str) -> Result<Bytes, Failu
     input
         .take(u64::from(limit) + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| Failure::NoInput(format!("{flag}: cannot read: {e}")))?;
+        .map_err(|e| {
+            Failure::NoInput(format!(
+                "{flag}: cannot read: {}",
+                crate::error::io_reason(&e)
+            ))
+        })?;
     if bytes.len() > limit as usize {
         return Err(Failure::Data(format!(
             "{flag}: the message is larger than the maximum packet size of {limit} bytes (--max-packet-size)"

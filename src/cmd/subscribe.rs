@@ -88,7 +88,8 @@ impl SubOptions {
             validate_filter(filter, "-T/--filter-out")?;
             if filter.starts_with("$share/") {
                 return Err(Failure::Usage(format!(
-                    "-T/--filter-out '{filter}': give the topic pattern, without $share/GROUP/"
+                    "-T/--filter-out '{}': give the topic pattern, without $share/GROUP/",
+                    crate::error::shorten(filter)
                 )));
             }
         }

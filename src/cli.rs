@@ -18,10 +18,10 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueHint};
 use crate::help::{
     after_help, offer, property_help, property_long_help, BENCH_CONN_DOC, BENCH_DOC,
     BENCH_PUBSUB_DOC, BENCH_PUB_DOC, BENCH_SUB_DOC, CONNECT_WILL, MQTK_DOC, PING_DOC, PUB_DOC,
-    QOS_VALUES, SUB_DOC,
+    QOS_VALUES, RR_DOC, SUB_DOC,
 };
 
-/// mqtk: MQTT from the command line (pub, sub, bench, ping).
+/// mqtk: MQTT from the command line (pub, sub, rr, bench, ping).
 #[derive(Debug, Parser)]
 #[command(
     name = "mqtk",
@@ -46,13 +46,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    // pub, sub and ping take about and long_about from their Args struct: a doc comment on
+    // pub, sub, rr and ping take about and long_about from their Args struct: a doc comment on
     // the variant would replace both, hiding long_about from --help and the man page.
     #[command(name = "pub", disable_help_flag = true)]
     Publish(Box<PubArgs>),
 
     #[command(name = "sub", disable_help_flag = true)]
     Subscribe(Box<SubArgs>),
+
+    #[command(name = "rr", disable_help_flag = true)]
+    Rr(Box<RrArgs>),
 
     #[command(name = "ping", disable_help_flag = true)]
     Ping(Box<PingArgs>),
@@ -113,7 +116,7 @@ pub struct ConnArgs {
     #[arg(long, value_name = "URL", env = "MQTK_PROXY", value_hint = ValueHint::Other)]
     pub proxy: Option<String>,
 
-    /// MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]
+    /// MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311; rr: 5, the only one it speaks]
     #[arg(
         short = 'V',
         long,
@@ -269,6 +272,59 @@ pub struct SessionArgs {
     pub session_expiry: Option<String>,
 }
 
+/// The message of `pub` and `rr`: one payload from the command line, a file or stdin
+/// (`pub` adds -l and --jsonl to the same group).
+#[derive(Debug, Args, Clone)]
+pub struct PayloadArgs {
+    /// Message payload
+    #[arg(short = 'm', long, value_name = "MESSAGE", value_parser = clap::value_parser!(OsString), group = "input", value_hint = ValueHint::Other)]
+    pub message: Option<OsString>,
+
+    /// Send the contents of FILE (any bytes) as the message
+    #[arg(short = 'f', long, value_name = "FILE", group = "input", value_hint = ValueHint::FilePath)]
+    pub file: Option<PathBuf>,
+
+    /// Send all of stdin as one message
+    #[arg(short = 's', long, group = "input")]
+    pub stdin_file: bool,
+
+    /// Send a zero-length message
+    #[arg(short = 'n', long, group = "input")]
+    pub null_message: bool,
+}
+
+/// How `sub` and `rr` print the messages they receive.
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// Print the topic before the payload: `topic payload`
+    #[arg(short = 'v', long, group = "style", help_heading = "Output")]
+    pub verbose: bool,
+
+    /// Print each message with FORMAT (mosquitto's -F; see below)
+    #[arg(short = 'F', long = "format", value_name = "FORMAT", group = "style", help_heading = "Output", value_hint = ValueHint::Other)]
+    pub format: Option<String>,
+
+    /// Print one JSON object per line: topic, payload|payload_base64, qos, retain, dup, mid, received_at, properties
+    #[arg(long, group = "style", help_heading = "Output")]
+    pub json: bool,
+
+    /// How to show payloads: raw bytes (auto; in JSON text or base64), text, base64 or hex
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = PayloadFormatArg::Auto, conflicts_with = "format", help_heading = "Output")]
+    pub payload_format: PayloadFormatArg,
+
+    /// Do not end messages with a newline
+    #[arg(short = 'N', long = "no-newline", help_heading = "Output")]
+    pub no_newline: bool,
+
+    /// Indent JSON output (--json, %j, %J) over several lines
+    #[arg(long, help_heading = "Output")]
+    pub pretty: bool,
+
+    /// Print control characters (ESC...) as received even on a terminal, which otherwise shows them escaped
+    #[arg(long, help_heading = "Output")]
+    pub raw: bool,
+}
+
 /// `mqtk pub`.
 #[derive(Debug, Args)]
 #[command(
@@ -290,25 +346,12 @@ pub struct PubArgs {
     #[arg(short = 't', long, value_name = "TOPIC", value_hint = ValueHint::Other)]
     pub topic: Option<String>,
 
-    /// Message payload
-    #[arg(short = 'm', long, value_name = "MESSAGE", value_parser = clap::value_parser!(OsString), group = "input", value_hint = ValueHint::Other)]
-    pub message: Option<OsString>,
-
-    /// Send the contents of FILE (any bytes) as the message
-    #[arg(short = 'f', long, value_name = "FILE", group = "input", value_hint = ValueHint::FilePath)]
-    pub file: Option<PathBuf>,
-
-    /// Send all of stdin as one message
-    #[arg(short = 's', long, group = "input")]
-    pub stdin_file: bool,
+    #[command(flatten)]
+    pub payload: PayloadArgs,
 
     /// Send each line of stdin as a message (newline not included), over one connection
     #[arg(short = 'l', long, group = "input")]
     pub stdin_line: bool,
-
-    /// Send a zero-length message
-    #[arg(short = 'n', long, group = "input")]
-    pub null_message: bool,
 
     /// Read one JSON object per stdin line: {"topic","payload"|"payload_base64","qos","retain","properties"}
     #[arg(long, group = "input")]
@@ -403,33 +446,8 @@ pub struct SubArgs {
     #[arg(long)]
     pub remove_retained: bool,
 
-    /// Print the topic before the payload: `topic payload`
-    #[arg(short = 'v', long, group = "style", help_heading = "Output")]
-    pub verbose: bool,
-
-    /// Print each message with FORMAT (mosquitto's -F; see below)
-    #[arg(short = 'F', long = "format", value_name = "FORMAT", group = "style", help_heading = "Output", value_hint = ValueHint::Other)]
-    pub format: Option<String>,
-
-    /// Print one JSON object per line: topic, payload|payload_base64, qos, retain, dup, mid, received_at, properties
-    #[arg(long, group = "style", help_heading = "Output")]
-    pub json: bool,
-
-    /// How to show payloads: raw bytes (auto; in JSON text or base64), text, base64 or hex
-    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = PayloadFormatArg::Auto, conflicts_with = "format", help_heading = "Output")]
-    pub payload_format: PayloadFormatArg,
-
-    /// Do not end messages with a newline
-    #[arg(short = 'N', long = "no-newline", help_heading = "Output")]
-    pub no_newline: bool,
-
-    /// Indent JSON output (--json, %j, %J) over several lines
-    #[arg(long, help_heading = "Output")]
-    pub pretty: bool,
-
-    /// Print control characters (ESC...) as received even on a terminal, which otherwise shows them escaped
-    #[arg(long)]
-    pub raw: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     /// Print only this percentage of messages, chosen at random (0.1 to 100)
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent, help_heading = "Selection", value_hint = ValueHint::Other)]
@@ -446,6 +464,62 @@ pub struct SubArgs {
     /// MQTT 5: retained messages 0 = on every subscribe, 1 = for new subscriptions only, 2 = never
     #[arg(long, value_name = "0|1|2", help_heading = "MQTT 5 subscription options", value_parser = offer(whole::<u8>(0, 2), QOS_VALUES), hide_possible_values = true)]
     pub retain_handling: Option<u8>,
+
+    #[command(flatten)]
+    pub session: SessionArgs,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `mqtk rr`.
+#[derive(Debug, Args)]
+#[command(
+    about = "Send a request and print its response (MQTT 5; mosquitto_rr with matching)",
+    long_about = "Subscribe to the response topic (-e), then publish the request to -t with the \
+                  Response Topic and Correlation Data properties, and print the response whose \
+                  correlation data matches (-C N: the first N); messages with other correlation \
+                  data are ignored and counted. MQTT 5 only. No reconnect: a lost connection \
+                  ends the run.",
+    next_help_heading = "Request",
+    after_help = after_help(&RR_DOC),
+    mut_arg("property", |a| a
+        .help(property_help(&["publish", "subscribe", "connect", "will"]))
+        .long_help(property_long_help(&["publish", "subscribe", "connect", "will"]))),
+    // mut_arg moved -D last: move -d and --quiet after it, so Diagnostics stays the last heading.
+    mut_arg("debug", |a| a),
+    mut_arg("quiet", |a| a)
+)]
+pub struct RrArgs {
+    /// Topic to publish the request to
+    #[arg(short = 't', long, value_name = "TOPIC", value_hint = ValueHint::Other)]
+    pub topic: Option<String>,
+
+    /// Response topic: subscribed to before the request is sent, and sent as its Response Topic
+    #[arg(short = 'e', long, value_name = "TOPIC", value_hint = ValueHint::Other)]
+    pub response_topic: Option<String>,
+
+    #[command(flatten)]
+    pub payload: PayloadArgs,
+
+    /// Quality of service of the request and of the response subscription: 0, 1 or 2
+    #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = offer(whole::<u8>(0, 2), QOS_VALUES), hide_possible_values = true)]
+    pub qos: u8,
+
+    /// Exit 0 after N matching responses
+    #[arg(short = 'C', long = "count", value_name = "N", default_value_t = 1, value_parser = whole::<u64>(1, u64::MAX), help_heading = "Responses", value_hint = ValueHint::Other)]
+    pub count: u64,
+
+    /// Exit with code 27 after this long: seconds (10) or a duration (1m30s) [default: wait forever]
+    #[arg(short = 'W', long = "timeout", value_name = "SECONDS", value_parser = parse_timeout, help_heading = "Responses", value_hint = ValueHint::Other)]
+    pub timeout: Option<Duration>,
+
+    /// Accepted for mosquitto_rr's scripts: rr never takes a retained message for a response
+    #[arg(short = 'R', long = "no-retained", help_heading = "Responses")]
+    pub no_retained: bool,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     #[command(flatten)]
     pub session: SessionArgs,

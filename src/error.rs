@@ -9,7 +9,7 @@ use std::fmt;
 pub mod code {
     /// Everything the user asked for was done.
     pub const SUCCESS: u8 = 0;
-    /// `sub -W` expired before enough messages arrived (mosquitto's MOSQ_ERR_TIMEOUT).
+    /// `sub -W` or `rr -W` expired before enough messages arrived (mosquitto's MOSQ_ERR_TIMEOUT).
     pub const TIMEOUT: u8 = 27;
     /// A flag or value is wrong; nothing was sent.
     pub const USAGE: u8 = 64;
@@ -295,10 +295,10 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
 /// The exit-code table, as printed in the man pages (and mirrored in README.md, which a
 /// test checks against this list).
 pub const EXIT_CODE_TABLE: &[(&str, &str)] = &[
-    ("0", "success: pub sent every message (and, at QoS 1/2, the broker acknowledged it); sub reached -C, -E or --retained-only's live message"),
+    ("0", "success: pub sent every message (and, at QoS 1/2, the broker acknowledged it); sub reached -C, -E or --retained-only's live message; rr printed -C matching responses (default 1)"),
     ("1-5", "MQTT 3.1.1 CONNACK refusal, as mosquitto: 1 protocol version, 2 client id, 3 server unavailable, 4 bad user name or password, 5 not authorised"),
-    ("27", "sub -W timeout expired (as mosquitto); the message says how many messages arrived"),
-    ("64", "usage error: a flag or value is wrong; nothing was sent"),
+    ("27", "sub or rr -W timeout expired (as mosquitto); the message says how many messages (rr: responses) arrived"),
+    ("64", "usage error: a flag or value is wrong (rr with -V 31 or 311: it speaks MQTT 5 only); nothing was sent"),
     ("65", "bad input data: a --jsonl line or payload is malformed or too large (earlier messages were sent and acknowledged)"),
     ("66", "an input file (-f, --password-file, --cafile, ...) cannot be read, or the config file named by MQTK_CONFIG or the profile asked for (--profile, MQTK_PROFILE) does not exist"),
     ("68", "the broker's host name does not resolve"),

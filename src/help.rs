@@ -36,7 +36,7 @@ pub const MQTK_DOC: CommandDoc = CommandDoc {
     notes: "",
     notes_title: "",
     exit_status: "Exit status: 0 on success; mosquitto's codes where scripts rely on them (27 for \
-                  sub -W, the CONNACK code when the broker refuses the connection), mqtk's own \
+                  sub and rr -W, the CONNACK code when the broker refuses the connection), mqtk's own \
                   (64-78, 130) otherwise. Every code is listed in `man mqtk` and in the README.",
     examples: &[
         ex(
@@ -94,10 +94,9 @@ pub const PUB_DOC: CommandDoc = CommandDoc {
     ],
 };
 
-pub const SUB_DOC: CommandDoc = CommandDoc {
-    name: "mqtk sub",
-    notes: "\
--F FORMAT fields (as mosquitto_sub):
+/// The `-F` fields, for `sub` and `rr`.
+const FORMAT_NOTES: &str = "\
+-F FORMAT fields (as mosquitto_sub and mosquitto_rr):
   %t topic   %p payload   %l length   %q QoS   %r retain   %m message id   %%  a %
   %x %X payload in hex    %j JSON (payload escaped)   %J JSON (payload embedded)
   %I ISO-8601 local time  %U Unix time with nanoseconds
@@ -105,7 +104,11 @@ pub const SUB_DOC: CommandDoc = CommandDoc {
           %F payload format  %P user properties  %R response topic  %S subscription id
   Flags and sizes: %-10t (left), %010l (zero padding), %10.3t (width and precision)
   @Y @m @d @H @M @S ... strftime fields of the local time, @N nanoseconds, @@ an @
-  Escapes: \\n \\t \\r \\0 \\a \\e \\v \\\\",
+  Escapes: \\n \\t \\r \\0 \\a \\e \\v \\\\";
+
+pub const SUB_DOC: CommandDoc = CommandDoc {
+    name: "mqtk sub",
+    notes: FORMAT_NOTES,
     notes_title: "FORMAT",
     exit_status: "Exit status: 0 when done (-C, -E, --retained-only), 27 when -W expires, 130 on \
                   Ctrl-C or SIGTERM; the CONNACK code when the broker refuses the connection, 75 when a \
@@ -134,6 +137,35 @@ pub const SUB_DOC: CommandDoc = CommandDoc {
         ex(
             "Create a durable session now (then run it again without -E to collect)",
             "mqtk sub -c -i collector -q 1 -t 'jobs/#' -E",
+        ),
+    ],
+};
+
+pub const RR_DOC: CommandDoc = CommandDoc {
+    name: "mqtk rr",
+    notes: FORMAT_NOTES,
+    notes_title: "FORMAT",
+    exit_status: "Exit status: 0 once -C responses (default 1) arrived; 27 when -W expires first \
+                  (the message says how many arrived); 64 for -V 311 or 31 (rr speaks MQTT 5 \
+                  only); 73 when the connection is lost (rr does not reconnect); 74 when the \
+                  broker rejects the request, 75 when it refuses the response subscription; the \
+                  CONNACK code when the broker refuses the connection; 130 on Ctrl-C or SIGTERM.",
+    examples: &[
+        ex(
+            "Ask and wait for the answer, at most 5 s (exit 27 on timeout, as mosquitto_rr)",
+            "mqtk rr -t svc/clock/get -e svc/clock/reply/cli1 -m now -W 5",
+        ),
+        ex(
+            "A JSON request from a file at QoS 1, the response as a JSON line",
+            "mqtk rr -t api/users/get -e api/reply/cli1 -f query.json -q 1 --json",
+        ),
+        ex(
+            "Collect three answers (several responders), topic first, within 10 s",
+            "mqtk rr -t fleet/ping -e fleet/pong/cli1 -n -C 3 -W 10 -v",
+        ),
+        ex(
+            "Your own correlation data; -d shows the responses that carry another",
+            "mqtk rr -t rpc/add -e rpc/add/reply -m '[1,2]' -d -D publish correlation-data req-7",
         ),
     ],
 };
@@ -294,6 +326,7 @@ pub const COMMAND_DOCS: &[&CommandDoc] = &[
     &MQTK_DOC,
     &PUB_DOC,
     &SUB_DOC,
+    &RR_DOC,
     &PING_DOC,
     &BENCH_DOC,
     &BENCH_CONN_DOC,

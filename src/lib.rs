@@ -25,6 +25,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Publish(args) => cmd::publish::run(&args).await,
         Command::Subscribe(args) => cmd::subscribe::run(&args).await,
+        Command::Rr(args) => cmd::rr::run(&args).await,
         Command::Ping(args) => cmd::ping::run(&args).await,
         Command::Bench(args) => bench::run(&args).await,
         Command::Gen(args) => gen::write_all(&args.out_dir),
@@ -150,7 +151,7 @@ fn clap_message(e: &clap::Error) -> String {
         (ErrorKind::InvalidSubcommand, ..) => {
             let name = text(K::InvalidSubcommand).unwrap_or_default();
             format!(
-                "unknown command '{}'{suggestion}: use pub, sub, ping or bench",
+                "unknown command '{}'{suggestion}: use pub, sub, rr, ping or bench",
                 error::shorten(&name)
             )
         }

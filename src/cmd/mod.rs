@@ -2,6 +2,7 @@
 
 pub mod ping;
 pub mod publish;
+pub mod rr;
 pub mod subscribe;
 
 pub use crate::signals::interrupted;

@@ -14,7 +14,7 @@ use rumqttc::v5::mqttbytes::v5::PublishProperties;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::cli::PubArgs;
+use crate::cli::{PayloadArgs, PubArgs};
 use crate::conn::{codes, validate_topic, ConnectOptions, ProtocolVersion};
 use crate::engine::client::{disconnect_text, final_disconnect, Backoff, Client, Stop};
 use crate::engine::packets::Message;
@@ -91,19 +91,8 @@ impl PubOptions {
             count: args.repeat.unwrap_or(1),
             delay: args.repeat_delay.unwrap_or_default(),
         };
-        let input = if let Some(message) = &args.message {
-            single(Bytes::from(os_bytes(message.clone())))
-        } else if let Some(path) = &args.file {
-            let flag = format!("-f/--file {}", crate::error::shorten_path(path));
-            let file = std::fs::File::open(path).map_err(|e| {
-                Failure::NoInput(format!("{flag}: {}", crate::error::io_reason(&e)))
-            })?;
-            single(read_limited(file, conn.max_outgoing, &flag)?)
-        } else if args.stdin_file {
-            let stdin = std::io::stdin().lock();
-            single(read_limited(stdin, conn.max_outgoing, "-s/--stdin-file")?)
-        } else if args.null_message {
-            single(Bytes::new())
+        let input = if let Some(payload) = read_payload(&args.payload, conn.max_outgoing)? {
+            single(payload)
         } else if args.stdin_line {
             Input::Lines
         } else if args.jsonl {
@@ -146,6 +135,26 @@ fn default_window(conn: &ConnectOptions, args: &PubArgs) -> u16 {
     }
 }
 
+/// The payload of -m, -f, -s or -n (`pub` and `rr`), read before any connection is made;
+/// None when none of them is given.
+pub(crate) fn read_payload(args: &PayloadArgs, limit: u32) -> Result<Option<Bytes>, Failure> {
+    let payload = if let Some(message) = &args.message {
+        Bytes::from(os_bytes(message.clone()))
+    } else if let Some(path) = &args.file {
+        let flag = format!("-f/--file {}", crate::error::shorten_path(path));
+        let file = std::fs::File::open(path)
+            .map_err(|e| Failure::NoInput(format!("{flag}: {}", crate::error::io_reason(&e))))?;
+        read_limited(file, limit, &flag)?
+    } else if args.stdin_file {
+        read_limited(std::io::stdin().lock(), limit, "-s/--stdin-file")?
+    } else if args.null_message {
+        Bytes::new()
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(payload))
+}
+
 /// Reads a whole payload, at most the packet limit: a larger one (or an endless one,
 /// `/dev/zero`) fails once the limit is passed, without reading the rest.
 fn read_limited(input: impl Read, limit: u32, flag: &str) -> Result<Bytes, Failure> {
@@ -179,7 +188,7 @@ fn os_bytes(text: std::ffi::OsString) -> Vec<u8> {
 
 /// Checks that a PUBLISH fits in `max` bytes: fixed header, topic, packet id, properties
 /// (counted generously) and payload.
-fn check_size(
+pub(crate) fn check_size(
     payload: usize,
     topic: &str,
     properties: Option<&PublishProperties>,

@@ -11,14 +11,14 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use tokio::time::Instant;
 
-use crate::cli::{PayloadFormatArg, SubArgs};
+use crate::cli::SubArgs;
 use crate::conn::{codes, filter_matches, validate_filter, ConnectOptions, ProtocolVersion};
 use crate::engine::client::{disconnect_text, final_disconnect, Backoff, Client, Stop};
 use crate::engine::packets::{Message, Subscription};
 use crate::engine::session::Event;
 use crate::error::Failure;
 use crate::output::stdio::{stderr, StdoutWatch};
-use crate::output::{format, PayloadFormat, Printer, Received, Style};
+use crate::output::{PrintOptions, Printer, Received};
 
 /// Events handled between two flushes of the output, at most: bounds the delay of a line
 /// when messages never stop arriving.
@@ -46,12 +46,8 @@ pub struct SubOptions {
     pub remove_retained: bool,
     /// Percentage of messages printed.
     pub random_filter: Option<f64>,
-    pub style: Style,
-    pub payload_format: PayloadFormat,
-    pub eol: bool,
-    pub pretty: bool,
-    /// Control characters as received, even on a terminal (--raw).
-    pub raw: bool,
+    /// How messages are printed (-v, -F, --json...).
+    pub print: PrintOptions,
 }
 
 impl SubOptions {
@@ -101,15 +97,7 @@ impl SubOptions {
             (None, true) => 2,
             (None, false) => 0,
         };
-        let style = if let Some(text) = &args.format {
-            Style::Format(format::parse(text).map_err(|e| Failure::Usage(e.describe(text)))?)
-        } else if args.json {
-            Style::Json
-        } else if args.verbose {
-            Style::Verbose
-        } else {
-            Style::Payload
-        };
+        let print = PrintOptions::from_args(&args.output)?;
         Ok(SubOptions {
             subscription: Subscription {
                 filters,
@@ -132,16 +120,7 @@ impl SubOptions {
             exit_on_subscribe: args.exit_on_subscribe,
             remove_retained: args.remove_retained,
             random_filter: args.random_filter.filter(|p| *p < 100.0),
-            style,
-            payload_format: match args.payload_format {
-                PayloadFormatArg::Auto => PayloadFormat::Auto,
-                PayloadFormatArg::Text => PayloadFormat::Text,
-                PayloadFormatArg::Base64 => PayloadFormat::Base64,
-                PayloadFormatArg::Hex => PayloadFormat::Hex,
-            },
-            eol: !args.no_newline,
-            pretty: args.pretty,
-            raw: args.raw,
+            print,
             conn,
         })
     }
@@ -161,13 +140,7 @@ pub async fn run(args: &SubArgs) -> anyhow::Result<()> {
             Err(_) => return Err(timed_out(&opts, 0).into()),
         },
     };
-    let printer = Printer::new(
-        opts.style.clone(),
-        opts.payload_format,
-        opts.eol,
-        opts.pretty,
-        opts.raw,
-    );
+    let printer = opts.print.printer();
     let mut subscriber = Subscriber {
         stamp: printer.uses_time(),
         client,

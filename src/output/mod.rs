@@ -19,7 +19,9 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use rumqttc::v5::mqttbytes::v5::PublishProperties;
 
+use crate::cli::{OutputArgs, PayloadFormatArg};
 use crate::engine::packets::Message;
+use crate::error::Failure;
 use escape::Escape;
 use format::Template;
 use jsonl::JsonMessage;
@@ -79,6 +81,56 @@ pub enum Style {
     Format(Template),
     /// One `JsonMessage` object per message (--json).
     Json,
+}
+
+/// The output flags (`sub`, `rr`), validated: everything a [`Printer`] is made of.
+#[derive(Debug, Clone)]
+pub struct PrintOptions {
+    pub style: Style,
+    pub payload_format: PayloadFormat,
+    /// End each message with a newline (off with -N).
+    pub eol: bool,
+    pub pretty: bool,
+    /// Control characters as received, even on a terminal (--raw).
+    pub raw: bool,
+}
+
+impl PrintOptions {
+    /// Validates -v, -F, --json, --payload-format, -N, --pretty and --raw.
+    pub fn from_args(args: &OutputArgs) -> Result<PrintOptions, Failure> {
+        let style = if let Some(text) = &args.format {
+            Style::Format(format::parse(text).map_err(|e| Failure::Usage(e.describe(text)))?)
+        } else if args.json {
+            Style::Json
+        } else if args.verbose {
+            Style::Verbose
+        } else {
+            Style::Payload
+        };
+        Ok(PrintOptions {
+            style,
+            payload_format: match args.payload_format {
+                PayloadFormatArg::Auto => PayloadFormat::Auto,
+                PayloadFormatArg::Text => PayloadFormat::Text,
+                PayloadFormatArg::Base64 => PayloadFormat::Base64,
+                PayloadFormatArg::Hex => PayloadFormat::Hex,
+            },
+            eol: !args.no_newline,
+            pretty: args.pretty,
+            raw: args.raw,
+        })
+    }
+
+    /// A printer to stdout in this style.
+    pub fn printer(&self) -> Printer {
+        Printer::new(
+            self.style.clone(),
+            self.payload_format,
+            self.eol,
+            self.pretty,
+            self.raw,
+        )
+    }
 }
 
 /// Writes messages to a buffered stdout. The caller flushes when no more messages are

@@ -28,6 +28,7 @@ complete -c mqtk -n "__fish_mqtk_needs_command" -l help -d 'Print help (-h is th
 complete -c mqtk -n "__fish_mqtk_needs_command" -l version -d 'Print the version'
 complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "pub" -d 'Publish messages (a drop-in for mosquitto_pub)'
 complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "sub" -d 'Subscribe and print messages (a drop-in for mosquitto_sub)'
+complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "rr" -d 'Send a request and print its response (MQTT 5; mosquitto_rr with matching)'
 complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "ping" -d 'Measure a broker like ping(8): connection phases, PINGREQ round trips, capabilities'
 complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "bench" -d 'Load-test a broker: many clients, open-loop rates, HDR latency, loss accounting'
 complete -c mqtk -n "__fish_mqtk_needs_command" -f -a "gen" -d 'Write the shell completions and man pages (used to refresh completions/ and man/)'
@@ -52,7 +53,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l ws-path -d 'WebSocket 
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r -f
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r -f -a "31\t''
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311; rr: 5, the only one it speaks]' -r -f -a "31\t''
 311\t''
 5\t''"
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r -f
@@ -79,8 +80,8 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l will-qos -d 'Will QoS:
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l profile -d 'Connection settings profile from the config file' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s D -l property -d 'MQTT 5 property: -D publish|connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s s -l stdin-file -d 'Send all of stdin as one message'
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s l -l stdin-line -d 'Send each line of stdin as a message (newline not included), over one connection'
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s n -l null-message -d 'Send a zero-length message'
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s l -l stdin-line -d 'Send each line of stdin as a message (newline not included), over one connection'
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l jsonl -d 'Read one JSON object per stdin line: {"topic","payload"|"payload_base64","qos","retain","properties"}'
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s r -l retain -d 'Ask the broker to retain the message'
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s c -l disable-clean-session -d 'Keep the session when we disconnect (clean session off); needs -i'
@@ -118,7 +119,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l ws-path -d 'WebSocket 
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r -f
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r -f -a "31\t''
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311; rr: 5, the only one it speaks]' -r -f -a "31\t''
 311\t''
 5\t''"
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r -f
@@ -163,6 +164,72 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l will-retain -d 'Retain
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l quiet -d 'Print no warnings'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s t -l topic -d 'Topic to publish the request to' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s e -l response-topic -d 'Response topic: subscribed to before the request is sent, and sent as its Response Topic' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s m -l message -d 'Message payload' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s f -l file -d 'Send the contents of FILE (any bytes) as the message' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s q -l qos -d 'Quality of service of the request and of the response subscription: 0, 1 or 2' -r -f -a "0\t''
+1\t''
+2\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s C -l count -d 'Exit 0 after N matching responses' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s W -l timeout -d 'Exit with code 27 after this long: seconds (10) or a duration (1m30s) [default: wait forever]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s F -l format -d 'Print each message with FORMAT (mosquitto\'s -F; see below)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l payload-format -d 'How to show payloads: raw bytes (auto; in JSON text or base64), text, base64 or hex' -r -f -a "auto\t''
+text\t''
+base64\t''
+hex\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s i -l id -d 'Client id [default: mqtk- and random characters; empty on MQTT 5 so the broker assigns one]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s I -l id-prefix -d 'Client id prefix; the process id is appended (as mosquitto)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s x -l session-expiry -d 'MQTT 5 session expiry in seconds, or inf / -1 for never' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l ws-path -d 'WebSocket path [default: /mqtt]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311; rr: 5, the only one it speaks]' -r -f -a "31\t''
+311\t''
+5\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l ack-timeout -d 'Call the connection lost when a QoS 1/2 message or a subscription waits this long for its acknowledgement (e.g. 30s) [default: 30s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l reconnect-limit -d 'pub, sub: give up when one outage lasts longer than this; 0 never reconnects [default: pub 5m, sub forever]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l password-file -d 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l cafile -d 'CA certificates (PEM) to trust; switches TLS on' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l capath -d 'Folder of CA certificates (PEM) to trust; switches TLS on' -r -f -a "(__fish_complete_directories)"
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l key -d 'Client private key (PEM: PKCS#1, PKCS#8 or SEC1); needs --cert' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r -f -a "tlsv1.2\t''
+tlsv1.3\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l will-payload -d 'Will payload [default: empty]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l will-qos -d 'Will QoS: 0, 1 or 2 [default: 0]' -r -f -a "0\t''
+1\t''
+2\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l profile -d 'Connection settings profile from the config file' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s D -l property -d 'MQTT 5 property: -D publish|subscribe|connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s s -l stdin-file -d 'Send all of stdin as one message'
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s n -l null-message -d 'Send a zero-length message'
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s R -l no-retained -d 'Accepted for mosquitto_rr\'s scripts: rr never takes a retained message for a response'
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s v -l verbose -d 'Print the topic before the payload: `topic payload`'
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l json -d 'Print one JSON object per line: topic, payload|payload_base64, qos, retain, dup, mid, received_at, properties'
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s N -l no-newline -d 'Do not end messages with a newline'
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l pretty -d 'Indent JSON output (--json, %j, %J) over several lines'
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l raw -d 'Print control characters (ESC...) as received even on a terminal, which otherwise shows them escaped'
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s c -l disable-clean-session -d 'Keep the session when we disconnect (clean session off); needs -i'
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l ws -d 'Connect over WebSockets to host:port'
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l tls-use-os-certs -d 'Trust the operating system\'s CA store; switches TLS on'
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l insecure -d 'Do not verify the broker\'s certificate (prints a warning)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l will-retain -d 'Retain the will'
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l quiet -d 'Print no warnings'
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s c -l count -d 'Number of probes; 0 = until Ctrl-C' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s i -l interval -d 'Time between probes: seconds (0.5) or a duration (250ms)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s w -l deadline -d 'Send no probe after this long, whatever the count (probes in flight get --timeout)' -r -f
@@ -181,7 +248,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l ws-path -d 'WebSocket
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r -f
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r -f -a "31\t''
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311; rr: 5, the only one it speaks]' -r -f -a "31\t''
 311\t''
 5\t''"
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r -f
@@ -238,7 +305,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r -f
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r -f -a "31\t''
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311; rr: 5, the only one it speaks]' -r -f -a "31\t''
 311\t''
 5\t''"
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r -f
@@ -296,7 +363,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r -f
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r -f -a "31\t''
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311; rr: 5, the only one it speaks]' -r -f -a "31\t''
 311\t''
 5\t''"
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r -f
@@ -352,7 +419,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r -f
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r -f -a "31\t''
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311; rr: 5, the only one it speaks]' -r -f -a "31\t''
 311\t''
 5\t''"
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r -f
@@ -413,7 +480,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l ws-header -d 'Extra WebSocket upgrade header, \'Name: value\' (repeatable)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l unix -d 'Connect to a broker\'s unix socket instead of TCP' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l proxy -d 'Tunnel through a proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5h://[user:pass@]host[:port] (SOCKS5, the proxy resolves the broker\'s name; port 1080 by default) or socks5://... (mqtk resolves it)' -r -f
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311]' -r -f -a "31\t''
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s V -l protocol-version -d 'MQTT version: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5) [default: 311; rr: 5, the only one it speaks]' -r -f -a "31\t''
 311\t''
 5\t''"
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l max-packet-size -d 'Largest packet, in bytes, sent or accepted (MQTT 5 CONNECT announces it; a larger incoming packet ends the run before it is read) [default: accept 16777216, send 268435455]' -r -f
@@ -454,12 +521,13 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand gen" -l out-dir -d 'Folder that receives completions/ and man/' -r -f -a "(__fish_complete_directories)"
 complete -c mqtk -n "__fish_mqtk_using_subcommand gen" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
-complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping bench gen help" -f -a "pub" -d 'Publish messages (a drop-in for mosquitto_pub)'
-complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping bench gen help" -f -a "sub" -d 'Subscribe and print messages (a drop-in for mosquitto_sub)'
-complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping bench gen help" -f -a "ping" -d 'Measure a broker like ping(8): connection phases, PINGREQ round trips, capabilities'
-complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping bench gen help" -f -a "bench" -d 'Load-test a broker: many clients, open-loop rates, HDR latency, loss accounting'
-complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping bench gen help" -f -a "gen" -d 'Write the shell completions and man pages (used to refresh completions/ and man/)'
-complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub ping bench gen help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub rr ping bench gen help" -f -a "pub" -d 'Publish messages (a drop-in for mosquitto_pub)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub rr ping bench gen help" -f -a "sub" -d 'Subscribe and print messages (a drop-in for mosquitto_sub)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub rr ping bench gen help" -f -a "rr" -d 'Send a request and print its response (MQTT 5; mosquitto_rr with matching)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub rr ping bench gen help" -f -a "ping" -d 'Measure a broker like ping(8): connection phases, PINGREQ round trips, capabilities'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub rr ping bench gen help" -f -a "bench" -d 'Load-test a broker: many clients, open-loop rates, HDR latency, loss accounting'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub rr ping bench gen help" -f -a "gen" -d 'Write the shell completions and man pages (used to refresh completions/ and man/)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub rr ping bench gen help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand help; and __fish_seen_subcommand_from bench" -f -a "conn" -d 'Open N connections (at --connect-rate), hold them with keepalive pings, time CONNACK'
 complete -c mqtk -n "__fish_mqtk_using_subcommand help; and __fish_seen_subcommand_from bench" -f -a "pub" -d 'N publishers; with QoS 1/2 also time PUBLISH → PUBACK/PUBCOMP'
 complete -c mqtk -n "__fish_mqtk_using_subcommand help; and __fish_seen_subcommand_from bench" -f -a "sub" -d 'N subscribers counting (and timing, when payloads carry mqtk\'s header) what arrives'

@@ -160,7 +160,7 @@ fn examples_section(doc: &help::CommandDoc) -> String {
 }
 
 /// The other pages: mqtk(1) lists its commands; a command lists its parent, its own
-/// subcommands and, for pub and sub, the mosquitto client it stands in for.
+/// subcommands and, for pub, sub and rr, the mosquitto client it stands in for.
 fn see_also(command: &clap::Command) -> String {
     let name = command.get_name();
     let mut pages: Vec<String> = Vec::new();
@@ -176,6 +176,7 @@ fn see_also(command: &clap::Command) -> String {
     match name {
         "mqtk-pub" => pages.push("mosquitto_pub".into()),
         "mqtk-sub" => pages.push("mosquitto_sub".into()),
+        "mqtk-rr" => pages.push("mosquitto_rr".into()),
         _ => {}
     }
     let refs: Vec<String> = pages

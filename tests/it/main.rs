@@ -22,6 +22,8 @@ mod pipes;
 mod publish;
 /// A TCP relay in front of a broker whose `reset_all` cuts every connection with an RST.
 mod relay;
+/// `mqtk rr`: request/response against a responder written in the test, correlation matching, -C, -W.
+mod rr;
 /// A scripted MQTT broker for misbehaviour mosquitto never shows; records the wire.
 mod scripted;
 /// `--proxy socks5h://` and `socks5://` through a SOCKS5 proxy written in the test.

@@ -563,6 +563,7 @@ mod tests {
         };
         assert_eq!(values(&["pub"], "qos"), ["0", "1", "2"]);
         assert_eq!(values(&["sub"], "retain_handling"), ["0", "1", "2"]);
+        assert_eq!(values(&["rr"], "qos"), ["0", "1", "2"]);
         assert_eq!(values(&["sub"], "protocol_version"), ["31", "311", "5"]);
         assert_eq!(values(&["ping"], "tls_version"), ["tlsv1.2", "tlsv1.3"]);
         assert_eq!(
@@ -623,6 +624,7 @@ mod tests {
         };
         assert!(help(&["pub"]).contains("-D publish|connect|will NAME VALUE"));
         assert!(help(&["sub"]).contains("-D subscribe|connect|will NAME VALUE"));
+        assert!(help(&["rr"]).contains("-D publish|subscribe|connect|will NAME VALUE"));
         assert!(help(&["ping"]).contains("-D connect|will NAME VALUE"));
         assert!(help(&["bench", "pub"]).contains("-D connect|will NAME VALUE"));
         assert!(property_long_help(&["subscribe"]).contains("subscription-identifier"));

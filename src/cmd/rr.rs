@@ -420,3 +420,81 @@ impl Requester {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conn::ProtocolVersion;
+    use clap::Parser;
+
+    fn options(args: &[&str]) -> Result<RrOptions, Failure> {
+        let mut argv = vec!["mqtk", "rr"];
+        argv.extend_from_slice(args);
+        let cli = crate::cli::Cli::try_parse_from(argv).unwrap();
+        match cli.command {
+            crate::cli::Command::Rr(args) => RrOptions::from_args(&args),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn selects_mqtt_5_and_sends_the_response_topic_and_random_correlation_data() {
+        let opts = options(&["-t", "req", "-e", "resp", "-m", "hi"]).unwrap();
+        assert_eq!(opts.conn.version, ProtocolVersion::V5);
+        assert_eq!((opts.qos, opts.count, opts.timeout), (0, 1, None));
+        assert_eq!(opts.payload, Bytes::from_static(b"hi"));
+        assert_eq!(opts.properties.response_topic.as_deref(), Some("resp"));
+        let data = opts.correlation().to_vec();
+        assert_eq!(data.len(), 16);
+        assert!(data.iter().all(u8::is_ascii_hexdigit), "{data:?}");
+        let again = options(&["-t", "req", "-e", "resp", "-n"]).unwrap();
+        assert_ne!(again.correlation(), &data[..], "random per run");
+        assert!(again.payload.is_empty());
+    }
+
+    #[test]
+    fn given_correlation_data_and_publish_properties_are_kept() {
+        let opts = options(&[
+            "-t",
+            "req",
+            "-e",
+            "resp",
+            "-m",
+            "x",
+            "-D",
+            "publish",
+            "correlation-data",
+            "req-7",
+            "-D",
+            "publish",
+            "content-type",
+            "text/plain",
+        ])
+        .unwrap();
+        assert_eq!(opts.correlation(), b"req-7");
+        assert_eq!(opts.properties.content_type.as_deref(), Some("text/plain"));
+    }
+
+    #[test]
+    fn refuses_mqtt_3_and_what_rr_sets_itself() {
+        let error = |args: &[&str]| options(args).unwrap_err().to_string();
+        let base = ["-t", "req", "-e", "resp", "-m", "x"];
+        for version in ["311", "31"] {
+            let args = [&base[..], &["-V", version]].concat();
+            assert_eq!(
+                error(&args),
+                format!("mqtk rr needs MQTT 5: drop -V {version} (it selects MQTT 5 by itself)")
+            );
+        }
+        assert!(options(&[&base[..], &["-V", "5"]].concat()).is_ok());
+        let args = [&base[..], &["-D", "publish", "response-topic", "x"]].concat();
+        assert!(error(&args).starts_with("-D publish response-topic"));
+        let args = [&base[..], &["-D", "publish", "topic-alias", "1"]].concat();
+        assert!(error(&args).starts_with("-D publish topic-alias"));
+        assert!(error(&["-e", "resp", "-m", "x"]).starts_with("-t/--topic is required"));
+        assert!(error(&["-t", "req", "-m", "x"]).starts_with("-e/--response-topic is required"));
+        assert!(error(&["-t", "req", "-e", "resp"]).contains("-m, -f, -s or -n"));
+        assert!(error(&["-t", "req", "-e", "a/+", "-m", "x"]).starts_with("-e/--response-topic"));
+        assert!(error(&["-t", "req", "-e", "resp", "-m", "x", "-F", "%"]).contains('%'));
+    }
+}

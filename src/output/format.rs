@@ -809,7 +809,11 @@ mod tests {
             ("%-2l", &plain, "7 "),
             ("%m", &plain, "0"),
             ("%P", &plain, ""),
-            ("%P", &v5, "name1:value1 name2:value2 name3:value3 name4:value4"),
+            (
+                "%P",
+                &v5,
+                "name1:value1 name2:value2 name3:value3 name4:value4",
+            ),
             ("%p", &plain, "message"),
             ("%-12p", &plain, "message     "),
             ("%q", &plain, "0"),
@@ -874,7 +878,10 @@ mod tests {
             ("[%030.4x]", "[0000 0000 6865 6c6c 6f20 776f 726c 64]"),
             ("[%26.4_x]", "[    _6865_6c6c_6f20_776f_726c_64]"),
             ("[%-26.4:x]", "[6865:6c6c:6f20:776f:726c:64    ]"),
-            ("[%.0x][%.22x]", "[68656c6c6f20776f726c64][68656c6c6f20776f726c64]"),
+            (
+                "[%.0x][%.22x]",
+                "[68656c6c6f20776f726c64][68656c6c6f20776f726c64]",
+            ),
             ("[%.2 x]", "[68 65 6c 6c 6f 20 77 6f 72 6c 64]"),
             // Separators are accepted before any field and used by none but %x/%X.
             ("[%.2:t][%:t][%5,l]", "[r/][r/b][   11]"),
@@ -894,7 +901,10 @@ mod tests {
         let pi = std::f64::consts::PI.to_ne_bytes();
         let m = message(&pi, None);
         assert_eq!(render("%d", &m), "3.141593");
-        assert_eq!(render("[%10.2d][%-10.2d][%010.2d]", &m), "[      3.14][3.14      ][0000003.14]");
+        assert_eq!(
+            render("[%10.2d][%-10.2d][%010.2d]", &m),
+            "[      3.14][3.14      ][0000003.14]"
+        );
         let minus = (-1.5f32).to_ne_bytes();
         let m = message(&minus, None);
         assert_eq!(render("[%08.2f][%.0f]", &m), "[-0001.50][-2]");

@@ -163,12 +163,8 @@ pub const PING_DOC: CommandDoc = CommandDoc {
             "mqtk ping -c 1 --timeout 2s -h broker.local",
         ),
         ex(
-            "The broker's routing time: a QoS 1 publish to ourselves every 200 ms",
-            "mqtk ping --probe publish -q 1 -c 10 -i 0.2",
-        ),
-        ex(
-            "The same on a topic the broker's ACL allows",
-            "mqtk ping --probe publish --topic health/mqtk -c 3",
+            "Routing time: a QoS 1 publish to ourselves every 200 ms, on a topic the broker's ACL allows",
+            "mqtk ping --probe publish -q 1 -c 10 -i 0.2 --topic health/mqtk",
         ),
         ex(
             "A whole TLS handshake per probe, each phase timed",

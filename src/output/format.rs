@@ -755,8 +755,11 @@ mod tests {
     }
 
     /// The message of mosquitto 2.1.0's own client test, test/client/02-subscribe-format.py
-    /// (eclipse-mosquitto/mosquitto, tag v2.1.0; read from the yonasBSD/mosquitto mirror at
-    /// 306883594e): topic 02/sub/format/test, payload "message", QoS 0, not retained, and
+    /// (read in yonasBSD/mosquitto, a mirror of eclipse-mosquitto/mosquitto, at commit
+    /// 306883594e, whose ChangeLog.txt tops at "2.1.0 - 2026-01-29"; the other 2.1 sources
+    /// cited here are from the same commit: client/sub_client_output.c,
+    /// client/client_shared.c, man/common/section-output-format.xml, test/client/*.py):
+    /// topic 02/sub/format/test, payload "message", QoS 0, not retained, and
     /// for its MQTT 5 runs the properties it publishes and subscription identifier 56.
     fn format_test_message<'a>(
         payload: &'a [u8],

@@ -292,6 +292,8 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('--probe', '--probe', [CompletionResultType]::ParameterName, 'What a probe is: PINGREQ/PINGRESP, a PUBLISH to ourselves, or a whole new connection')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'QoS of the publish probe: 0, 1 or 2 (1 and 2 also time the broker''s acknowledgement)')
             [CompletionResult]::new('--qos', '--qos', [CompletionResultType]::ParameterName, 'QoS of the publish probe: 0, 1 or 2 (1 and 2 also time the broker''s acknowledgement)')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Topic of the publish probe, for brokers with ACLs [default: mqtk/ping/<pid>-<random>]')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for the broker instead of probing it: retry connecting every 200 ms until a CONNACK comes (exit 0 at once) or DURATION has passed (exit with the last failure)')
             [CompletionResult]::new('--id', '--id', [CompletionResultType]::ParameterName, 'Client id [default: mqtk- and random characters]')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Broker host [env: MQTK_HOST] [default: localhost]')
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Broker host [env: MQTK_HOST] [default: localhost]')

@@ -285,6 +285,8 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand --probe 'What a probe is: PINGREQ/PINGRESP, a PUBLISH to ourselves, or a whole new connection'
             cand -q 'QoS of the publish probe: 0, 1 or 2 (1 and 2 also time the broker''s acknowledgement)'
             cand --qos 'QoS of the publish probe: 0, 1 or 2 (1 and 2 also time the broker''s acknowledgement)'
+            cand --topic 'Topic of the publish probe, for brokers with ACLs [default: mqtk/ping/<pid>-<random>]'
+            cand --wait 'Wait for the broker instead of probing it: retry connecting every 200 ms until a CONNACK comes (exit 0 at once) or DURATION has passed (exit with the last failure)'
             cand --id 'Client id [default: mqtk- and random characters]'
             cand -h 'Broker host [env: MQTK_HOST] [default: localhost]'
             cand --host 'Broker host [env: MQTK_HOST] [default: localhost]'

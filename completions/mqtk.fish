@@ -240,6 +240,8 @@ connect\t'A fresh connection per probe (the whole handshake)'"
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s q -l qos -d 'QoS of the publish probe: 0, 1 or 2 (1 and 2 also time the broker\'s acknowledgement)' -r -f -a "0\t''
 1\t''
 2\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l topic -d 'Topic of the publish probe, for brokers with ACLs [default: mqtk/ping/<pid>-<random>]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l wait -d 'Wait for the broker instead of probing it: retry connecting every 200 ms until a CONNACK comes (exit 0 at once) or DURATION has passed (exit with the last failure)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l id -d 'Client id [default: mqtk- and random characters]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r -f

@@ -563,6 +563,19 @@ pub struct PingArgs {
     #[arg(short = 'q', long, value_name = "QOS", default_value_t = 0, value_parser = offer(whole::<u8>(0, 2), QOS_VALUES), hide_possible_values = true)]
     pub qos: u8,
 
+    /// Topic of the publish probe, for brokers with ACLs [default: mqtk/ping/<pid>-<random>]
+    #[arg(long, value_name = "TOPIC", value_hint = ValueHint::Other)]
+    pub topic: Option<String>,
+
+    /// Wait for the broker instead of probing it: retry connecting every 200 ms until a
+    /// CONNACK comes (exit 0 at once) or DURATION has passed (exit with the last failure)
+    ///
+    /// Each attempt is still bounded by --connect-timeout (and --timeout). A broker that
+    /// refuses the login (or a TLS failure) ends the wait at once; "server unavailable" and
+    /// "server busy" are retried. -d prints one line per attempt.
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration, conflicts_with_all = ["count", "interval", "deadline", "probe", "qos", "topic"], value_hint = ValueHint::Other)]
+    pub wait: Option<Duration>,
+
     /// Print the broker's capabilities from its CONNACK (MQTT 5 announces them)
     #[arg(long, help_heading = "Output")]
     pub info: bool,

@@ -96,9 +96,11 @@ pub const PUB_DOC: CommandDoc = CommandDoc {
 
 /// The `-F` fields, for `sub` and `rr`.
 const FORMAT_NOTES: &str = "\
--F FORMAT fields (as mosquitto_sub and mosquitto_rr):
+-F FORMAT fields (as mosquitto_sub and mosquitto_rr 2.1):
   %t topic   %p payload   %l length   %q QoS   %r retain   %m message id   %%  a %
-  %x %X payload in hex    %j JSON (payload escaped)   %J JSON (payload embedded)
+  %x %X payload in hex (%.2x: groups of 2 digits, %.2:x with ':' between them)
+  %d %f payload as an 8-byte double / 4-byte float
+  %j JSON (payload escaped)   %J JSON (payload embedded)
   %I ISO-8601 local time  %U Unix time with nanoseconds
   MQTT 5: %A topic alias  %C content type  %D correlation data  %E expiry interval
           %F payload format  %P user properties  %R response topic  %S subscription id
@@ -176,19 +178,25 @@ pub const PING_DOC: CommandDoc = CommandDoc {
     notes_title: "",
     exit_status: "Exit status: 0 when every probe was answered, 76 when some were lost (the \
                   summary is printed either way); the CONNACK code when the broker refuses the \
-                  connection; 68, 69, 71 or 72 when it cannot be reached.",
+                  connection; 68, 69, 71 or 72 when it cannot be reached. With --wait: 0 as \
+                  soon as a CONNACK comes, else the last attempt's code (69 refused, 71 no \
+                  CONNACK, 68 unknown host).",
     examples: &[
         ex(
             "Four PINGREQ round trips, one second apart, and ping(8)'s summary",
             "mqtk ping -h broker.local",
         ),
         ex(
+            "CI: wait up to 30 s for the broker to accept connections, then go on",
+            "mqtk ping --wait 30s -h broker",
+        ),
+        ex(
             "A healthcheck: one probe, answered within 2 s or exit 76",
             "mqtk ping -c 1 --timeout 2s -h broker.local",
         ),
         ex(
-            "The broker's routing time: a QoS 1 publish to ourselves every 200 ms",
-            "mqtk ping --probe publish -q 1 -c 10 -i 0.2",
+            "Routing time: a QoS 1 publish to ourselves every 200 ms, on a topic the broker's ACL allows",
+            "mqtk ping --probe publish -q 1 -c 10 -i 0.2 --topic health/mqtk",
         ),
         ex(
             "A whole TLS handshake per probe, each phase timed",

@@ -2,7 +2,8 @@
 //! sends a probe every interval (PINGREQ, a PUBLISH to a topic it subscribes to, or a
 //! whole new connection), prints each round trip, and ends with ping(8)'s summary.
 //! Probes are timed on mqtk's own transport (`conn::raw`), from the write of the probe's
-//! bytes to the read of the answer.
+//! bytes to the read of the answer. `--wait` only waits for the broker: it retries the
+//! connection until a CONNACK comes, then exits without probing.
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
@@ -33,6 +34,10 @@ pub struct PingOptions {
     pub timeout: Duration,
     pub probe: ProbeKind,
     pub qos: u8,
+    /// `--topic`: the publish probe's topic (None: one made up per run).
+    pub topic: Option<String>,
+    /// `--wait`: retry connecting for this long, then exit without probes.
+    pub wait: Option<Duration>,
     pub info: bool,
     pub json: bool,
     /// The keepalive sent in CONNECT: long enough that probes, not keepalive, drive traffic.
@@ -50,6 +55,14 @@ impl PingOptions {
             return Err(Failure::Usage(
                 "-q sets the QoS of --probe publish; add --probe publish".into(),
             ));
+        }
+        if let Some(topic) = &args.topic {
+            if args.probe != ProbeKind::Publish {
+                return Err(Failure::Usage(
+                    "--topic sets the topic of --probe publish; add --probe publish".into(),
+                ));
+            }
+            crate::conn::validate_topic(topic, "--topic")?;
         }
         // Each connection attempt is also bounded by the probe timeout.
         conn.connect_timeout = conn.connect_timeout.min(args.timeout);
@@ -69,6 +82,8 @@ impl PingOptions {
             timeout: args.timeout,
             probe: args.probe,
             qos: args.qos,
+            topic: args.topic.clone(),
+            wait: args.wait,
             info: args.info,
             json: args.json,
             keepalive,
@@ -84,8 +99,9 @@ pub async fn run(args: &PingArgs) -> anyhow::Result<()> {
     let (connection, phases, connack) = tokio::select! {
         biased;
         _ = super::interrupted() => return Err(Failure::Interrupted.into()),
-        opened = open(&opts) => opened?,
+        opened = open_or_wait(&opts) => opened?,
     };
+    let topic = opts.topic.clone().unwrap_or_default();
     let mut pinger = Pinger {
         out: Stdout::new(4096),
         output_error: None,
@@ -98,7 +114,7 @@ pub async fn run(args: &PingArgs) -> anyhow::Result<()> {
         transmitted: 0,
         received: 0,
         next_pkid: 1,
-        topic: String::new(),
+        topic,
     };
     pinger.emit(&Record::Connection(
         pinger.connection_record(&phases, &connack, false),
@@ -110,11 +126,128 @@ pub async fn run(args: &PingArgs) -> anyhow::Result<()> {
             v5,
         )));
     }
+    if pinger.opts.wait.is_some() {
+        // The broker is up: that was all --wait asked.
+        connection.close(CLOSE_LIMIT).await;
+        return match pinger.output_error.take() {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        };
+    }
     match pinger.opts.probe {
         ProbeKind::Connect => connection.close(CLOSE_LIMIT).await,
         _ => pinger.attach(connection).await?,
     }
     pinger.run(started).await
+}
+
+async fn open_or_wait(opts: &PingOptions) -> Result<(Link, Phases, ConnAck), Failure> {
+    match opts.wait {
+        Some(wait) => wait_for_broker(opts, wait).await,
+        None => open(opts).await,
+    }
+}
+
+/// The pause between two `--wait` attempts.
+const RETRY_PAUSE: Duration = Duration::from_millis(200);
+
+/// `--wait`: connects again every [`RETRY_PAUSE`] after a failure worth retrying, each
+/// attempt bounded by --connect-timeout and by what is left of `wait`. No attempt starts
+/// after `wait`; the last failure is returned, noting how many attempts were made.
+async fn wait_for_broker(
+    opts: &PingOptions,
+    wait: Duration,
+) -> Result<(Link, Phases, ConnAck), Failure> {
+    let started = Instant::now();
+    let deadline = started + wait;
+    let broker = opts.conn.broker_display();
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        let left = deadline.saturating_duration_since(Instant::now());
+        let mut conn = opts.conn.clone();
+        let cut = left < conn.connect_timeout;
+        conn.connect_timeout = conn.connect_timeout.min(left).max(Duration::from_millis(1));
+        let failure = match link::connect(&conn, &conn.client_id, opts.keepalive, None).await {
+            Ok(opened) => {
+                if opts.conn.debug {
+                    stderr!(
+                        "mqtk: debug: --wait: attempt {attempt}: connected after {}",
+                        human(started.elapsed())
+                    );
+                }
+                return Ok(opened);
+            }
+            // The wait ran out during this attempt, not --connect-timeout.
+            Err(Failure::ConnectTimeout(_)) if cut => Failure::ConnectTimeout(format!(
+                "no CONNACK from {broker} before --wait {} ran out",
+                humantime::format_duration(wait)
+            )),
+            Err(failure) => failure,
+        };
+        let retry = worth_retrying(&failure);
+        let next = Instant::now() + RETRY_PAUSE;
+        if !retry || next >= deadline {
+            let note = if retry {
+                format!(
+                    " (--wait: {attempt} attempt{} in {})",
+                    if attempt == 1 { "" } else { "s" },
+                    human(started.elapsed())
+                )
+            } else {
+                String::new()
+            };
+            if opts.conn.debug {
+                stderr!("mqtk: debug: --wait: attempt {attempt}: {failure}; giving up");
+            }
+            return Err(noted(failure, &note));
+        }
+        if opts.conn.debug {
+            stderr!(
+                "mqtk: debug: --wait: attempt {attempt}: {failure}; again in {} ({} left)",
+                human(RETRY_PAUSE),
+                human(deadline.saturating_duration_since(Instant::now()))
+            );
+        }
+        tokio::time::sleep_until(next).await;
+    }
+}
+
+/// Failures a broker that is starting (or a name not yet registered) gives: refused or
+/// timed-out connections, DNS, and CONNACK "server unavailable" (3 in MQTT 3.1.1, 0x88)
+/// or "server busy" (0x89). A login refusal, TLS or a usage error will not get better.
+fn worth_retrying(failure: &Failure) -> bool {
+    match failure {
+        Failure::Dns(_) | Failure::Unreachable(_) | Failure::ConnectTimeout(_) => true,
+        Failure::Refused { code, .. } => matches!(code, 3 | 0x88 | 0x89),
+        _ => false,
+    }
+}
+
+/// The same failure (and exit code) with `note` appended to its message.
+fn noted(failure: Failure, note: &str) -> Failure {
+    if note.is_empty() {
+        return failure;
+    }
+    match failure {
+        Failure::Dns(m) => Failure::Dns(m + note),
+        Failure::Unreachable(m) => Failure::Unreachable(m + note),
+        Failure::ConnectTimeout(m) => Failure::ConnectTimeout(m + note),
+        Failure::Refused { code, reason } => Failure::Refused {
+            code,
+            reason: reason + note,
+        },
+        other => other,
+    }
+}
+
+/// 200ms, 1.4s: short durations for the --wait trace.
+fn human(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
 }
 
 /// Opens a connection within --connect-timeout (itself at most --timeout).
@@ -594,5 +727,48 @@ mod tests {
         let opts = options(&["-c", "0", "-k", "0"]).unwrap();
         assert_eq!((opts.count, opts.keepalive), (None, Duration::ZERO));
         assert!(options(&["-q", "1"]).is_err());
+    }
+
+    #[test]
+    fn topic_needs_the_publish_probe_and_wait_is_kept() {
+        let opts = options(&["--probe", "publish", "--topic", "health/x"]).unwrap();
+        assert_eq!(opts.topic.as_deref(), Some("health/x"));
+        assert!(options(&["--topic", "health/x"]).is_err());
+        assert!(options(&["--probe", "publish", "--topic", ""]).is_err());
+        let opts = options(&["--wait", "30s"]).unwrap();
+        assert_eq!(opts.wait, Some(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn wait_retries_what_a_starting_broker_gives_and_keeps_the_exit_code() {
+        let refused = |code| Failure::Refused {
+            code,
+            reason: "r".into(),
+        };
+        for f in [
+            Failure::Unreachable("u".into()),
+            Failure::Dns("d".into()),
+            Failure::ConnectTimeout("t".into()),
+            refused(3),
+            refused(0x88),
+            refused(0x89),
+        ] {
+            assert!(worth_retrying(&f), "{f:?}");
+        }
+        for f in [
+            refused(5),
+            refused(0x86),
+            refused(0x87),
+            Failure::Tls("t".into()),
+            Failure::Usage("u".into()),
+        ] {
+            assert!(!worth_retrying(&f), "{f:?}");
+        }
+        let f = noted(
+            Failure::Unreachable("refused".into()),
+            " (--wait: 3 attempts)",
+        );
+        assert_eq!(f.exit_code(), 69);
+        assert_eq!(f.to_string(), "refused (--wait: 3 attempts)");
     }
 }

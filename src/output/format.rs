@@ -1,6 +1,8 @@
 //! mosquitto_sub's `-F` format strings. [`parse`] is a pure function that turns the string
 //! into a [`Template`] (or an error naming the offending character); [`Template::render`]
-//! writes one message with it. Field widths, `-` and `0` behave as in mosquitto 2.0.
+//! writes one message with it. Fields, flags, widths and the `%j`/`%J` JSON follow
+//! mosquitto_sub 2.1 (client/sub_client_output.c and man/common/section-output-format.xml
+//! of mosquitto 2.1.0); where 2.1 kept 2.0.11's behaviour, so does this.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -8,7 +10,7 @@ use std::io::{self, Write};
 use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, Local};
 use rumqttc::v5::mqttbytes::v5::PublishProperties;
-use serde::ser::{SerializeMap, Serializer};
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
 
 use super::escape::{Escape, Escaper};
@@ -16,6 +18,11 @@ use super::Received;
 
 /// The largest field width or precision: more is a typo, not a layout.
 const MAX_WIDTH: usize = 65535;
+
+/// The characters that may follow the width and precision as `%x`/`%X`'s separator
+/// (mosquitto 2.1's `hexseplist`, client/client_shared.c): ASCII punctuation except `%`,
+/// and the space. Accepted before any field, as mosquitto does; only `%x`/`%X` use it.
+const HEX_SEPARATORS: &str = "!\"#$&'()*+,-./:;<=>?@[\\]^_`{|}~ ";
 
 /// A parsed `-F` format.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,13 +40,15 @@ enum Piece {
     Nanos,
 }
 
-/// `%-08.3t`: left-align, zero padding, width, precision.
+/// `%-08.3:x`: left-align, zero padding, width, precision, hex separator.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 struct Spec {
     left: bool,
     zero: bool,
     width: usize,
     precision: Option<usize>,
+    /// `%.2:x`: what goes between `%x`'s groups of `precision` nibbles (a space when absent).
+    separator: Option<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -61,6 +70,10 @@ enum Field {
     SubscriptionId,
     Hex,
     HexUpper,
+    /// `%d`: the payload as an 8-byte IEEE 754 double (mosquitto 2.1).
+    Double,
+    /// `%f`: the payload as a 4-byte IEEE 754 float (mosquitto 2.1).
+    Float,
     /// `%j`: mosquitto's JSON object, payload as a string (or byte array).
     Json,
     /// `%J`: the same with the payload embedded as JSON.
@@ -87,7 +100,8 @@ impl FormatError {
     }
 }
 
-/// Parses a format string: `%` fields with optional `-`, `0`, width and `.precision`;
+/// Parses a format string: `%` fields with optional `-`, `0`, width, `.precision` and a
+/// separator (for `%x`/`%X`);
 /// `@` strftime fields, `@N` nanoseconds and `@@`; `\` escapes `\\ \0 \a \e \n \r \t \v`.
 pub fn parse(format: &str) -> Result<Template, FormatError> {
     let chars: Vec<char> = format.chars().collect();
@@ -125,6 +139,10 @@ pub fn parse(format: &str) -> Result<Template, FormatError> {
                 }
                 if spec.width > MAX_WIDTH || spec.precision.is_some_and(|p| p > MAX_WIDTH) {
                     return error(start, format!("width or precision above {MAX_WIDTH}"));
+                }
+                if let Some(&c) = chars.get(i).filter(|c| HEX_SEPARATORS.contains(**c)) {
+                    spec.separator = Some(c as u8);
+                    i += 1;
                 }
                 let Some(&name) = chars.get(i) else {
                     return error(
@@ -217,6 +235,8 @@ fn field_for(name: char) -> Option<Field> {
         'S' => Field::SubscriptionId,
         'x' => Field::Hex,
         'X' => Field::HexUpper,
+        'd' => Field::Double,
+        'f' => Field::Float,
         'j' => Field::Json,
         'J' => Field::JsonEmbedded,
         'I' => Field::Iso8601,
@@ -316,7 +336,8 @@ fn render_field(
         )?,
         Field::ContentType => match props.and_then(|p| p.content_type.as_deref()) {
             Some(text) => write_str(out, text, spec)?,
-            None => pad(out, b' ', spec.width)?,
+            // 2.1 pads a missing value with the field's own padding (2.0.11: spaces).
+            None => pad(out, if spec.zero { b'0' } else { b' ' }, spec.width)?,
         },
         Field::ResponseTopic => {
             if let Some(text) = props.and_then(|p| p.response_topic.as_deref()) {
@@ -341,6 +362,26 @@ fn render_field(
         }
         Field::Hex => write_hex(out, m.payload, spec, false)?,
         Field::HexUpper => write_hex(out, m.payload, spec, true)?,
+        Field::Double | Field::Float => {
+            let (value, size, name) = if field == Field::Double {
+                let value = <[u8; 8]>::try_from(m.payload).map(f64::from_ne_bytes);
+                (value.ok(), 8, "%d: an 8-byte IEEE 754 double")
+            } else {
+                let value = <[u8; 4]>::try_from(m.payload).map(f32::from_ne_bytes);
+                (value.ok().map(f64::from), 4, "%f: a 4-byte IEEE 754 float")
+            };
+            match value {
+                Some(value) => write_float(out, value, spec)?,
+                // As mosquitto: the field is left out, the rest of the line printed.
+                None => {
+                    return Ok(Some(format!(
+                        "the payload on '{}' is {} bytes, not {size} ({name})",
+                        m.topic,
+                        m.payload.len()
+                    )))
+                }
+            }
+        }
         Field::Iso8601 => {
             let text = m.local_time().format("%Y-%m-%dT%H:%M:%S%z").to_string();
             write_str(out, &text, spec)?;
@@ -432,27 +473,83 @@ fn write_payload(out: &mut impl Write, payload: &[u8], spec: Spec) -> io::Result
     Ok(())
 }
 
-/// `%x`/`%X` with a width shows as many whole bytes as fit in `width` characters, padded.
+/// `%x`/`%X` as mosquitto 2.1's `write_payload`: a width shows at most `width` bytes and
+/// pads to `width` characters; a precision splits the digits into groups of that many
+/// nibbles, with the separator (a space by default) between them, counting the right-hand
+/// padding as nibbles too. A left-aligned field wider than `width` gets no padding (2.1's
+/// `printf("%*s", negative, "")` pads it with spaces; this is not copied).
 fn write_hex(out: &mut impl Write, payload: &[u8], spec: Spec, upper: bool) -> io::Result<()> {
     let shown = if spec.width > 0 {
-        &payload[..payload.len().min(spec.width / 2)]
+        &payload[..payload.len().min(spec.width)]
     } else {
         payload
     };
-    let fill = if spec.zero { b'0' } else { b' ' };
-    let padding = spec.width.saturating_sub(shown.len() * 2);
+    let digits = super::hex(shown, upper);
+    let padding = spec.width.saturating_sub(digits.len());
+    let group = spec.precision.filter(|&p| p > 0);
+    let separator = spec.separator.unwrap_or(b' ');
+    let mut text = Vec::with_capacity(padding + digits.len() * 2);
+    // mosquitto's `xpos`: the nibbles (and padding characters) written so far.
+    let mut nibble = 0usize;
+    let mut put = |text: &mut Vec<u8>, byte: u8, separate: bool| {
+        text.push(byte);
+        if separate {
+            if group.is_some_and(|g| nibble % g == g - 1) {
+                text.push(separator);
+            }
+            nibble += 1;
+        }
+    };
     if !spec.left {
-        pad(out, fill, padding)?;
+        let fill = if spec.zero { b'0' } else { b' ' };
+        for _ in 0..padding {
+            put(&mut text, fill, true);
+        }
     }
-    out.write_all(&super::hex(shown, upper))?;
+    for (i, &digit) in digits.iter().enumerate() {
+        // No separator after the last nibble.
+        put(&mut text, digit, i + 1 < digits.len());
+    }
+    out.write_all(&text)?;
     if spec.left {
         pad(out, b' ', padding)?;
     }
     Ok(())
 }
 
-/// mosquitto's `%j`/`%J` object, keys in mosquitto's order. Returns false (writing nothing)
-/// when `embedded` and the payload is not JSON.
+/// `%d`/`%f` as printf's `%f`: `precision` decimals (6 by default), the width padded with
+/// spaces, or zeros after the sign with `0`; `inf` and `nan` as glibc writes them.
+fn write_float(out: &mut impl Write, value: f64, spec: Spec) -> io::Result<()> {
+    let negative = value.is_sign_negative();
+    let text = if value.is_nan() {
+        if negative { "-nan" } else { "nan" }.to_string()
+    } else if value.is_infinite() {
+        if negative { "-inf" } else { "inf" }.to_string()
+    } else {
+        format!("{:.*}", spec.precision.unwrap_or(6), value)
+    };
+    let padding = spec.width.saturating_sub(text.len());
+    if spec.left {
+        out.write_all(text.as_bytes())?;
+        pad(out, b' ', padding)
+    } else if spec.zero && value.is_finite() {
+        let digits = match text.strip_prefix('-') {
+            Some(rest) => {
+                out.write_all(b"-")?;
+                rest
+            }
+            None => text.as_str(),
+        };
+        pad(out, b'0', padding)?;
+        out.write_all(digits.as_bytes())
+    } else {
+        pad(out, b' ', padding)?;
+        out.write_all(text.as_bytes())
+    }
+}
+
+/// mosquitto 2.1's `%j`/`%J` object (`json_print`), keys in its order. Returns false
+/// (writing nothing) when `embedded` and the payload is not JSON.
 fn write_mosquitto_json(
     out: &mut impl Write,
     m: &Received,
@@ -474,21 +571,23 @@ fn write_mosquitto_json(
     } else {
         match std::str::from_utf8(m.payload) {
             Ok(text) => MosquittoPayload::Text(text),
-            // mosquitto #2213: a byte array keeps every byte.
+            // mosquitto #2213 (2.0.x): a byte array keeps every byte. 2.1 writes the bytes
+            // as a C string (cut at a NUL, invalid UTF-8 copied into the JSON); not copied.
             Err(_) => MosquittoPayload::Bytes(m.payload),
         }
     };
     let time = m.local_time();
     let object = MosquittoJson {
+        // 2.1's format_time_8601: microseconds, then the offset (2.0.11 put a `Z` before it).
         tst: format!(
-            "{}.{:06}Z{}",
+            "{}.{:06}{}",
             time.format("%Y-%m-%dT%H:%M:%S"),
             m.nanos() / 1000,
             time.format("%z")
         ),
         topic: &m.topic,
         qos: m.qos,
-        retain: u8::from(m.retain),
+        retain: m.retain,
         payloadlen: m.payload.len(),
         mid: (m.qos > 0).then_some(m.mid),
         properties: m.properties.map(MosquittoProperties),
@@ -508,7 +607,8 @@ struct MosquittoJson<'a> {
     tst: String,
     topic: &'a str,
     qos: u8,
-    retain: u8,
+    /// 2.1: `cJSON_AddBoolToObject` (2.0.11: 0 or 1).
+    retain: bool,
     payloadlen: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     mid: Option<u16>,
@@ -526,7 +626,9 @@ enum MosquittoPayload<'a> {
     Null,
 }
 
-/// The properties object with mosquitto's hyphenated names, in the order they are known.
+/// The properties object with mosquitto's hyphenated names. mosquitto writes them in the
+/// order they came on the wire; the decoded properties no longer have one, so this order is
+/// fixed. `topic-alias` is the real alias (2.0.11 printed a wrong value; fixed in 2.0.16).
 struct MosquittoProperties<'a>(&'a PublishProperties);
 
 impl Serialize for MosquittoProperties<'_> {
@@ -561,14 +663,26 @@ impl Serialize for MosquittoProperties<'_> {
     }
 }
 
+/// 2.1's `user-properties`: a list of one-key objects, in the order they came, repeated
+/// keys kept (`[{"a":"1"},{"a":"2"}]`; 2.0.x wrote one object, `{"a":"1","a":"2"}`).
 struct UserProperties<'a>(&'a [(String, String)]);
 
 impl Serialize for UserProperties<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        let mut list = serializer.serialize_seq(Some(self.0.len()))?;
         for (key, value) in self.0 {
-            map.serialize_entry(key, value)?;
+            list.serialize_element(&UserProperty(key, value))?;
         }
+        list.end()
+    }
+}
+
+struct UserProperty<'a>(&'a str, &'a str);
+
+impl Serialize for UserProperty<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(self.0, self.1)?;
         map.end()
     }
 }
@@ -617,13 +731,14 @@ mod tests {
     }
 
     /// Each expected string was printed by mosquitto_sub 2.0.11 for the same message
-    /// (topic r/b, payload "hello world", retained).
+    /// (topic r/b, payload "hello world", retained); these fields are the same in 2.1
+    /// (client/sub_client_output.c of 2.1.0). 2.0.11's `%x` lines are gone: 2.1 changed them
+    /// (see `hex_as_mosquitto_2_1`).
     #[test]
     fn matches_mosquitto_golden_outputs() {
         let m = message(b"hello world", None);
         let golden = [
             ("[%5p][%-5p][%15p][%-15p][%015p][%.3p][%3.1p][%20.2p]", "[hello][hello][    hello world][hello world    ][0000hello world][hello world][hel][         hello world]"),
-            ("[%3x][%8x][%.2x]", "[ 68][68656c6c][68656c6c6f20776f726c64]"),
             ("[%5l][%-5l][%05l][%10t][%-10t][%010t][%.1t][%5.1t][%5r][%5m][%05m]", "[   11][11   ][00011][       r/b][r/b       ][       r/b][r][    r][1][    7][00007]"),
             ("[%-05l]", "[11   ]"),
             ("[%5%]", "[%]"),
@@ -639,14 +754,173 @@ mod tests {
         }
     }
 
-    /// mosquitto 2.0.11 prints `%20x` of an 11-byte payload as 10 spaces and 5 bytes,
-    /// dropping bytes; mqtk fills the width with as many whole bytes as fit.
+    /// The message of mosquitto 2.1.0's own client test, test/client/02-subscribe-format.py
+    /// (read in yonasBSD/mosquitto, a mirror of eclipse-mosquitto/mosquitto, at commit
+    /// 306883594e, whose ChangeLog.txt tops at "2.1.0 - 2026-01-29"; the other 2.1 sources
+    /// cited here are from the same commit: client/sub_client_output.c,
+    /// client/client_shared.c, man/common/section-output-format.xml, test/client/*.py):
+    /// topic 02/sub/format/test, payload "message", QoS 0, not retained, and
+    /// for its MQTT 5 runs the properties it publishes and subscription identifier 56.
+    fn format_test_message<'a>(
+        payload: &'a [u8],
+        properties: Option<&'a PublishProperties>,
+    ) -> Received<'a> {
+        Received {
+            topic: "02/sub/format/test".into(),
+            qos: 0,
+            retain: false,
+            mid: 0,
+            ..message(payload, properties)
+        }
+    }
+
+    fn format_test_properties() -> PublishProperties {
+        PublishProperties {
+            payload_format_indicator: Some(1),
+            message_expiry_interval: Some(3600),
+            content_type: Some("plain/text".into()),
+            response_topic: Some("/dev/null".into()),
+            user_properties: (1..=4)
+                .map(|i| (format!("name{i}"), format!("value{i}")))
+                .collect(),
+            subscription_identifiers: vec![56],
+            ..PublishProperties::default()
+        }
+    }
+
+    /// Every `do_test(format, expected)` of mosquitto 2.1.0's test/client/02-subscribe-format.py
+    /// (the expected strings without the newline mosquitto_sub appends), in its order.
     #[test]
-    fn hex_width_keeps_whole_bytes() {
+    fn matches_mosquitto_2_1_format_test() {
+        let plain = format_test_message(b"message", None);
+        let props = format_test_properties();
+        let v5 = format_test_message(b"message", Some(&props));
+        let golden: &[(&str, &Received, &str)] = &[
+            ("%%", &plain, "%"),
+            ("%A", &plain, ""),
+            ("%C", &plain, ""),
+            ("%2C", &plain, "  "),
+            ("%C", &v5, "plain/text"),
+            ("%D", &plain, ""),
+            ("%E", &plain, ""),
+            ("%E", &v5, "3600"),
+            ("%F", &plain, ""),
+            ("%F", &v5, "1"),
+            ("%l", &plain, "7"),
+            ("%02l", &plain, "07"),
+            ("%2l", &plain, " 7"),
+            ("%-2l", &plain, "7 "),
+            ("%m", &plain, "0"),
+            ("%P", &plain, ""),
+            (
+                "%P",
+                &v5,
+                "name1:value1 name2:value2 name3:value3 name4:value4",
+            ),
+            ("%p", &plain, "message"),
+            ("%-12p", &plain, "message     "),
+            ("%q", &plain, "0"),
+            ("%R", &plain, ""),
+            ("%r", &plain, "0"),
+            ("%S", &plain, ""),
+            ("%S", &v5, "56"),
+            ("%t", &plain, "02/sub/format/test"),
+            ("%.20t", &plain, "02/sub/format/test"),
+            ("%-.20t", &plain, "02/sub/format/test"),
+            ("%20t", &plain, "  02/sub/format/test"),
+            ("%-20t", &plain, "02/sub/format/test  "),
+            ("%10.10t", &plain, "02/sub/for"),
+            ("%20.10t", &plain, "          02/sub/for"),
+            ("%-20.10t", &plain, "02/sub/for          "),
+            ("%x", &plain, "6d657373616765"),
+            ("%.1x", &plain, "6 d 6 5 7 3 7 3 6 1 6 7 6 5"),
+            ("%.2x", &plain, "6d 65 73 73 61 67 65"),
+            ("%.2:x", &plain, "6d:65:73:73:61:67:65"),
+            ("%18x", &plain, "    6d657373616765"),
+            ("%-18x", &plain, "6d657373616765    "),
+            ("%X", &plain, "6D657373616765"),
+            ("\\\\", &plain, "\\"),
+            ("\\a", &plain, "\x07"),
+            ("\\n", &plain, "\n"),
+            ("\\r", &plain, "\r"),
+            ("\\t", &plain, "\t"),
+            ("\\v", &plain, "\x0b"),
+            ("@@", &plain, "@"),
+            ("text", &plain, "text"),
+        ];
+        for (format, m, expected) in golden {
+            assert_eq!(render(format, m), *expected, "{format}");
+        }
+        // The same file's float cases (struct.pack of the bytes: the machine's byte order,
+        // as mosquitto's memcpy; every platform mqtk is built for is little-endian).
+        let e = [0x58, 0x39, 0xB4, 0xC8, 0x76, 0xBE, 0x05, 0x40];
+        assert_eq!(render("%.3d", &format_test_message(&e, None)), "2.718");
+        let half_root = [0xF4, 0xFD, 0x34, 0x3F];
+        assert_eq!(
+            render("%.3f", &format_test_message(&half_root, None)),
+            "0.707"
+        );
+    }
+
+    /// Derived from mosquitto 2.1.0's client/sub_client_output.c, `write_payload()` and
+    /// `hexsep()` (same source as above): a width keeps at most `width` bytes and pads to
+    /// `width` characters; the padding counts towards the groups; no separator after the
+    /// last nibble. mosquitto_sub 2.0.11 printed `[%3x][%8x][%.2x]` as
+    /// `[ 68][68656c6c][68656c6c6f20776f726c64]` and `%20x` as 10 spaces and 5 bytes.
+    #[test]
+    fn hex_as_mosquitto_2_1() {
         let m = message(b"hello world", None);
-        assert_eq!(render("[%20x]", &m), "[68656c6c6f20776f726c]");
-        assert_eq!(render("[%-30X]", &m), "[68656C6C6F20776F726C64        ]");
-        assert_eq!(render("[%030x]", &m), "[0000000068656c6c6f20776f726c64]");
+        let golden = [
+            ("[%3x][%8x]", "[68656c][68656c6c6f20776f]"),
+            ("[%.2x]", "[68 65 6c 6c 6f 20 77 6f 72 6c 64]"),
+            ("[%20x]", "[68656c6c6f20776f726c64]"),
+            ("[%-30X]", "[68656C6C6F20776F726C64        ]"),
+            ("[%030x]", "[0000000068656c6c6f20776f726c64]"),
+            ("[%.3x]", "[686 56c 6c6 f20 776 f72 6c6 4]"),
+            ("[%.4-X]", "[6865-6C6C-6F20-776F-726C-64]"),
+            ("[%030.4x]", "[0000 0000 6865 6c6c 6f20 776f 726c 64]"),
+            ("[%26.4_x]", "[    _6865_6c6c_6f20_776f_726c_64]"),
+            ("[%-26.4:x]", "[6865:6c6c:6f20:776f:726c:64    ]"),
+            (
+                "[%.0x][%.22x]",
+                "[68656c6c6f20776f726c64][68656c6c6f20776f726c64]",
+            ),
+            ("[%.2 x]", "[68 65 6c 6c 6f 20 77 6f 72 6c 64]"),
+            // Separators are accepted before any field and used by none but %x/%X.
+            ("[%.2:t][%:t][%5,l]", "[r/][r/b][   11]"),
+        ];
+        for (format, expected) in golden {
+            assert_eq!(render(format, &m), expected, "{format}");
+        }
+        let empty = message(b"", None);
+        // Padding alone is grouped too: 4 spaces, a separator after each second.
+        assert_eq!(render("[%.2x][%4.2x]", &empty), "[][      ]");
+    }
+
+    /// printf's `%f` (mosquitto 2.1's `formatted_print_float`): 6 decimals by default, `-`
+    /// and `0` flags, and a payload of the wrong size leaves the field out with a warning.
+    #[test]
+    fn floats_as_printf() {
+        let pi = std::f64::consts::PI.to_ne_bytes();
+        let m = message(&pi, None);
+        assert_eq!(render("%d", &m), "3.141593");
+        assert_eq!(
+            render("[%10.2d][%-10.2d][%010.2d]", &m),
+            "[      3.14][3.14      ][0000003.14]"
+        );
+        let minus = (-1.5f32).to_ne_bytes();
+        let m = message(&minus, None);
+        assert_eq!(render("[%08.2f][%.0f]", &m), "[-0001.50][-2]");
+        let inf = f32::INFINITY.to_ne_bytes();
+        assert_eq!(render("[%06f]", &message(&inf, None)), "[   inf]");
+        let mut out = Vec::new();
+        let warning = parse("<%d>")
+            .unwrap()
+            .render(&message(b"abc", None), false, false, &mut out)
+            .unwrap();
+        assert_eq!(out, b"<>");
+        let warning = warning.unwrap();
+        assert!(warning.contains("3 bytes, not 8"), "{warning}");
     }
 
     #[test]
@@ -714,9 +988,79 @@ mod tests {
         );
         let json = render("%j", &m);
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-        assert_eq!(value["properties"]["user-properties"]["b"], "2");
         assert_eq!(value["properties"]["subscription-identifier"], 42);
+        assert_eq!(value["properties"]["topic-alias"], 3);
         assert!(json.contains(r#""properties":{"payload-format-indicator":1,"message-expiry-interval":60,"content-type":"text/plain""#), "{json}");
+        assert!(
+            json.contains(r#","user-properties":[{"a":"1"},{"b":"2"}]},"#),
+            "{json}"
+        );
+    }
+
+    /// mosquitto 2.1.0's test/client/02-subscribe-format-json-properties.py: the message it
+    /// publishes and the object it expects from `-F %j` (`tst` blanked, as the test does).
+    /// Its `"retain": 0` is compared in Python, where `0 == False`; 2.1's `json_print`
+    /// writes `cJSON_AddBoolToObject(root, "retain", ...)`, so the golden says `false`.
+    #[test]
+    fn json_matches_mosquitto_2_1_properties_test() {
+        let props = PublishProperties {
+            payload_format_indicator: Some(1),
+            content_type: Some("plain/text".into()),
+            response_topic: Some("/dev/null".into()),
+            correlation_data: Some(bytes::Bytes::from_static(b"2357289375902345")),
+            user_properties: ["value4", "value3", "value1", "value2"]
+                .iter()
+                .map(|v| ("name".to_string(), v.to_string()))
+                .collect(),
+            topic_alias: Some(1),
+            subscription_identifiers: vec![99],
+            ..PublishProperties::default()
+        };
+        let m = Received {
+            topic: "02/sub/format/json/properties/test".into(),
+            retain: false,
+            mid: 1,
+            ..message(b"message", Some(&props))
+        };
+        let mut got: serde_json::Value = serde_json::from_str(&render("%j", &m)).unwrap();
+        got["tst"] = "".into();
+        let expected = serde_json::json!({
+            "tst": "",
+            "topic": "02/sub/format/json/properties/test",
+            "qos": 1,
+            "retain": false,
+            "payloadlen": 7,
+            "mid": 1,
+            "properties": {
+                "payload-format-indicator": 1,
+                "content-type": "plain/text",
+                "response-topic": "/dev/null",
+                "correlation-data": "2357289375902345",
+                "user-properties": [
+                    {"name": "value4"},
+                    {"name": "value3"},
+                    {"name": "value1"},
+                    {"name": "value2"}
+                ],
+                "topic-alias": 1,
+                "subscription-identifier": 99
+            },
+            "payload": "message"
+        });
+        assert_eq!(got, expected);
+        // The same test for MQTT 3.1.1 (02-subscribe-format-json-qos0.py): no properties,
+        // no mid at QoS 0.
+        let plain = Received {
+            topic: "02/sub/format/json/test".into(),
+            qos: 0,
+            retain: false,
+            ..message(b"message", None)
+        };
+        let json = render("%j", &plain);
+        assert!(
+            json.ends_with(r#","topic":"02/sub/format/json/test","qos":0,"retain":false,"payloadlen":7,"payload":"message"}"#),
+            "{json}"
+        );
     }
 
     #[test]
@@ -726,7 +1070,7 @@ mod tests {
         assert!(json.starts_with(r#"{"tst":""#), "{json}");
         assert!(
             json.ends_with(
-                r#","topic":"r/b","qos":1,"retain":1,"payloadlen":6,"mid":7,"payload":"a\tb\"c\\"}"#
+                r#","topic":"r/b","qos":1,"retain":true,"payloadlen":6,"mid":7,"payload":"a\tb\"c\\"}"#
             ),
             "{json}"
         );
@@ -734,9 +1078,12 @@ mod tests {
             .as_str()
             .unwrap()
             .to_string();
-        // 2026-11-23T13:23:11.490083Z+0000: local time, microseconds, then Z and the offset.
-        assert_eq!(tst.len(), "2026-11-23T13:23:11.490083Z+0000".len(), "{tst}");
-        assert_eq!(&tst[19..27], ".490083Z");
+        // 2026-11-23T13:23:11.490083+0000: local time, microseconds, then the offset (the
+        // man page's `%j` example in 2.1, `"tst":"2020-05-06T22:12:00.000000+0100"`;
+        // mosquitto 2.0.11 printed `.490083Z+0000`).
+        assert_eq!(tst.len(), "2026-11-23T13:23:11.490083+0000".len(), "{tst}");
+        assert_eq!(&tst[19..26], ".490083");
+        assert!(tst[26..].starts_with(['+', '-']), "{tst}");
 
         let binary = message(&[0, 255], None);
         assert!(render("%j", &binary).ends_with(r#""payload":[0,255]}"#));
@@ -756,12 +1103,14 @@ mod tests {
         let cases = [
             ("[%5p%z]", 5, "unknown field '%z'"),
             ("abc%", 3, "incomplete field"),
-            ("%0-5l", 2, "unknown field '%-'"),
+            // '-' after the flags is a separator (2.1), so the field letter is the '5'.
+            ("%0-5l", 3, "unknown field '%5'"),
             ("x@", 1, "incomplete time field"),
             ("@Q", 1, "unknown time field '@Q'"),
             ("a\\", 1, "incomplete escape"),
             ("a\\q", 2, "unknown escape '\\q'"),
-            ("%5@", 2, "unknown field '%@'"),
+            ("%5@", 0, "incomplete field"),
+            ("%.2:", 0, "incomplete field"),
             (
                 "ab%99999999999999999999p",
                 2,

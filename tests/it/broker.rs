@@ -48,6 +48,8 @@ pub struct BrokerBuilder {
     max_packet_size: Option<u32>,
     max_qos: Option<u8>,
     custom_tls: Option<CustomTls>,
+    /// The plain listener's port, chosen by the test (`free_port()`), not picked here.
+    fixed_port: Option<u16>,
 }
 
 /// The files of a TLS listener a test makes itself (`BrokerBuilder::custom_tls`).
@@ -140,6 +142,13 @@ impl BrokerBuilder {
         self
     }
 
+    /// Listen on this port (from `free_port()`) instead of a fresh one, for a test that
+    /// points mqtk at the port before the broker exists.
+    pub fn port(mut self, port: u16) -> Self {
+        self.fixed_port = Some(port);
+        self
+    }
+
     /// Start mosquitto and wait until it accepts connections. Panics (with the
     /// broker log) if it cannot be started after several attempts.
     pub fn start(self) -> Broker {
@@ -165,6 +174,7 @@ impl BrokerBuilder {
         let mut last_failure = String::new();
         for attempt in 1..=START_ATTEMPTS {
             let [port, tls, mtls, wrong_host, ws, wss, custom] = free_ports::<7>();
+            let port = self.fixed_port.unwrap_or(port);
             let mut broker = Broker {
                 port,
                 tls_port: self.tls.then_some(tls),
@@ -584,6 +594,12 @@ fn send_signal(pid: u32, sig: i32) {
         .expect("run /bin/kill");
     // Failure is fine when the process is already gone; callers reap it.
     let _ = status;
+}
+
+/// A port free on 127.0.0.1 now (bound, then released), never 1883.
+pub fn free_port() -> u16 {
+    let [port] = free_ports::<1>();
+    port
 }
 
 /// `N` distinct free ports on 127.0.0.1 (all bound at once, then released).

@@ -14,7 +14,7 @@ mod engine;
 mod errors;
 /// The generated completions and man pages match the clap definition.
 mod generated;
-/// `mqtk ping`: phases on every transport, probes, loss, JSON shape.
+/// `mqtk ping`: phases on every transport, probes, loss, JSON shape, --wait, --topic.
 mod ping;
 /// Closed pipes, SIGTERM and a second signal, control characters on a terminal, for every command.
 mod pipes;

@@ -555,3 +555,166 @@ fn proxy_phase_is_timed() {
     assert!(connection(&records).phases_ms.proxy.is_some());
     assert!(proxy.join().unwrap().starts_with("CONNECT 127.0.0.1:"));
 }
+
+/// `--wait` started before the broker: it retries until mosquitto (started 2 s later on the
+/// port mqtk was given) answers, prints the connection and exits 0 with no probes.
+#[test]
+fn wait_connects_once_a_late_broker_starts() {
+    let port = crate::broker::free_port();
+    let started = Instant::now();
+    let mut cmd = mqtk();
+    cmd.args([
+        "ping",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "--wait",
+        "10s",
+        "--json",
+        "-d",
+    ]);
+    let waiting = SubProcess::spawn(cmd);
+    std::thread::sleep(Duration::from_secs(2));
+    let _broker = Broker::builder().port(port).start();
+    let done = waiting.finish(Duration::from_secs(15));
+    let elapsed = started.elapsed();
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    assert!(elapsed >= Duration::from_secs(2), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+    let records: Vec<Record> = done
+        .lines()
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert!(!connection(&records).reconnect);
+    // -d: one line per attempt, the refused ones first, then the one that connected.
+    let attempts: Vec<&str> = done
+        .stderr
+        .lines()
+        .filter(|l| l.contains("--wait: attempt"))
+        .collect();
+    assert!(attempts.len() >= 3, "{}", done.stderr);
+    assert!(
+        attempts[0].contains("connection refused"),
+        "{}",
+        done.stderr
+    );
+    assert!(
+        attempts.last().unwrap().contains("connected after"),
+        "{}",
+        done.stderr
+    );
+    // Paced, not a busy loop: 2 s of refusals at one attempt per 200 ms is about 10.
+    assert!(attempts.len() <= 20, "{}", done.stderr);
+    assert!(!done.stderr.contains("sending PINGREQ"), "{}", done.stderr);
+}
+
+/// `--wait` with nothing listening gives up when the time is up, with the refusal's code
+/// and message (one line, noting the attempts); without -d it says nothing per attempt.
+#[test]
+fn wait_gives_up_with_the_last_failure() {
+    let port = crate::broker::free_port().to_string();
+    let mut cmd = mqtk();
+    cmd.args(["ping", "-h", "127.0.0.1", "-p", &port, "--wait", "1s"]);
+    let started = Instant::now();
+    let (code, stderr) = run_code(cmd);
+    let elapsed = started.elapsed();
+    assert_eq!(code, 69, "{stderr}");
+    assert!(elapsed >= Duration::from_millis(700), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("mqtk: error: cannot connect to 127.0.0.1:")
+            && stderr.contains("connection refused")
+            && stderr.contains("attempts in"),
+        "{stderr}"
+    );
+
+    // A broker that refuses the login ends the wait at once: retrying cannot fix it.
+    let broker = Broker::builder().password("alice", "s3cret").start();
+    let mut cmd = mqtk();
+    cmd.args([
+        "ping",
+        "-p",
+        &broker.port.to_string(),
+        "-u",
+        "alice",
+        "-P",
+        "wrong",
+        "--wait",
+        "20s",
+    ]);
+    let started = Instant::now();
+    assert_fails(cmd, 5, "not authorised");
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    for args in [&["-c", "2"][..], &["--probe", "publish"], &["--wait", "0"]] {
+        let mut cmd = mqtk();
+        cmd.args(["ping", "-p", &port, "--wait", "1s"]);
+        cmd.args(args);
+        let (code, stderr) = run_code(cmd);
+        assert_eq!(code, 64, "{args:?}: {stderr}");
+    }
+}
+
+/// `--probe publish --topic T` subscribes and publishes on T: a subscriber on T sees the
+/// probe, the -d trace names it, and a broker whose ACL allows only T's tree is pingable.
+#[test]
+fn publish_probe_uses_the_given_topic() {
+    let broker = Broker::builder().acl("topic readwrite health/#\n").start();
+    let port = broker.port.to_string();
+    let watcher = SubProcess::start(crate::util::subscribe(
+        broker.port,
+        &["-t", "health/#", "-C", "1", "-F", "%t %l"],
+    ));
+    let mut cmd = mqtk();
+    cmd.args([
+        "ping",
+        "-p",
+        &port,
+        "--probe",
+        "publish",
+        "--topic",
+        "health/mqtk",
+        "-c",
+        "1",
+        "-d",
+    ]);
+    let out = run(cmd, b"");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("sending SUBSCRIBE (m1, 'health/mqtk'")
+            && stderr.contains("sending PUBLISH (d0, q0, r0, m0, 'health/mqtk'"),
+        "{stderr}"
+    );
+    let seen = watcher.finish(Duration::from_secs(10));
+    assert_eq!(seen.lines(), ["health/mqtk 8"], "{}", seen.stderr);
+
+    // The generated topic is outside the ACL: mosquitto 2.0 grants the subscription but
+    // drops the publish ("Denied PUBLISH" in its log), so the probe is lost.
+    let mut cmd = mqtk();
+    cmd.args([
+        "ping",
+        "-p",
+        &port,
+        "--probe",
+        "publish",
+        "-c",
+        "1",
+        "--timeout",
+        "1s",
+    ]);
+    assert_fails(cmd, 76, "1 of 1 probes got no answer");
+
+    let mut cmd = mqtk();
+    cmd.args(["ping", "-p", &port, "--topic", "health/x"]);
+    assert_fails(cmd, 64, "--topic sets the topic of --probe publish");
+    let mut cmd = mqtk();
+    cmd.args([
+        "ping", "-p", &port, "--probe", "publish", "--topic", "health/+",
+    ]);
+    assert_fails(cmd, 64, "wildcards");
+}

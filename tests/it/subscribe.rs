@@ -680,7 +680,71 @@ fn pretty_json_spans_lines_and_parses() {
     let out = run_ok(subscribe(broker.port, &["-t", &t, "-C", "1", "-F", "%J"]));
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(value["payload"]["a"], 1);
-    assert_eq!(value["retain"], 1);
+    // mosquitto 2.1 writes retain as a JSON boolean (2.0.11: 1).
+    assert_eq!(value["retain"], true);
+}
+
+/// `-F %j` as mosquitto_sub 2.1: user properties as a list in arrival order (a repeated key
+/// kept), the topic alias; `--json` (mqtk's own schema) is unchanged; `%.2:x` groups hex.
+#[test]
+fn mosquitto_json_and_hex_groups_follow_2_1_and_json_lines_stay() {
+    let broker = Broker::start();
+    let t = topic("json21");
+    send(
+        broker.port,
+        &t,
+        "hi",
+        &[
+            "-r",
+            "-D",
+            "publish",
+            "user-property",
+            "k",
+            "1",
+            "-D",
+            "publish",
+            "user-property",
+            "k",
+            "2",
+            "-D",
+            "publish",
+            "user-property",
+            "a",
+            "z",
+        ],
+    );
+    let out = run_ok(subscribe(
+        broker.port,
+        &["-t", &t, "-C", "1", "-V", "5", "-F", "%j"],
+    ));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        value["properties"]["user-properties"],
+        serde_json::json!([{"k": "1"}, {"k": "2"}, {"a": "z"}]),
+        "{value}"
+    );
+    assert_eq!(value["retain"], true);
+    let tst = value["tst"].as_str().unwrap();
+    assert!(!tst.contains('Z'), "{tst}");
+
+    let out = run_ok(subscribe(
+        broker.port,
+        &["-t", &t, "-C", "1", "-V", "5", "--json"],
+    ));
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(line["retain"], true);
+    assert!(line.get("tst").is_none(), "{line}");
+    assert_eq!(
+        line["properties"]["user_properties"],
+        serde_json::json!([["k", "1"], ["k", "2"], ["a", "z"]]),
+        "{line}"
+    );
+
+    let out = run_ok(subscribe(
+        broker.port,
+        &["-t", &t, "-C", "1", "-F", "%.2:x|%8X|%.3d"],
+    ));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "68:69|    6869|\n");
 }
 
 #[test]

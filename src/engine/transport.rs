@@ -127,10 +127,15 @@ pub async fn open_stream(
                         "cannot bind to -A {ip}: {}",
                         crate::error::io_reason(&e)
                     )),
-                    ConnectFailed::Family(address) => Failure::Usage(format!(
-                        "-A has no IPv{} address, and {what} resolves to {address} only: give an -A of the same family",
-                        if address.is_ipv4() { 4 } else { 6 }
-                    )),
+                    ConnectFailed::Family(address) => {
+                        let family = if address.is_ipv4() { 4 } else { 6 };
+                        let given: Vec<String> = opts.bind.iter().map(ToString::to_string).collect();
+                        Failure::Usage(format!(
+                            "-A {}: no IPv{family} address to connect from, and {what} has IPv{family} addresses only ({}): give an IPv{family} -A",
+                            given.join(", "),
+                            address.ip()
+                        ))
+                    }
                 }
             })?;
             phases.tcp = Some(started.elapsed());
@@ -440,7 +445,10 @@ pub(crate) fn tls_message(error: &rustls::Error, broker: &str) -> String {
         E::AlertReceived(A::CertificateExpired) => format!(
             "TLS: {broker} refused our client certificate as expired: renew --cert"
         ),
-        E::AlertReceived(A::CertificateRequired) | E::AlertReceived(A::HandshakeFailure)
+        E::AlertReceived(A::HandshakeFailure) => format!(
+            "TLS: {broker} refused the handshake (alert: handshake failure): it wants a client certificate it trusts (--cert/--key), or shares no cipher suite with mqtk (--ciphers, --tls-version)"
+        ),
+        E::AlertReceived(A::CertificateRequired)
         | E::AlertReceived(A::BadCertificate) | E::AlertReceived(A::UnknownCA)
         | E::AlertReceived(A::UnsupportedCertificate) | E::AlertReceived(A::CertificateUnknown) => {
             let alert = match error {

@@ -89,6 +89,14 @@ fn parse(args: Vec<OsString>, name: Option<&'static Name>) -> Result<Cli, ExitCo
             );
             return Err(ExitCode::from(names::ERROR));
         }
+        // `mosquitto_pub --version` anywhere on the line, as mosquitto reads it.
+        if args.iter().skip(1).any(|a| a == "--version") {
+            argv.push("--version".into());
+            return Err(match cli::command().try_get_matches_from(&argv) {
+                Err(e) => clap_exit(e, Some(name), None),
+                Ok(_) => ExitCode::SUCCESS,
+            });
+        }
         argv.push(name.command.into());
     }
     argv.extend(args.into_iter().skip(1));

@@ -62,6 +62,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l reconnect-limit -d 'pu
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s A -l bind-address -d 'Bind the client\'s socket to this local address (or a name for one) before connecting' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l password-file -d 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)' -r -F
@@ -72,12 +73,25 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l key -d 'Client private
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r -f -a "tlsv1.2\t''
 tlsv1.3\t''"
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l ciphers -d 'TLS 1.2 cipher suites to offer, OpenSSL names joined by \':\' (TLS 1.3 suites stay as they are)' -r -f -a "ECDHE-ECDSA-AES256-GCM-SHA384\t''
+ECDHE-ECDSA-AES128-GCM-SHA256\t''
+ECDHE-ECDSA-CHACHA20-POLY1305\t''
+ECDHE-RSA-AES256-GCM-SHA384\t''
+ECDHE-RSA-AES128-GCM-SHA256\t''
+ECDHE-RSA-CHACHA20-POLY1305\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l tls-keylog -d 'Append the TLS session secrets to FILE, NSS key log format, for Wireshark [env: SSLKEYLOGFILE]' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l psk -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l psk-identity -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l tls-engine -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l keyform -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l tls-engine-kpass-sha1 -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l will-payload -d 'Will payload [default: empty]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l will-qos -d 'Will QoS: 0, 1 or 2 [default: 0]' -r -f -a "0\t''
 1\t''
 2\t''"
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l profile -d 'Connection settings profile from the config file' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s o -l options-file -d 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto\'s -o)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s D -l property -d 'MQTT 5 property: -D publish|connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s s -l stdin-file -d 'Send all of stdin as one message'
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s n -l null-message -d 'Send a zero-length message'
@@ -86,8 +100,10 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l jsonl -d 'Read one JSO
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s r -l retain -d 'Ask the broker to retain the message'
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s c -l disable-clean-session -d 'Keep the session when we disconnect (clean session off); needs -i'
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l ws -d 'Connect over WebSockets to host:port'
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l nodelay -d 'Accepted for mosquitto\'s scripts: mqtk always sets TCP_NODELAY (no Nagle delay)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l tls-use-os-certs -d 'Trust the operating system\'s CA store; switches TLS on'
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l insecure -d 'Do not verify the broker\'s certificate (prints a warning)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s S
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l will-retain -d 'Retain the will'
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l quiet -d 'Print no warnings'
@@ -128,6 +144,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l reconnect-limit -d 'pu
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s A -l bind-address -d 'Bind the client\'s socket to this local address (or a name for one) before connecting' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l password-file -d 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)' -r -F
@@ -138,12 +155,25 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l key -d 'Client private
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r -f -a "tlsv1.2\t''
 tlsv1.3\t''"
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l ciphers -d 'TLS 1.2 cipher suites to offer, OpenSSL names joined by \':\' (TLS 1.3 suites stay as they are)' -r -f -a "ECDHE-ECDSA-AES256-GCM-SHA384\t''
+ECDHE-ECDSA-AES128-GCM-SHA256\t''
+ECDHE-ECDSA-CHACHA20-POLY1305\t''
+ECDHE-RSA-AES256-GCM-SHA384\t''
+ECDHE-RSA-AES128-GCM-SHA256\t''
+ECDHE-RSA-CHACHA20-POLY1305\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l tls-keylog -d 'Append the TLS session secrets to FILE, NSS key log format, for Wireshark [env: SSLKEYLOGFILE]' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l psk -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l psk-identity -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l tls-engine -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l keyform -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l tls-engine-kpass-sha1 -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l will-payload -d 'Will payload [default: empty]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l will-qos -d 'Will QoS: 0, 1 or 2 [default: 0]' -r -f -a "0\t''
 1\t''
 2\t''"
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l profile -d 'Connection settings profile from the config file' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s o -l options-file -d 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto\'s -o)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s D -l property -d 'MQTT 5 property: -D subscribe|connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s R -l no-retained -d 'Do not print retained messages (on MQTT 5 the broker is asked not to send them)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l retained-only -d 'Print only retained messages; exit at the first live one'
@@ -158,8 +188,10 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l no-local -d 'MQTT 5: d
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l retain-as-published -d 'MQTT 5: keep the retain flag as published on live messages'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s c -l disable-clean-session -d 'Keep the session when we disconnect (clean session off); needs -i'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l ws -d 'Connect over WebSockets to host:port'
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l nodelay -d 'Accepted for mosquitto\'s scripts: mqtk always sets TCP_NODELAY (no Nagle delay)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l tls-use-os-certs -d 'Trust the operating system\'s CA store; switches TLS on'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l insecure -d 'Do not verify the broker\'s certificate (prints a warning)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s S
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l will-retain -d 'Retain the will'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l quiet -d 'Print no warnings'
@@ -197,6 +229,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l reconnect-limit -d 'pub
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s A -l bind-address -d 'Bind the client\'s socket to this local address (or a name for one) before connecting' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l password-file -d 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)' -r -F
@@ -207,12 +240,25 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l key -d 'Client private 
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r -f -a "tlsv1.2\t''
 tlsv1.3\t''"
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l ciphers -d 'TLS 1.2 cipher suites to offer, OpenSSL names joined by \':\' (TLS 1.3 suites stay as they are)' -r -f -a "ECDHE-ECDSA-AES256-GCM-SHA384\t''
+ECDHE-ECDSA-AES128-GCM-SHA256\t''
+ECDHE-ECDSA-CHACHA20-POLY1305\t''
+ECDHE-RSA-AES256-GCM-SHA384\t''
+ECDHE-RSA-AES128-GCM-SHA256\t''
+ECDHE-RSA-CHACHA20-POLY1305\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l tls-keylog -d 'Append the TLS session secrets to FILE, NSS key log format, for Wireshark [env: SSLKEYLOGFILE]' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l psk -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l psk-identity -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l tls-engine -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l keyform -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l tls-engine-kpass-sha1 -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l will-payload -d 'Will payload [default: empty]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l will-qos -d 'Will QoS: 0, 1 or 2 [default: 0]' -r -f -a "0\t''
 1\t''
 2\t''"
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l profile -d 'Connection settings profile from the config file' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s o -l options-file -d 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto\'s -o)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s D -l property -d 'MQTT 5 property: -D publish|subscribe|connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s s -l stdin-file -d 'Send all of stdin as one message'
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s n -l null-message -d 'Send a zero-length message'
@@ -224,8 +270,10 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l pretty -d 'Indent JSON 
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l raw -d 'Print control characters (ESC...) as received even on a terminal, which otherwise shows them escaped'
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s c -l disable-clean-session -d 'Keep the session when we disconnect (clean session off); needs -i'
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l ws -d 'Connect over WebSockets to host:port'
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l nodelay -d 'Accepted for mosquitto\'s scripts: mqtk always sets TCP_NODELAY (no Nagle delay)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l tls-use-os-certs -d 'Trust the operating system\'s CA store; switches TLS on'
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l insecure -d 'Do not verify the broker\'s certificate (prints a warning)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s S
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l will-retain -d 'Retain the will'
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l quiet -d 'Print no warnings'
@@ -259,6 +307,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l reconnect-limit -d 'p
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s A -l bind-address -d 'Bind the client\'s socket to this local address (or a name for one) before connecting' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l password-file -d 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)' -r -F
@@ -269,6 +318,18 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l key -d 'Client privat
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r -f -a "tlsv1.2\t''
 tlsv1.3\t''"
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l ciphers -d 'TLS 1.2 cipher suites to offer, OpenSSL names joined by \':\' (TLS 1.3 suites stay as they are)' -r -f -a "ECDHE-ECDSA-AES256-GCM-SHA384\t''
+ECDHE-ECDSA-AES128-GCM-SHA256\t''
+ECDHE-ECDSA-CHACHA20-POLY1305\t''
+ECDHE-RSA-AES256-GCM-SHA384\t''
+ECDHE-RSA-AES128-GCM-SHA256\t''
+ECDHE-RSA-CHACHA20-POLY1305\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l tls-keylog -d 'Append the TLS session secrets to FILE, NSS key log format, for Wireshark [env: SSLKEYLOGFILE]' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l psk -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l psk-identity -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l tls-engine -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l keyform -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l tls-engine-kpass-sha1 -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l will-payload -d 'Will payload [default: empty]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l will-qos -d 'Will QoS: 0, 1 or 2 [default: 0]' -r -f -a "0\t''
@@ -276,11 +337,14 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l will-qos -d 'Will QoS
 2\t''"
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s D -l property -d 'MQTT 5 property: -D connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l profile -d 'Connection settings profile from the config file' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s o -l options-file -d 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto\'s -o)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l info -d 'Print the broker\'s capabilities from its CONNACK (MQTT 5 announces them)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l json -d 'Print JSON lines: the connection, one object per probe, a summary'
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l ws -d 'Connect over WebSockets to host:port'
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l nodelay -d 'Accepted for mosquitto\'s scripts: mqtk always sets TCP_NODELAY (no Nagle delay)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l tls-use-os-certs -d 'Trust the operating system\'s CA store; switches TLS on'
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l insecure -d 'Do not verify the broker\'s certificate (prints a warning)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s S
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l will-retain -d 'Retain the will'
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l quiet -d 'Print no warnings'
@@ -316,6 +380,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s A -l bind-address -d 'Bind the client\'s socket to this local address (or a name for one) before connecting' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l password-file -d 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)' -r -F
@@ -326,6 +391,18 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r -f -a "tlsv1.2\t''
 tlsv1.3\t''"
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l ciphers -d 'TLS 1.2 cipher suites to offer, OpenSSL names joined by \':\' (TLS 1.3 suites stay as they are)' -r -f -a "ECDHE-ECDSA-AES256-GCM-SHA384\t''
+ECDHE-ECDSA-AES128-GCM-SHA256\t''
+ECDHE-ECDSA-CHACHA20-POLY1305\t''
+ECDHE-RSA-AES256-GCM-SHA384\t''
+ECDHE-RSA-AES128-GCM-SHA256\t''
+ECDHE-RSA-CHACHA20-POLY1305\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-keylog -d 'Append the TLS session secrets to FILE, NSS key log format, for Wireshark [env: SSLKEYLOGFILE]' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l psk -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l psk-identity -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-engine -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l keyform -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-engine-kpass-sha1 -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l will-payload -d 'Will payload [default: empty]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l will-qos -d 'Will QoS: 0, 1 or 2 [default: 0]' -r -f -a "0\t''
@@ -333,9 +410,12 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 2\t''"
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s D -l property -d 'MQTT 5 property: -D connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l profile -d 'Connection settings profile from the config file' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s o -l options-file -d 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto\'s -o)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l ws -d 'Connect over WebSockets to host:port'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l nodelay -d 'Accepted for mosquitto\'s scripts: mqtk always sets TCP_NODELAY (no Nagle delay)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-use-os-certs -d 'Trust the operating system\'s CA store; switches TLS on'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l insecure -d 'Do not verify the broker\'s certificate (prints a warning)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s S
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l will-retain -d 'Retain the will'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l quiet -d 'Print no warnings'
@@ -374,6 +454,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s A -l bind-address -d 'Bind the client\'s socket to this local address (or a name for one) before connecting' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l password-file -d 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)' -r -F
@@ -384,6 +465,18 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r -f -a "tlsv1.2\t''
 tlsv1.3\t''"
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l ciphers -d 'TLS 1.2 cipher suites to offer, OpenSSL names joined by \':\' (TLS 1.3 suites stay as they are)' -r -f -a "ECDHE-ECDSA-AES256-GCM-SHA384\t''
+ECDHE-ECDSA-AES128-GCM-SHA256\t''
+ECDHE-ECDSA-CHACHA20-POLY1305\t''
+ECDHE-RSA-AES256-GCM-SHA384\t''
+ECDHE-RSA-AES128-GCM-SHA256\t''
+ECDHE-RSA-CHACHA20-POLY1305\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l tls-keylog -d 'Append the TLS session secrets to FILE, NSS key log format, for Wireshark [env: SSLKEYLOGFILE]' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l psk -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l psk-identity -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l tls-engine -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l keyform -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l tls-engine-kpass-sha1 -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l will-payload -d 'Will payload [default: empty]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l will-qos -d 'Will QoS: 0, 1 or 2 [default: 0]' -r -f -a "0\t''
@@ -391,10 +484,13 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 2\t''"
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s D -l property -d 'MQTT 5 property: -D connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l profile -d 'Connection settings profile from the config file' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s o -l options-file -d 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto\'s -o)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s r -l retain -d 'Publish with the retain flag'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l ws -d 'Connect over WebSockets to host:port'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l nodelay -d 'Accepted for mosquitto\'s scripts: mqtk always sets TCP_NODELAY (no Nagle delay)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l tls-use-os-certs -d 'Trust the operating system\'s CA store; switches TLS on'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l insecure -d 'Do not verify the broker\'s certificate (prints a warning)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s S
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l will-retain -d 'Retain the will'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l quiet -d 'Print no warnings'
@@ -430,6 +526,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s A -l bind-address -d 'Bind the client\'s socket to this local address (or a name for one) before connecting' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l password-file -d 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)' -r -F
@@ -440,6 +537,18 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r -f -a "tlsv1.2\t''
 tlsv1.3\t''"
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l ciphers -d 'TLS 1.2 cipher suites to offer, OpenSSL names joined by \':\' (TLS 1.3 suites stay as they are)' -r -f -a "ECDHE-ECDSA-AES256-GCM-SHA384\t''
+ECDHE-ECDSA-AES128-GCM-SHA256\t''
+ECDHE-ECDSA-CHACHA20-POLY1305\t''
+ECDHE-RSA-AES256-GCM-SHA384\t''
+ECDHE-RSA-AES128-GCM-SHA256\t''
+ECDHE-RSA-CHACHA20-POLY1305\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-keylog -d 'Append the TLS session secrets to FILE, NSS key log format, for Wireshark [env: SSLKEYLOGFILE]' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l psk -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l psk-identity -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-engine -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l keyform -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-engine-kpass-sha1 -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l will-payload -d 'Will payload [default: empty]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l will-qos -d 'Will QoS: 0, 1 or 2 [default: 0]' -r -f -a "0\t''
@@ -447,9 +556,12 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 2\t''"
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s D -l property -d 'MQTT 5 property: -D connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l profile -d 'Connection settings profile from the config file' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s o -l options-file -d 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto\'s -o)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l ws -d 'Connect over WebSockets to host:port'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l nodelay -d 'Accepted for mosquitto\'s scripts: mqtk always sets TCP_NODELAY (no Nagle delay)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-use-os-certs -d 'Trust the operating system\'s CA store; switches TLS on'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l insecure -d 'Do not verify the broker\'s certificate (prints a warning)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s S
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l will-retain -d 'Retain the will'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l quiet -d 'Print no warnings'
@@ -491,6 +603,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l reconnect-max-delay -d 'pub, sub: the longest wait between two reconnect attempts [default: 10s]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s k -l keepalive -d 'Keepalive in seconds, 0 disables [default: 60]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l connect-timeout -d 'Give up connecting after this long (e.g. 500ms, 10s) [default: 10s]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s A -l bind-address -d 'Bind the client\'s socket to this local address (or a name for one) before connecting' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s u -l username -d 'Username [env: MQTK_USERNAME]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s P -l pw -d 'Password (visible in `ps`: prefer --password-file or MQTK_PASSWORD)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l password-file -d 'Read the password from the first line of FILE (also MQTK_PASSWORD_FILE)' -r -F
@@ -501,6 +614,18 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-version -d 'Only this TLS version: tlsv1.2 or tlsv1.3' -r -f -a "tlsv1.2\t''
 tlsv1.3\t''"
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-alpn -d 'ALPN protocol to offer (repeatable)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l ciphers -d 'TLS 1.2 cipher suites to offer, OpenSSL names joined by \':\' (TLS 1.3 suites stay as they are)' -r -f -a "ECDHE-ECDSA-AES256-GCM-SHA384\t''
+ECDHE-ECDSA-AES128-GCM-SHA256\t''
+ECDHE-ECDSA-CHACHA20-POLY1305\t''
+ECDHE-RSA-AES256-GCM-SHA384\t''
+ECDHE-RSA-AES128-GCM-SHA256\t''
+ECDHE-RSA-CHACHA20-POLY1305\t''"
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-keylog -d 'Append the TLS session secrets to FILE, NSS key log format, for Wireshark [env: SSLKEYLOGFILE]' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l psk -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l psk-identity -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-engine -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l keyform -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-engine-kpass-sha1 -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l will-topic -d 'Will topic, published by the broker if we vanish without DISCONNECT' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l will-payload -d 'Will payload [default: empty]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l will-qos -d 'Will QoS: 0, 1 or 2 [default: 0]' -r -f -a "0\t''
@@ -508,10 +633,13 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 2\t''"
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s D -l property -d 'MQTT 5 property: -D connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l profile -d 'Connection settings profile from the config file' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s o -l options-file -d 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto\'s -o)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s r -l retain -d 'Publish with the retain flag'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l ws -d 'Connect over WebSockets to host:port'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l nodelay -d 'Accepted for mosquitto\'s scripts: mqtk always sets TCP_NODELAY (no Nagle delay)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-use-os-certs -d 'Trust the operating system\'s CA store; switches TLS on'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l insecure -d 'Do not verify the broker\'s certificate (prints a warning)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s S
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l will-retain -d 'Retain the will'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l quiet -d 'Print no warnings'

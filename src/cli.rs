@@ -154,6 +154,14 @@ pub struct ConnArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, env = "MQTK_CONNECT_TIMEOUT", value_hint = ValueHint::Other)]
     pub connect_timeout: Option<Duration>,
 
+    /// Bind the client's socket to this local address (or a name for one) before connecting
+    #[arg(short = 'A', long, value_name = "ADDRESS", value_hint = ValueHint::Other)]
+    pub bind_address: Option<String>,
+
+    /// Accepted for mosquitto's scripts: mqtk always sets TCP_NODELAY (no Nagle delay)
+    #[arg(long)]
+    pub nodelay: bool,
+
     /// Username [env: MQTK_USERNAME]
     #[arg(short = 'u', long, value_name = "USER", help_heading = "Authentication", value_hint = ValueHint::Other)]
     pub username: Option<String>,
@@ -207,6 +215,40 @@ pub struct ConnArgs {
     #[arg(long, value_name = "PROTOCOL", help_heading = "TLS", value_hint = ValueHint::Other)]
     pub tls_alpn: Vec<String>,
 
+    /// TLS 1.2 cipher suites to offer, OpenSSL names joined by ':' (TLS 1.3 suites stay as they are)
+    #[arg(
+        long,
+        value_name = "LIST",
+        help_heading = "TLS",
+        value_parser = offer(clap::builder::StringValueParser::new(), crate::conn::tls::CIPHER_NAMES),
+        hide_possible_values = true
+    )]
+    pub ciphers: Option<String>,
+
+    /// Append the TLS session secrets to FILE, NSS key log format, for Wireshark [env: SSLKEYLOGFILE]
+    #[arg(long, value_name = "FILE", help_heading = "TLS", value_hint = ValueHint::FilePath)]
+    pub tls_keylog: Option<PathBuf>,
+
+    // mosquitto flags mqtk cannot honour: hidden from --help, refused with the reason and
+    // what to do instead (conn::refuse_unsupported) rather than "unknown flag".
+    #[arg(long, value_name = "HEX", hide = true, value_hint = ValueHint::Other)]
+    pub psk: Option<String>,
+
+    #[arg(long, value_name = "IDENTITY", hide = true, value_hint = ValueHint::Other)]
+    pub psk_identity: Option<String>,
+
+    #[arg(long, value_name = "ENGINE", hide = true, value_hint = ValueHint::Other)]
+    pub tls_engine: Option<String>,
+
+    #[arg(long, value_name = "FORM", hide = true, value_hint = ValueHint::Other)]
+    pub keyform: Option<String>,
+
+    #[arg(long, value_name = "SHA1", hide = true, value_hint = ValueHint::Other)]
+    pub tls_engine_kpass_sha1: Option<String>,
+
+    #[arg(short = 'S', hide = true)]
+    pub srv: bool,
+
     /// Will topic, published by the broker if we vanish without DISCONNECT
     #[arg(long, value_name = "TOPIC", help_heading = "Will", value_hint = ValueHint::Other)]
     pub will_topic: Option<String>,
@@ -241,6 +283,10 @@ pub struct ConnArgs {
     /// Connection settings profile from the config file
     #[arg(long, value_name = "NAME", env = "MQTK_PROFILE", value_hint = ValueHint::Other)]
     pub profile: Option<String>,
+
+    /// Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto's -o)
+    #[arg(short = 'o', long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub options_file: Option<PathBuf>,
 
     /// Trace every MQTT packet on stderr (passwords are never printed)
     #[arg(short = 'd', long, help_heading = "Diagnostics")]

@@ -37,7 +37,9 @@ pub const MQTK_DOC: CommandDoc = CommandDoc {
     notes_title: "",
     exit_status: "Exit status: 0 on success; mosquitto's codes where scripts rely on them (27 for \
                   sub and rr -W, the CONNACK code when the broker refuses the connection), mqtk's own \
-                  (64-78, 130) otherwise. Every code is listed in `man mqtk` and in the README.",
+                  (64-78, 130) otherwise. Every code is listed in `man mqtk` and in the README. \
+                  Run as mosquitto_pub, mosquitto_sub or mosquitto_rr (a symlink), mqtk exits with \
+                  mosquitto's codes: 1 for any other error.",
     examples: &[
         ex(
             "Publish one message and wait for the broker's acknowledgement",
@@ -65,7 +67,8 @@ pub const PUB_DOC: CommandDoc = CommandDoc {
     exit_status: "Exit status: 0 when every message was sent and, at QoS 1/2, acknowledged; the \
                   CONNACK code when the broker refuses the connection; 65 for a bad --jsonl \
                   line; 73 when an outage outlasts --reconnect-limit; 74 when the broker \
-                  rejects a publish; 130 on Ctrl-C or SIGTERM.",
+                  rejects a publish; 130 on Ctrl-C or SIGTERM. As mosquitto_pub: 1 instead of \
+                  64-78.",
     examples: &[
         ex(
             "One message, acknowledged by the broker before mqtk exits 0",
@@ -114,7 +117,8 @@ pub const SUB_DOC: CommandDoc = CommandDoc {
     notes_title: "FORMAT",
     exit_status: "Exit status: 0 when done (-C, -E, --retained-only), 27 when -W expires, 130 on \
                   Ctrl-C or SIGTERM; the CONNACK code when the broker refuses the connection, 75 when a \
-                  subscription is refused.",
+                  subscription is refused. As mosquitto_sub: 1 instead of 64-78, and 0 on \
+                  Ctrl-C once connected.",
     examples: &[
         ex(
             "Wait for one message, at most 10 s (exit 27 on timeout, as mosquitto)",
@@ -481,19 +485,35 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "XDG_CONFIG_HOME",
-        "the folder holding mqtk/config.toml (default: ~/.config)",
+        "the folder holding mqtk/config.toml (default: ~/.config), and mosquitto's options \
+         files when mqtk runs as mosquitto_pub, mosquitto_sub or mosquitto_rr",
+    ),
+    (
+        "SSLKEYLOGFILE",
+        "append the TLS secrets to this file, as --tls-keylog does (the flag wins; warns \
+         unless --quiet; does not switch TLS on)",
     ),
 ];
 
 /// The files mqtk reads on its own.
-pub const FILES: &[(&str, &str)] = &[(
-    "$XDG_CONFIG_HOME/mqtk/config.toml",
-    "the config file (~/.config/mqtk/config.toml when XDG_CONFIG_HOME is unset; MQTK_CONFIG \
-     names another): [default] applies to every run, [profile.NAME] is laid over it by \
-     --profile NAME; keys are the long connection flag names (host, port, url, username, \
-     password-file, cafile, ...). Precedence: flag > environment > profile > [default] > \
-     built-in default.",
-)];
+pub const FILES: &[(&str, &str)] = &[
+    (
+        "$XDG_CONFIG_HOME/mqtk/config.toml",
+        "the config file (~/.config/mqtk/config.toml when XDG_CONFIG_HOME is unset; MQTK_CONFIG \
+         names another): [default] applies to every run, [profile.NAME] is laid over it by \
+         --profile NAME; keys are the long connection flag names (host, port, url, username, \
+         password-file, cafile, ...). Precedence: flag > environment > profile > [default] > \
+         built-in default.",
+    ),
+    (
+        "$XDG_CONFIG_HOME/mosquitto_pub",
+        "mosquitto's options file, read only when mqtk runs as mosquitto_pub (a symlink; \
+         likewise mosquitto_sub and mosquitto_rr), from ~/.config/mosquitto_pub when \
+         XDG_CONFIG_HOME is unset: one option per line, # comments, read before the command \
+         line, which wins. -o FILE names another file, under any name. Its options count as \
+         flags: above the environment and the config file.",
+    ),
+];
 
 #[cfg(test)]
 mod tests {
@@ -514,6 +534,8 @@ mod tests {
         "key",
         "json",
         "out_dir",
+        "tls_keylog",
+        "options_file",
     ];
 
     fn all_commands(cmd: &clap::Command, out: &mut Vec<clap::Command>) {

@@ -9,12 +9,18 @@ pub mod engine;
 pub mod error;
 pub mod gen;
 pub mod help;
+pub mod names;
 pub mod output;
 pub mod signals;
 
+use std::ffi::OsString;
+use std::path::Path;
 use std::process::ExitCode;
 
+use clap::FromArgMatches;
+
 use cli::{Cli, Command};
+use names::Name;
 use output::stdio::stderr;
 
 /// Runs one parsed command line.
@@ -33,11 +39,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Parses the command line, runs it on a single-threaded runtime and maps the result to an
-/// exit code. Errors are one line on stderr, prefixed `mqtk: error:`.
+/// exit code. Errors are one line on stderr, prefixed `mqtk: error:`. Started as
+/// `mosquitto_pub`, `mosquitto_sub` or `mosquitto_rr` (a symlink), mqtk runs that command,
+/// reads mosquitto's options file and exits with mosquitto's codes ([`names`]).
 pub fn main() -> ExitCode {
-    let cli = match <Cli as clap::Parser>::try_parse() {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let name = args.first().and_then(|a| names::from_argv0(a));
+    let cli = match parse(args, name) {
         Ok(cli) => cli,
-        Err(e) => return clap_exit(e),
+        Err(code) => return code,
     };
     // The process default provider serves any TLS code path that does not name one.
     let _ = conn::tls::provider().as_ref().clone().install_default();
@@ -46,7 +56,12 @@ pub fn main() -> ExitCode {
         .build()
     {
         Ok(runtime) => runtime,
-        Err(e) => return fail(&anyhow::anyhow!("cannot start the async runtime: {e}")),
+        Err(e) => {
+            return fail(
+                &anyhow::anyhow!("cannot start the async runtime: {e}"),
+                name,
+            )
+        }
     };
     let outcome = runtime.block_on(run(cli));
     // Do not wait for idle blocking-pool threads (DNS lookups, stdin) to wind down.
@@ -54,23 +69,114 @@ pub fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if error::is_broken_pipe(&e) => ExitCode::SUCCESS,
-        Err(e) => fail(&e),
+        Err(e) => fail(&e, name),
     }
 }
 
-fn fail(error: &anyhow::Error) -> ExitCode {
+/// The command line as mqtk runs it: under a mosquitto name, `mosquitto_pub ARGS` is
+/// `mqtk pub ARGS`. An options file (`-o FILE`, or under a mosquitto name its default
+/// file) goes before the command line's arguments, so that a flag given in both takes the
+/// command line's value; with a file, and always under a mosquitto name, a flag given
+/// twice takes the last value (as mosquitto) rather than being an error.
+fn parse(args: Vec<OsString>, name: Option<&'static Name>) -> Result<Cli, ExitCode> {
+    let mut argv: Vec<OsString> = vec!["mqtk".into()];
+    if let Some(name) = name {
+        if cli::command().find_subcommand(name.command).is_none() {
+            stderr!(
+                "mqtk: error: {}: this mqtk has no '{}' command: upgrade mqtk, or run mosquitto's own {}",
+                name.program,
+                name.command,
+                name.program
+            );
+            return Err(ExitCode::from(names::ERROR));
+        }
+        // `mosquitto_pub --version` anywhere on the line, as mosquitto reads it.
+        if args.iter().skip(1).any(|a| a == "--version") {
+            argv.push("--version".into());
+            return Err(match cli::command().try_get_matches_from(&argv) {
+                Err(e) => clap_exit(e, Some(name), None),
+                Ok(_) => ExitCode::SUCCESS,
+            });
+        }
+        argv.push(name.command.into());
+    }
+    argv.extend(args.into_iter().skip(1));
+    let command = |last_wins: bool| {
+        let command = cli::command();
+        if last_wins {
+            last_value_wins(command)
+        } else {
+            command
+        }
+    };
+    let matches = command(name.is_some())
+        .try_get_matches_from(&argv)
+        .map_err(|e| clap_exit(e, name, None))?;
+    // The command path (`pub`, `bench pub`) is argv[1..=depth]; the file goes after it.
+    let mut depth = 0;
+    let mut deepest = &matches;
+    while let Some((_, sub)) = deepest.subcommand() {
+        depth += 1;
+        deepest = sub;
+    }
+    let named = deepest
+        .try_get_one::<std::path::PathBuf>("options_file")
+        .ok()
+        .flatten()
+        .cloned();
+    let file = match named {
+        Some(path) => Some((path, true)),
+        None => name
+            .and_then(Name::default_options_file)
+            .map(|path| (path, false)),
+    };
+    let Some((path, must_exist)) = file else {
+        return Cli::from_arg_matches(&matches).map_err(|e| clap_exit(e, name, None));
+    };
+    let options = match names::read_options_file(&path, must_exist) {
+        Ok(Some(options)) => options,
+        Ok(None) => {
+            return Cli::from_arg_matches(&matches).map_err(|e| clap_exit(e, name, None));
+        }
+        Err(failure) => return Err(fail(&failure.into(), name)),
+    };
+    let mut with_file = argv[..=depth].to_vec();
+    with_file.extend(options);
+    with_file.extend_from_slice(&argv[depth + 1..]);
+    let matches = command(true)
+        .try_get_matches_from(&with_file)
+        .map_err(|e| clap_exit(e, name, Some(&path)))?;
+    Cli::from_arg_matches(&matches).map_err(|e| clap_exit(e, name, Some(&path)))
+}
+
+/// Every command and subcommand takes the last value of a flag given more than once.
+fn last_value_wins(command: clap::Command) -> clap::Command {
+    command
+        .args_override_self(true)
+        .mut_subcommands(last_value_wins)
+}
+
+fn fail(error: &anyhow::Error, name: Option<&Name>) -> ExitCode {
     if !matches!(
         error.downcast_ref::<error::Failure>(),
         Some(error::Failure::Interrupted)
     ) {
         stderr!("mqtk: error: {}", error::one_line(&format!("{error:#}")));
     }
-    ExitCode::from(error::exit_code(error))
+    ExitCode::from(match name {
+        Some(name) => name.exit_code(error),
+        None => error::exit_code(error),
+    })
 }
 
 /// clap's own errors, reduced to one line (help and version print as usual and exit 0).
-fn clap_exit(e: clap::Error) -> ExitCode {
+/// `options_file` is the options file read before the command line, named in the message.
+fn clap_exit(e: clap::Error, name: Option<&Name>, options_file: Option<&Path>) -> ExitCode {
     use clap::error::ErrorKind;
+    let usage = match name {
+        Some(_) => names::ERROR,
+        None => error::code::USAGE,
+    };
     match e.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
             let _ = e.print();
@@ -78,11 +184,14 @@ fn clap_exit(e: clap::Error) -> ExitCode {
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = e.print();
-            ExitCode::from(error::code::USAGE)
+            ExitCode::from(usage)
         }
         _ => {
-            stderr!("mqtk: error: {} (see --help)", clap_message(&e));
-            ExitCode::from(error::code::USAGE)
+            let within = options_file
+                .map(|path| format!(" (options from {} included)", error::shorten_path(path)))
+                .unwrap_or_default();
+            stderr!("mqtk: error: {}{within} (see --help)", clap_message(&e));
+            ExitCode::from(usage)
         }
     }
 }

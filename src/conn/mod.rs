@@ -137,6 +137,9 @@ pub struct ConnectOptions {
     pub max_incoming: u32,
     /// The largest packet sent (lowered further by the broker's CONNACK).
     pub max_outgoing: u32,
+    /// `-A`: the local addresses the TCP socket may be bound to (one per family at most is
+    /// used: the first of the broker address's family). Empty: the system picks.
+    pub bind: Vec<std::net::IpAddr>,
     /// An unanswered message or request this old means the connection is lost.
     pub ack_timeout: Duration,
     /// `--reconnect-limit`, when given (each command has its own default).
@@ -159,6 +162,7 @@ impl ConnectOptions {
         session: &SessionArgs,
         v5_flag: Option<&str>,
     ) -> Result<ConnectOptions, Failure> {
+        refuse_unsupported(args)?;
         let profile = config::load_profile(args.profile.as_deref(), args.quiet)?;
         Resolver {
             args,
@@ -373,7 +377,7 @@ impl Resolver<'_> {
                         "mqtk: warning: --insecure: the broker's certificate is not verified"
                     );
                 }
-                Some(tls::client_config(settings)?)
+                Some(tls::client_config(settings, args.quiet)?)
             }
             None => None,
         };
@@ -384,6 +388,7 @@ impl Resolver<'_> {
         let connect_timeout = self.connect_timeout()?;
         let (username, password) = self.credentials(&layers)?;
         let will = will(args, &properties)?;
+        let bind = bind_addresses(args.bind_address.as_deref(), &endpoint)?;
 
         // `-D connect maximum-packet-size` is what CONNECT announces: hold to it too.
         let max_incoming = args
@@ -412,6 +417,7 @@ impl Resolver<'_> {
             max_inflight: 1000,
             max_incoming,
             max_outgoing: args.max_packet_size.unwrap_or(MAX_PACKET_SIZE),
+            bind,
             ack_timeout: args.ack_timeout.unwrap_or(DEFAULT_ACK_TIMEOUT),
             reconnect_limit: args.reconnect_limit,
             reconnect_max_delay: args
@@ -480,8 +486,24 @@ impl Resolver<'_> {
                 ))
             }
         };
+        let ciphers = a.ciphers.as_deref().map(tls::parse_ciphers).transpose()?;
+        let keylog = match &a.tls_keylog {
+            Some(path) => Some(tls::KeyLogTarget {
+                path: path.clone(),
+                from_env: false,
+            }),
+            None => std::env::var_os("SSLKEYLOGFILE")
+                .filter(|p| !p.is_empty())
+                .map(|p| tls::KeyLogTarget {
+                    path: PathBuf::from(p),
+                    from_env: true,
+                }),
+        };
         let url_tls = url.is_some_and(|u| u.scheme.is_tls());
+        // Any TLS flag switches TLS on; SSLKEYLOGFILE does not.
         let any = url_tls
+            || ciphers.is_some()
+            || a.tls_keylog.is_some()
             || cafile.is_some()
             || capath.is_some()
             || use_os_certs
@@ -497,6 +519,8 @@ impl Resolver<'_> {
             insecure,
             version,
             alpn,
+            ciphers,
+            keylog,
         }))
     }
 
@@ -578,6 +602,90 @@ impl Resolver<'_> {
         }
         Ok((username, password.map(Secret)))
     }
+}
+
+/// The mosquitto flags mqtk cannot honour, refused in one line that says what to do
+/// instead (they are hidden from --help; without them clap would say "unknown flag").
+fn refuse_unsupported(args: &ConnArgs) -> Result<(), Failure> {
+    let refusal = if args.psk.is_some() || args.psk_identity.is_some() {
+        let flag = if args.psk.is_some() {
+            "--psk"
+        } else {
+            "--psk-identity"
+        };
+        Some(format!(
+            "{flag}: not supported: mqtk's TLS library (rustls) has no TLS-PSK; use certificates instead (--cafile, and --cert/--key to authenticate the client)"
+        ))
+    } else if args.tls_engine.is_some() || args.tls_engine_kpass_sha1.is_some() {
+        let flag = if args.tls_engine.is_some() {
+            "--tls-engine"
+        } else {
+            "--tls-engine-kpass-sha1"
+        };
+        Some(format!(
+            "{flag}: not supported: mqtk cannot use OpenSSL engines (hardware keys); give the client key as a PEM file with --key instead"
+        ))
+    } else if let Some(form) = args
+        .keyform
+        .as_deref()
+        .filter(|f| !f.eq_ignore_ascii_case("pem"))
+    {
+        Some(format!(
+            "--keyform '{}': not supported: mqtk reads keys from PEM files only (--keyform pem, the default); give the key as a PEM file with --key instead",
+            shorten(form)
+        ))
+    } else if args.srv {
+        Some(
+            "-S: not supported: mqtk does not look up DNS SRV records; look up _mqtt._tcp.HOST yourself (dig +short SRV _mqtt._tcp.example.com) and give its host and port with -h and -p instead"
+                .to_string(),
+        )
+    } else {
+        None
+    };
+    match refusal {
+        Some(message) => Err(Failure::Usage(message)),
+        None => Ok(()),
+    }
+}
+
+/// `-A ADDRESS`: an IP address, or a name resolved now to this machine's addresses. Only
+/// for TCP (a unix socket has no address to bind).
+fn bind_addresses(
+    address: Option<&str>,
+    endpoint: &Endpoint,
+) -> Result<Vec<std::net::IpAddr>, Failure> {
+    use std::net::ToSocketAddrs;
+    let Some(address) = address else {
+        return Ok(Vec::new());
+    };
+    if matches!(endpoint, Endpoint::Unix(_)) {
+        return Err(Failure::Usage(
+            "-A binds a TCP socket: a --unix connection has no local address to bind; drop -A"
+                .into(),
+        ));
+    }
+    let literal = address.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = literal.parse::<std::net::IpAddr>() {
+        return Ok(vec![ip]);
+    }
+    let bad = || {
+        Failure::Usage(format!(
+            "-A '{}': give a local IP address (127.0.0.1, ::1) or a name that resolves to one",
+            shorten(address)
+        ))
+    };
+    if address.is_empty() {
+        return Err(bad());
+    }
+    let found: Vec<std::net::IpAddr> = (address, 0)
+        .to_socket_addrs()
+        .map_err(|_| bad())?
+        .map(|a| a.ip())
+        .collect();
+    if found.is_empty() {
+        return Err(bad());
+    }
+    Ok(found)
 }
 
 fn read_password_file(path: &Path, what: &str) -> Result<String, Failure> {

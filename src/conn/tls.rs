@@ -19,7 +19,8 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName,
 use tokio_rustls::rustls::server::ParsedCertificate;
 use tokio_rustls::rustls::sign::CertifiedKey;
 use tokio_rustls::rustls::{
-    self, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+    self, CipherSuite, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+    SupportedCipherSuite,
 };
 
 use super::x509;
@@ -57,6 +58,180 @@ pub struct TlsSettings {
     pub insecure: bool,
     pub version: Option<TlsVersion>,
     pub alpn: Vec<String>,
+    /// `--ciphers`: the TLS 1.2 suites to offer, in order (None: rustls's defaults).
+    pub ciphers: Option<Vec<SupportedCipherSuite>>,
+    /// Where the TLS secrets go: `--tls-keylog`, else `SSLKEYLOGFILE`.
+    pub keylog: Option<KeyLogTarget>,
+}
+
+/// The file that receives the TLS secrets, and who named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyLogTarget {
+    pub path: PathBuf,
+    /// Named by `SSLKEYLOGFILE` (a file that cannot be opened is a warning), not by
+    /// `--tls-keylog` (an error).
+    pub from_env: bool,
+}
+
+/// The OpenSSL names of the TLS 1.2 suites mqtk offers (ring's), for `--ciphers`.
+const OPENSSL_SUITES: &[(&str, CipherSuite)] = &[
+    (
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    ),
+    (
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    ),
+    (
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    ),
+    (
+        "ECDHE-RSA-AES256-GCM-SHA384",
+        CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    ),
+    (
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    ),
+    (
+        "ECDHE-RSA-CHACHA20-POLY1305",
+        CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ),
+];
+
+/// The names `--ciphers` takes, offered to shell completion.
+pub const CIPHER_NAMES: &[&str] = &[
+    "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-RSA-CHACHA20-POLY1305",
+];
+
+/// `--ciphers`: OpenSSL suite names (or their IANA names, TLS_ECDHE_...) separated by ':'
+/// (or ','), each one of the TLS 1.2 suites of mqtk's TLS library. Anything else (a
+/// suite it lacks, an OpenSSL keyword such as HIGH or !aNULL) is a usage error naming it.
+pub fn parse_ciphers(text: &str) -> Result<Vec<SupportedCipherSuite>, Failure> {
+    let provider = provider();
+    let mut chosen: Vec<SupportedCipherSuite> = Vec::new();
+    for name in text.split([':', ',']).map(str::trim) {
+        if name.is_empty() {
+            continue;
+        }
+        let wanted = OPENSSL_SUITES
+            .iter()
+            .find(|(openssl, _)| openssl.eq_ignore_ascii_case(name))
+            .map(|(_, suite)| *suite);
+        let found = provider.cipher_suites.iter().find(|s| {
+            s.version() == &rustls::version::TLS12
+                && (Some(s.suite()) == wanted
+                    || format!("{:?}", s.suite()).eq_ignore_ascii_case(name))
+        });
+        match found {
+            Some(suite) if !chosen.contains(suite) => chosen.push(*suite),
+            Some(_) => {}
+            None => {
+                return Err(Failure::Usage(format!(
+                    "--ciphers '{}': not a TLS 1.2 cipher suite mqtk has; use one or more of {} (joined by ':')",
+                    shorten(name),
+                    CIPHER_NAMES.join(", ")
+                )))
+            }
+        }
+    }
+    if chosen.is_empty() {
+        return Err(Failure::Usage(format!(
+            "--ciphers '{}': name at least one suite, e.g. ECDHE-RSA-AES128-GCM-SHA256",
+            shorten(text)
+        )));
+    }
+    Ok(chosen)
+}
+
+/// Writes the TLS secrets in the NSS key log format (`LABEL client_random secret`, hex),
+/// which Wireshark reads; the file is created owner-only and appended to.
+struct KeyLogWriter {
+    file: std::sync::Mutex<std::fs::File>,
+}
+
+impl std::fmt::Debug for KeyLogWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyLogWriter")
+    }
+}
+
+impl KeyLogWriter {
+    fn open(path: &Path) -> std::io::Result<KeyLogWriter> {
+        let mut options = std::fs::OpenOptions::new();
+        options.append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        Ok(KeyLogWriter {
+            file: std::sync::Mutex::new(options.open(path)?),
+        })
+    }
+}
+
+impl rustls::KeyLog for KeyLogWriter {
+    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+        use std::fmt::Write as _;
+        use std::io::Write as _;
+        let mut line =
+            String::with_capacity(label.len() + 2 * (client_random.len() + secret.len()) + 3);
+        line.push_str(label);
+        line.push(' ');
+        for b in client_random {
+            let _ = write!(line, "{b:02x}");
+        }
+        line.push(' ');
+        for b in secret {
+            let _ = write!(line, "{b:02x}");
+        }
+        line.push('\n');
+        if let Ok(mut file) = self.file.lock() {
+            // A full disk loses a line of secrets, not the connection.
+            let _ = file.write_all(line.as_bytes());
+        }
+    }
+}
+
+/// The key log for `target`: an error for a `--tls-keylog` file that cannot be opened, a
+/// warning (unless `quiet`) and no key log for an `SSLKEYLOGFILE` one.
+fn key_log(target: &KeyLogTarget, quiet: bool) -> Result<Option<Arc<dyn rustls::KeyLog>>, Failure> {
+    let flag = if target.from_env {
+        "SSLKEYLOGFILE"
+    } else {
+        "--tls-keylog"
+    };
+    match KeyLogWriter::open(&target.path) {
+        Ok(writer) => {
+            if !quiet {
+                crate::output::stdio::stderr!(
+                    "mqtk: warning: {flag}: the TLS secrets go to {}: anyone who can read it can decrypt this traffic",
+                    shorten_path(&target.path)
+                );
+            }
+            Ok(Some(Arc::new(writer)))
+        }
+        Err(e) if target.from_env => {
+            if !quiet {
+                crate::output::stdio::stderr!(
+                    "mqtk: warning: SSLKEYLOGFILE {}: cannot write: {}; no TLS secrets are logged",
+                    shorten_path(&target.path),
+                    io_reason(&e)
+                );
+            }
+            Ok(None)
+        }
+        Err(e) => Err(Failure::NoInput(format!(
+            "--tls-keylog {}: cannot write: {}",
+            shorten_path(&target.path),
+            io_reason(&e)
+        ))),
+    }
 }
 
 /// The one crypto provider mqtk uses (ring, as rumqttc's webpki needs it anyway).
@@ -64,14 +239,25 @@ pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(ring::default_provider())
 }
 
-/// Builds the shared client config.
-pub fn client_config(settings: &TlsSettings) -> Result<Arc<ClientConfig>, Failure> {
+/// Builds the shared client config; `quiet` silences the key log's warning.
+pub fn client_config(settings: &TlsSettings, quiet: bool) -> Result<Arc<ClientConfig>, Failure> {
     let versions: &[&rustls::SupportedProtocolVersion] = match settings.version {
         Some(TlsVersion::Tls12) => &[&rustls::version::TLS12],
         Some(TlsVersion::Tls13) => &[&rustls::version::TLS13],
         None => rustls::DEFAULT_VERSIONS,
     };
-    let provider = provider();
+    let provider = match &settings.ciphers {
+        // As OpenSSL's cipher list: the TLS 1.2 suites named, the TLS 1.3 ones untouched.
+        Some(tls12) => {
+            let mut custom = ring::default_provider();
+            custom
+                .cipher_suites
+                .retain(|s| s.version() == &rustls::version::TLS13);
+            custom.cipher_suites.extend(tls12.iter().copied());
+            Arc::new(custom)
+        }
+        None => provider(),
+    };
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(versions)
         .map_err(|e| Failure::Tls(format!("TLS setup failed: {}", plain(&e.to_string()))))?;
@@ -99,6 +285,11 @@ pub fn client_config(settings: &TlsSettings) -> Result<Arc<ClientConfig>, Failur
         .iter()
         .map(|p| p.as_bytes().to_vec())
         .collect();
+    if let Some(target) = &settings.keylog {
+        if let Some(log) = key_log(target, quiet)? {
+            config.key_log = log;
+        }
+    }
     Ok(Arc::new(config))
 }
 

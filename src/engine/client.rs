@@ -15,6 +15,15 @@ use super::session::{Event, KeepAlive, Limits, Resumed, Session};
 use crate::conn::ConnectOptions;
 use crate::error::Failure;
 
+/// Set once a [`Client`] got its first CONNACK: under the name `mosquitto_sub`, an
+/// interrupt exits 0 after it and 255 before it, as mosquitto_sub does.
+static CONNECTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// True once a [`Client`] of this process has connected.
+pub fn connected_once() -> bool {
+    CONNECTED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Why [`Client::next`] returned no event.
 #[derive(Debug)]
 pub enum Stop {
@@ -49,6 +58,7 @@ impl Client {
             connack: ConnAck::default(),
         };
         client.reconnect().await?;
+        CONNECTED.store(true, std::sync::atomic::Ordering::Relaxed);
         Ok(client)
     }
 

@@ -2,7 +2,7 @@
 //! HTTP CONNECT proxy, TLS, WebSocket), timing each phase for `ping`, and classifies every
 //! failure into the exit-code table with one line a user can act on.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -103,18 +103,39 @@ pub async fn open_stream(
             };
             phases.dns = Some(started.elapsed());
             let started = Instant::now();
-            let tcp = connect_any(&addresses).await.map_err(|e| {
+            let tcp = connect_any(&addresses, &opts.bind).await.map_err(|e| {
                 let what = match &opts.proxy {
                     Some(proxy) => format!("proxy {}:{}", proxy.host, proxy.port),
                     None => broker.clone(),
                 };
-                if e.kind() == std::io::ErrorKind::ConnectionRefused {
-                    tcp_refused(&what)
-                } else {
-                    Failure::Unreachable(format!(
+                match e {
+                    ConnectFailed::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                        tcp_refused(&what)
+                    }
+                    ConnectFailed::Io(e) => Failure::Unreachable(format!(
                         "cannot connect to {what}: {}",
                         crate::error::io_reason(&e)
-                    ))
+                    )),
+                    ConnectFailed::Bind(ip, e)
+                        if e.kind() == std::io::ErrorKind::AddrNotAvailable =>
+                    {
+                        Failure::Usage(format!(
+                            "-A {ip}: not an address of this machine; give one of its own (ip -brief address lists them)"
+                        ))
+                    }
+                    ConnectFailed::Bind(ip, e) => Failure::Unreachable(format!(
+                        "cannot bind to -A {ip}: {}",
+                        crate::error::io_reason(&e)
+                    )),
+                    ConnectFailed::Family(address) => {
+                        let family = if address.is_ipv4() { 4 } else { 6 };
+                        let given: Vec<String> = opts.bind.iter().map(ToString::to_string).collect();
+                        Failure::Usage(format!(
+                            "-A {}: no IPv{family} address to connect from, and {what} has IPv{family} addresses only ({}): give an IPv{family} -A",
+                            given.join(", "),
+                            address.ip()
+                        ))
+                    }
                 }
             })?;
             phases.tcp = Some(started.elapsed());
@@ -182,16 +203,52 @@ fn is_reset(e: &std::io::Error) -> bool {
     )
 }
 
-async fn connect_any(addresses: &[SocketAddr]) -> std::io::Result<tokio::net::TcpStream> {
+/// Why no TCP connection could be opened.
+enum ConnectFailed {
+    /// Connecting failed (the last address's error).
+    Io(std::io::Error),
+    /// `-A`: the local address cannot be bound.
+    Bind(IpAddr, std::io::Error),
+    /// `-A` has no address of the family of any of the broker's (this one, say).
+    Family(SocketAddr),
+}
+
+/// Tries each address in turn; with `bind` (`-A`), from the first local address of the
+/// same family, bound before connecting.
+async fn connect_any(
+    addresses: &[SocketAddr],
+    bind: &[IpAddr],
+) -> Result<tokio::net::TcpStream, ConnectFailed> {
     let mut last = None;
     for address in addresses {
-        match tokio::net::TcpStream::connect(address).await {
+        let attempt = if bind.is_empty() {
+            tokio::net::TcpStream::connect(address).await
+        } else {
+            let Some(local) = bind.iter().find(|ip| ip.is_ipv4() == address.is_ipv4()) else {
+                last.get_or_insert(ConnectFailed::Family(*address));
+                continue;
+            };
+            let socket = if address.is_ipv4() {
+                tokio::net::TcpSocket::new_v4()
+            } else {
+                tokio::net::TcpSocket::new_v6()
+            }
+            .map_err(ConnectFailed::Io)?;
+            socket
+                .bind(SocketAddr::new(*local, 0))
+                .map_err(|e| ConnectFailed::Bind(*local, e))?;
+            socket.connect(*address).await
+        };
+        match attempt {
             Ok(stream) => return Ok(stream),
-            Err(e) => last = Some(e),
+            Err(e) => last = Some(ConnectFailed::Io(e)),
         }
     }
     Err(last.unwrap_or_else(|| {
-        std::io::Error::new(std::io::ErrorKind::NotFound, "no address for the host")
+        ConnectFailed::Io(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no address for the host",
+        ))
     }))
 }
 
@@ -388,7 +445,10 @@ pub(crate) fn tls_message(error: &rustls::Error, broker: &str) -> String {
         E::AlertReceived(A::CertificateExpired) => format!(
             "TLS: {broker} refused our client certificate as expired: renew --cert"
         ),
-        E::AlertReceived(A::CertificateRequired) | E::AlertReceived(A::HandshakeFailure)
+        E::AlertReceived(A::HandshakeFailure) => format!(
+            "TLS: {broker} refused the handshake (alert: handshake failure): it wants a client certificate it trusts (--cert/--key), or shares no cipher suite with mqtk (--ciphers, --tls-version)"
+        ),
+        E::AlertReceived(A::CertificateRequired)
         | E::AlertReceived(A::BadCertificate) | E::AlertReceived(A::UnknownCA)
         | E::AlertReceived(A::UnsupportedCertificate) | E::AlertReceived(A::CertificateUnknown) => {
             let alert = match error {

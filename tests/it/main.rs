@@ -14,6 +14,8 @@ mod engine;
 mod errors;
 /// The generated completions and man pages match the clap definition.
 mod generated;
+/// mqtk as mosquitto_pub/mosquitto_sub (argv[0]): options files, mosquitto's exit codes; -A, --ciphers, --tls-keylog, refused flags.
+mod mosquitto_names;
 /// `mqtk ping`: phases on every transport, probes, loss, JSON shape, --wait, --topic.
 mod ping;
 /// Closed pipes, SIGTERM and a second signal, control characters on a terminal, for every command.

@@ -6,12 +6,20 @@ use std::time::Duration;
 
 /// A command for the built mqtk binary with a clean environment.
 pub fn mqtk() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mqtk"));
+    hermetic(Command::new(env!("CARGO_BIN_EXE_mqtk")))
+}
+
+/// `cmd` (mqtk under any name) with a clean environment: no MQTK_* variables and no
+/// SSLKEYLOGFILE from the caller, an empty config file. Only the mosquitto names read
+/// files under HOME or XDG_CONFIG_HOME (mosquitto's options files); their tests point
+/// both at temp dirs.
+pub fn hermetic(mut cmd: Command) -> Command {
     for (key, _) in std::env::vars() {
         if key.starts_with("MQTK_") {
             cmd.env_remove(key);
         }
     }
+    cmd.env_remove("SSLKEYLOGFILE");
     // An empty config file: the user's own is never read, and MQTK_CONFIG names a file
     // that exists (a missing one is an error).
     cmd.env("MQTK_CONFIG", "/dev/null");

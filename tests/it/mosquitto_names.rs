@@ -382,10 +382,14 @@ fn exit_codes_are_mosquittos_under_its_names() {
     for (program, args, mosquitto, own) in cases {
         let mut real = names.real(program);
         real.args(&args);
-        assert_eq!(
-            code(real),
-            mosquitto,
-            "{program} {args:?}: mosquitto's code"
+        let real_code = code(real);
+        // mosquitto_pub 2.0.11 returns 1 or 8 (MOSQ_ERR_TLS) for an untrusted certificate,
+        // depending on whether the handshake fails inside mosquitto_connect() or later in its
+        // loop (both seen here); mqtk under that name always exits 1.
+        let tls_race = args.iter().any(|a| a == "--cafile") && real_code == 8;
+        assert!(
+            real_code == mosquitto || tls_race,
+            "{program} {args:?}: mosquitto's code {real_code}, expected {mosquitto}"
         );
         let mut named = names.mqtk_as(program);
         named.args(&args);

@@ -27,6 +27,8 @@ use crate::output::stdio::stderr;
 const LINE_BATCH: usize = 256;
 /// How long one outage may last before pub gives up, unless --reconnect-limit.
 const DEFAULT_RECONNECT_LIMIT: Duration = Duration::from_secs(300);
+/// QoS 1/2 window slots pub waits for before writing more, when many messages wait.
+const MIN_BATCH: usize = 64;
 /// Bytes queued for the socket before pub stops taking input and waits for the write.
 const WRITE_HIGH_WATER: usize = 64 * 1024;
 
@@ -411,6 +413,14 @@ impl Publisher {
 
     /// Hands ready messages to the session while it has room and pacing allows.
     fn feed(&mut self) -> Result<(), Failure> {
+        // With messages in flight and many waiting, wait for a batch of acks before writing
+        // again: one larger write instead of one per ack that trickles in (measured: fewer
+        // syscalls and less kernel time per message when the broker is busy).
+        let session = self.client.session();
+        let batch = MIN_BATCH.min(session.window() / 4).max(1);
+        if session.in_flight() > 0 && self.source.ready.len() >= batch && session.room() < batch {
+            return Ok(());
+        }
         loop {
             if !self.can_send() {
                 return Ok(());

@@ -243,7 +243,17 @@ impl Session {
     /// Room for one more QoS 1/2 message: the command's window and the broker's Receive
     /// Maximum.
     pub fn has_room(&self) -> bool {
-        self.outgoing.len() < usize::from(self.window.min(self.limits.receive_max))
+        self.outgoing.len() < self.window()
+    }
+
+    /// The in-flight window in force: the command's, lowered to the broker's Receive Maximum.
+    pub fn window(&self) -> usize {
+        usize::from(self.window.min(self.limits.receive_max))
+    }
+
+    /// How many more QoS 1/2 messages fit in the window now.
+    pub fn room(&self) -> usize {
+        self.window().saturating_sub(self.outgoing.len())
     }
 
     /// QoS 1/2 messages sent and not yet completed.
@@ -861,10 +871,12 @@ mod tests {
         ack.properties = Some(props.clone());
         s.connected(&ack, now).unwrap();
         assert_eq!(s.limits().max_qos, 1);
+        assert_eq!((s.window(), s.room()), (2, 2));
         s.publish(message(1), 1, now);
         assert!(s.has_room());
         s.publish(message(1), 2, now);
         assert!(!s.has_room());
+        assert_eq!(s.room(), 0);
         props.receive_max = Some(0);
         ack.properties = Some(props);
         assert!(s

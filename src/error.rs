@@ -277,10 +277,24 @@ pub fn camel_words(name: &str) -> String {
 /// The exit code for any error: a [`Failure`] anywhere in the chain decides, anything else
 /// is a bug (70).
 pub fn exit_code(error: &anyhow::Error) -> u8 {
+    failure(error).map_or(code::INTERNAL, Failure::exit_code)
+}
+
+/// The [`Failure`] behind an error, wherever it sits in the chain.
+pub fn failure(error: &anyhow::Error) -> Option<&Failure> {
     error
         .chain()
         .find_map(|cause| cause.downcast_ref::<Failure>())
-        .map_or(code::INTERNAL, Failure::exit_code)
+}
+
+/// Text cut to `max` characters, the last one an ellipsis when it was longer.
+pub fn cut(text: &str, max: usize) -> String {
+    if text.chars().nth(max).is_none() {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max - 1).collect();
+    out.push('…');
+    out
 }
 
 /// True when the error is a closed stdout (`mqtk sub | head`), which is not a failure.

@@ -50,7 +50,6 @@ pub fn main() -> ExitCode {
         Err(code) => return code,
     };
     // The process default provider serves any TLS code path that does not name one.
-    let _ = conn::tls::provider().as_ref().clone().install_default();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -79,9 +78,11 @@ pub fn main() -> ExitCode {
 /// command line's value; with a file, and always under a mosquitto name, a flag given
 /// twice takes the last value (as mosquitto) rather than being an error.
 fn parse(args: Vec<OsString>, name: Option<&'static Name>) -> Result<Cli, ExitCode> {
+    // Built once: the derive builds the whole tree of every command.
+    let root = cli::command();
     let mut argv: Vec<OsString> = vec!["mqtk".into()];
     if let Some(name) = name {
-        if cli::command().find_subcommand(name.command).is_none() {
+        if root.find_subcommand(name.command).is_none() {
             stderr!(
                 "mqtk: error: {}: this mqtk has no '{}' command: upgrade mqtk, or run mosquitto's own {}",
                 name.program,
@@ -93,7 +94,7 @@ fn parse(args: Vec<OsString>, name: Option<&'static Name>) -> Result<Cli, ExitCo
         // `mosquitto_pub --version` anywhere on the line, as mosquitto reads it.
         if args.iter().skip(1).any(|a| a == "--version") {
             argv.push("--version".into());
-            return Err(match cli::command().try_get_matches_from(&argv) {
+            return Err(match root.try_get_matches_from(&argv) {
                 Err(e) => clap_exit(e, Some(name), None),
                 Ok(_) => ExitCode::SUCCESS,
             });
@@ -102,7 +103,7 @@ fn parse(args: Vec<OsString>, name: Option<&'static Name>) -> Result<Cli, ExitCo
     }
     argv.extend(args.into_iter().skip(1));
     let command = |last_wins: bool| {
-        let command = cli::command();
+        let command = root.clone();
         if last_wins {
             last_value_wins(command)
         } else {
@@ -157,10 +158,7 @@ fn last_value_wins(command: clap::Command) -> clap::Command {
 }
 
 fn fail(error: &anyhow::Error, name: Option<&Name>) -> ExitCode {
-    if !matches!(
-        error.downcast_ref::<error::Failure>(),
-        Some(error::Failure::Interrupted)
-    ) {
+    if !matches!(error::failure(error), Some(error::Failure::Interrupted)) {
         stderr!("mqtk: error: {}", error::one_line(&format!("{error:#}")));
     }
     ExitCode::from(match name {

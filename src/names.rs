@@ -56,21 +56,14 @@ impl Name {
     /// XDG_CONFIG_HOME is set (HOME is then not looked at, even when that file is missing),
     /// else `$HOME/.config/mosquitto_pub`.
     pub fn default_options_file(&self) -> Option<PathBuf> {
-        let non_empty = |var| std::env::var_os(var).filter(|v: &OsString| !v.is_empty());
-        if let Some(xdg) = non_empty("XDG_CONFIG_HOME") {
-            return Some(PathBuf::from(xdg).join(self.program));
-        }
-        non_empty("HOME").map(|home| PathBuf::from(home).join(".config").join(self.program))
+        crate::conn::config::config_dir().map(|dir| dir.join(self.program))
     }
 
     /// The exit code mosquitto's client gives for what mqtk reports as `error`: the CONNACK
     /// code of a refusal, 27 for a -W timeout, 0/255/130 for an interrupt (see
     /// [`Name::interrupted`]), 1 for everything else.
     pub fn exit_code(&self, error: &anyhow::Error) -> u8 {
-        match error
-            .chain()
-            .find_map(|cause| cause.downcast_ref::<Failure>())
-        {
+        match crate::error::failure(error) {
             Some(Failure::Refused { code, .. }) => *code,
             Some(Failure::Timeout(_)) => code::TIMEOUT,
             Some(Failure::Interrupted) if crate::engine::client::connected_once() => {

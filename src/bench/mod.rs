@@ -77,9 +77,10 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
 
     // Ramp-up: every client connects (or fails) before anyone publishes. SIGINT or
     // SIGTERM stops sending and drains; a second one ends the process (`signals`).
-    let mut interrupted = monitor.wait(|s| s.connect_done >= total).await;
+    // The waits return early on a signal; whether one came is `signals`' to say.
+    let stopped = monitor.wait(|s| s.connect_done >= total).await;
     let mut t0 = None;
-    if !interrupted && monitor.snapshot().connected > 0 {
+    if !stopped && monitor.snapshot().connected > 0 {
         let at = Instant::now();
         t0 = Some(at);
         phase_tx.send_replace(Phase::Sending { t0: at });
@@ -94,7 +95,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         let publishers = u64::from(plan.publishers);
         // Timed runs end after warmup + duration; --count runs when the publishers are done.
         let end = at + plan.sending_time().unwrap_or(plan.warmup);
-        interrupted = match plan.mode {
+        match plan.mode {
             // Publishers stop themselves: after --count, or once every message scheduled
             // before the end is out (late ones included: the lag is reported, not hidden).
             // A publisher that cannot finish (its window never opens) is stopped after the
@@ -115,7 +116,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
             monitor.drain(&plan).await;
         }
     }
-    interrupted |= signals::was_interrupted();
+    let interrupted = signals::was_interrupted();
     phase_tx.send_replace(Phase::Close);
     let mut outcomes: Vec<ShardOutcome> = Vec::new();
     for shard in shards {

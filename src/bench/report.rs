@@ -11,7 +11,6 @@ use super::plan::{ClientSpec, Mode, Pace, Plan, Role, Stop};
 use super::stats::Sequence;
 use super::worker::{PublisherOutcome, ShardOutcome, ShardStats, Snapshot, SubscriberOutcome};
 use crate::conn::codes::reason_text;
-use crate::conn::ProtocolVersion;
 use crate::output::bench::{Clients, Config, Latencies, Messages, Rates, Report, Schedule, Second};
 
 /// A lag below this is the timer's granularity and the machine's noise, not falling behind.
@@ -206,11 +205,7 @@ fn config(plan: &Plan) -> Config {
         clients: plan.total_clients() as u32,
         publishers: plan.publishers,
         subscribers: plan.subscribers,
-        protocol: match plan.conn.version {
-            ProtocolVersion::V31 => "3.1",
-            ProtocolVersion::V311 => "3.1.1",
-            ProtocolVersion::V5 => "5",
-        },
+        protocol: plan.conn.version.as_str(),
         topic: plan
             .topic
             .as_ref()

@@ -60,12 +60,12 @@ impl std::fmt::Display for Frame {
     }
 }
 
-/// Prints the `-d` trace of every whole packet in `bytes` (written or read by a bench
-/// client), with the client's id.
-pub fn trace(direction: &str, client: &str, bytes: &[u8], v5: bool) {
+/// Prints the `-d` trace of the packets a bench client is about to write (the ones it
+/// reads are traced as they are decoded), with the client's id.
+pub fn trace_sent(client: &str, bytes: &[u8], v5: bool) {
     let mut buf = BytesMut::from(bytes);
     while let Ok(Some(frame)) = decode(&mut buf, v5, usize::MAX) {
-        stderr!("mqtk: debug: {client}: {direction} {frame}");
+        stderr!("mqtk: debug: {client}: sending {frame}");
     }
 }
 

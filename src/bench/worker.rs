@@ -30,6 +30,7 @@ use crate::engine::packets::{Packet, Subscription};
 use crate::engine::session::Limits;
 use crate::engine::transport::Stream;
 use crate::error::Failure;
+use crate::output::stdio::stderr;
 
 /// Where the run is; every client watches it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -529,7 +530,7 @@ async fn drive(
         };
         if let Some(client) = &link.trace {
             if link.traced < link.write_buf.len() {
-                wire::trace("sending", client, &link.write_buf[link.traced..], link.v5);
+                wire::trace_sent(client, &link.write_buf[link.traced..], link.v5);
                 link.traced = link.write_buf.len();
             }
         }
@@ -559,9 +560,6 @@ async fn drive(
                     Ok(0) => return Err("the broker closed the connection".into()),
                     Err(e) => return Err(format!("read failed: {}", e.kind())),
                     Ok(_) => {}
-                }
-                if let Some(client) = &link.trace {
-                    wire::trace("received", client, &link.read_buf, link.v5);
                 }
                 ping_sent = None;
                 decode_all(shard, link, behaviour)?;
@@ -614,7 +612,12 @@ fn decode_all(shard: &Shard, link: &mut Link, behaviour: &mut Behaviour) -> Resu
     let arrived = shard.clock.now_ns();
     loop {
         match wire::decode(&mut link.read_buf, link.v5, link.max_incoming) {
-            Ok(Some(frame)) => behaviour.on_frame(shard, frame, arrived, &mut link.write_buf)?,
+            Ok(Some(frame)) => {
+                if let Some(client) = &link.trace {
+                    stderr!("mqtk: debug: {client}: received {frame}");
+                }
+                behaviour.on_frame(shard, frame, arrived, &mut link.write_buf)?
+            }
             Ok(None) => break,
             Err(malformed) => {
                 return Err(format!("malformed packet from the broker: {}", malformed.0))

@@ -1,7 +1,7 @@
 //! `mqtk ping`: ping(8) for MQTT brokers. Opens a connection with every phase timed, then
 //! sends a probe every interval (PINGREQ, a PUBLISH to a topic it subscribes to, or a
 //! whole new connection), prints each round trip, and ends with ping(8)'s summary.
-//! Probes are timed on mqtk's own transport (`conn::raw`), from the write of the probe's
+//! Probes are timed on a bare engine link (`engine::link`), from the write of the probe's
 //! bytes to the read of the answer. `--wait` only waits for the broker: it retries the
 //! connection until a CONNACK comes, then exits without probing.
 
@@ -328,7 +328,7 @@ impl Pinger {
         report::Connection {
             broker: self.broker.clone(),
             address: phases.address.map(|a| a.to_string()),
-            protocol: version_name(self.opts.conn.version),
+            protocol: self.opts.conn.version.as_str(),
             probe: match self.opts.probe {
                 ProbeKind::Pingreq => "pingreq",
                 ProbeKind::Publish => "publish",
@@ -692,14 +692,6 @@ async fn recv(connection: &mut Option<Link>) -> Result<(Packet, Instant), LinkEr
     match connection {
         Some(connection) => connection.next().await,
         None => std::future::pending().await,
-    }
-}
-
-fn version_name(version: ProtocolVersion) -> &'static str {
-    match version {
-        ProtocolVersion::V31 => "3.1",
-        ProtocolVersion::V311 => "3.1.1",
-        ProtocolVersion::V5 => "5",
     }
 }
 

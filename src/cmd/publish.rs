@@ -231,7 +231,7 @@ struct Tally {
 /// One message the input produced, numbered from 1.
 struct Item {
     number: u64,
-    topic: String,
+    topic: Bytes,
     qos: u8,
     retain: bool,
     payload: Bytes,
@@ -280,6 +280,8 @@ struct Publisher {
     pacer: Pacer,
     /// The topic alias from `-D publish topic-alias` is set up with the broker.
     alias_sent: bool,
+    /// `-t` as the bytes every message shares (a clone per message is a reference count).
+    topic: Bytes,
 }
 
 impl Publisher {
@@ -307,6 +309,7 @@ impl Publisher {
             },
             tally: Tally::default(),
             alias_sent: false,
+            topic: Bytes::from(opts.topic.clone().unwrap_or_default().into_bytes()),
             client,
             opts,
         })
@@ -460,7 +463,7 @@ impl Publisher {
         self.source.ended = self.source.repeats_left == 0;
         self.source.ready.push_back(Item {
             number: self.source.read,
-            topic: self.opts.topic.clone().unwrap_or_default(),
+            topic: self.topic.clone(),
             qos: self.opts.qos,
             retain: self.opts.retain,
             payload: payload.clone(),
@@ -478,24 +481,19 @@ impl Publisher {
             let item = if json {
                 self.json_item(&line, number, max_packet)
             } else {
-                let topic = self.opts.topic.clone().unwrap_or_default();
-                check_size(
-                    line.len(),
-                    &topic,
-                    self.opts.properties.as_ref(),
-                    max_packet,
-                )
-                .map_err(|why| Failure::Data(format!("stdin line {number}: {why}")))
-                .map(|()| {
-                    Some(Item {
-                        number,
-                        topic,
-                        qos: self.opts.qos,
-                        retain: self.opts.retain,
-                        payload: line,
-                        properties: None,
+                let topic = self.opts.topic.as_deref().unwrap_or_default();
+                check_size(line.len(), topic, self.opts.properties.as_ref(), max_packet)
+                    .map_err(|why| Failure::Data(format!("stdin line {number}: {why}")))
+                    .map(|()| {
+                        Some(Item {
+                            number,
+                            topic: self.topic.clone(),
+                            qos: self.opts.qos,
+                            retain: self.opts.retain,
+                            payload: line,
+                            properties: None,
+                        })
                     })
-                })
             };
             match item {
                 Ok(Some(item)) => self.source.ready.push_back(item),
@@ -555,7 +553,7 @@ impl Publisher {
         }
         Ok(Some(Item {
             number,
-            topic,
+            topic: Bytes::from(topic.into_bytes()),
             qos,
             retain,
             payload,
@@ -569,11 +567,11 @@ impl Publisher {
         let mut topic = item.topic;
         if let Some(props) = &mut properties {
             if props.topic_alias.is_some() {
-                if Some(topic.as_str()) == self.opts.topic.as_deref() {
+                if self.opts.topic.is_some() && topic == self.topic {
                     // As mosquitto_pub: the first message sets up topic and alias, the
                     // next ones send the alias alone.
                     if self.alias_sent {
-                        topic.clear();
+                        topic = Bytes::new();
                     }
                     self.alias_sent = true;
                 } else {
@@ -583,7 +581,7 @@ impl Publisher {
             }
         }
         let message = Message {
-            topic: Bytes::from(topic.into_bytes()),
+            topic,
             payload: item.payload,
             qos: item.qos,
             retain: item.retain,
@@ -700,76 +698,35 @@ impl Publisher {
         backoff: &mut Backoff,
         interrupt: &mut Pin<&mut F>,
     ) -> Result<(), Failure> {
-        let quiet = self.opts.conn.quiet;
-        if !quiet {
-            stderr!("mqtk: {lost}");
-        }
-        let mut last = lost;
-        loop {
-            let Some(delay) = backoff.delay(Instant::now()) else {
-                let outage = humantime::format_duration(Duration::from_millis(
-                    backoff.outage(Instant::now()).as_millis() as u64,
-                ));
-                return Err(Failure::ConnectionLost(format!(
-                    "gave up reconnecting after {outage} (--reconnect-limit): {last}; {}",
-                    self.progress()
-                )));
-            };
-            if !quiet && !delay.is_zero() {
-                stderr!(
-                    "mqtk: reconnecting in {}",
-                    humantime::format_duration(delay)
-                );
+        let stop = async {
+            interrupt.as_mut().await;
+            Failure::Interrupted
+        };
+        match self.client.reconnect_after(lost, backoff, stop).await {
+            Ok(resumed) => {
+                // Topic aliases die with the connection: the next message sets it up again.
+                self.alias_sent = false;
+                if !self.opts.conn.quiet {
+                    let again = resumed.resend.len();
+                    let how = if resumed.subscriptions_kept {
+                        format!("session kept, {again} unfinished messages resumed")
+                    } else {
+                        format!("new session, {again} unacknowledged messages sent again")
+                    };
+                    stderr!(
+                        "mqtk: reconnected to {} ({how})",
+                        self.opts.conn.broker_display()
+                    );
+                }
+                Ok(())
             }
-            let attempt = tokio::select! {
-                biased;
-                _ = interrupt.as_mut() => None,
-                attempt = async {
-                    tokio::time::sleep(delay).await;
-                    self.client.reconnect().await
-                } => Some(attempt),
-            };
-            let Some(attempt) = attempt else {
-                if !quiet {
+            Err(Failure::Interrupted) => {
+                if !self.opts.conn.quiet {
                     stderr!("mqtk: interrupted while reconnecting: {}", self.progress());
                 }
-                return Err(Failure::Interrupted);
-            };
-            match attempt {
-                Ok(resumed) => {
-                    backoff.reset();
-                    // Topic aliases die with the connection: the next message sets it up again.
-                    self.alias_sent = false;
-                    if !quiet {
-                        let again = resumed.resend.len();
-                        let how = if resumed.subscriptions_kept {
-                            format!("session kept, {again} unfinished messages resumed")
-                        } else {
-                            format!("new session, {again} unacknowledged messages sent again")
-                        };
-                        stderr!(
-                            "mqtk: reconnected to {} ({how})",
-                            self.opts.conn.broker_display()
-                        );
-                    }
-                    return Ok(());
-                }
-                Err(
-                    failure @ (Failure::Refused { .. }
-                    | Failure::Tls(_)
-                    | Failure::Protocol(_)
-                    | Failure::Usage(_)
-                    | Failure::Data(_)),
-                ) => {
-                    return Err(self.fail(failure));
-                }
-                Err(failure) => {
-                    if !quiet {
-                        stderr!("mqtk: {failure}");
-                    }
-                    last = failure;
-                }
+                Err(Failure::Interrupted)
             }
+            Err(failure) => Err(self.fail(failure)),
         }
     }
 

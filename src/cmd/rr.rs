@@ -5,8 +5,7 @@
 //! Anything else on the response topic is ignored and counted. No reconnect: a response sent
 //! while the connection is down would be lost, so a lost connection ends the run.
 
-use std::borrow::Cow;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
 use rumqttc::v5::mqttbytes::v5::PublishProperties;
@@ -20,7 +19,7 @@ use crate::engine::packets::{printable, Message, Subscription};
 use crate::engine::session::Event;
 use crate::error::Failure;
 use crate::output::stdio::{stderr, StdoutWatch};
-use crate::output::{PrintOptions, Printer, Received};
+use crate::output::{PrintOptions, Printer};
 
 /// QoS 1/2 messages rr keeps in flight: the request alone.
 const WINDOW: u16 = 10;
@@ -138,7 +137,6 @@ pub async fn run(args: &RrArgs) -> anyhow::Result<()> {
     };
     let printer = opts.print.printer();
     let mut requester = Requester {
-        stamp: printer.uses_time(),
         printer,
         client,
         requested: false,
@@ -155,8 +153,6 @@ struct Requester {
     opts: RrOptions,
     client: Client,
     printer: Printer,
-    /// Stamp messages with the wall clock (only formats that show it pay for it).
-    stamp: bool,
     /// The request was handed to the session (after the SUBACK).
     requested: bool,
     /// Matching responses printed.
@@ -317,14 +313,8 @@ impl Requester {
                 }
             }
             None => {
-                let time = if self.stamp {
-                    SystemTime::now()
-                } else {
-                    SystemTime::UNIX_EPOCH
-                };
                 let topic = String::from_utf8_lossy(&message.topic);
-                let received = Received::new(message, Cow::Borrowed(topic.as_ref()), time);
-                if let Some(warning) = self.printer.print(&received)? {
+                if let Some(warning) = self.printer.print_message(message, topic)? {
                     if !self.opts.conn.quiet {
                         stderr!("mqtk: {warning}");
                     }

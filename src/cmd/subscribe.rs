@@ -6,7 +6,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::time::Instant;
@@ -18,7 +18,7 @@ use crate::engine::packets::{Message, Subscription};
 use crate::engine::session::Event;
 use crate::error::Failure;
 use crate::output::stdio::{stderr, StdoutWatch};
-use crate::output::{PrintOptions, Printer, Received};
+use crate::output::{PrintOptions, Printer};
 
 /// Events handled between two flushes of the output, at most: bounds the delay of a line
 /// when messages never stop arriving.
@@ -142,13 +142,10 @@ pub async fn run(args: &SubArgs) -> anyhow::Result<()> {
     };
     let printer = opts.print.printer();
     let mut subscriber = Subscriber {
-        stamp: printer.uses_time(),
         client,
         printer,
         acks: Vec::new(),
         counted: 0,
-        subscribes_pending: 0,
-        unsubscribes_pending: 0,
         subscribe_losses: 0,
         removals: VecDeque::new(),
         removal_echoes: HashMap::new(),
@@ -164,14 +161,10 @@ struct Subscriber {
     opts: SubOptions,
     client: Client,
     printer: Printer,
-    /// Stamp messages with the wall clock (only formats that show it pay for it).
-    stamp: bool,
     /// Acknowledgements of the messages handled since the last flush: sent after it.
     acks: Vec<(u8, u16)>,
     /// Messages that count for -C.
     counted: u64,
-    subscribes_pending: usize,
-    unsubscribes_pending: usize,
     /// Connections lost in a row while a SUBSCRIBE was unanswered.
     subscribe_losses: u32,
     /// --remove-retained: topics whose retained message is still to be cleared.
@@ -250,7 +243,7 @@ impl Subscriber {
                 // Done already; only the settling was cut short.
                 break;
             }
-            if self.subscribes_pending > 0 {
+            if self.client.session().subscribing() {
                 self.subscribe_losses += 1;
                 if self.subscribe_losses >= SUBSCRIBE_LOSSES {
                     return Err(Failure::SubscribeRejected(format!(
@@ -297,12 +290,10 @@ impl Subscriber {
     fn subscribe(&mut self, first: bool) {
         if !self.opts.subscription.filters.is_empty() {
             self.client.subscribe(self.opts.subscription.clone());
-            self.subscribes_pending += 1;
         }
         if first {
             for filter in self.opts.unsubscribe.clone() {
                 self.client.unsubscribe(vec![filter]);
-                self.unsubscribes_pending += 1;
             }
         }
     }
@@ -315,81 +306,39 @@ impl Subscriber {
         interrupt: &mut Pin<&mut F>,
         deadline: Instant,
     ) -> Result<(), Failure> {
-        let quiet = self.opts.conn.quiet;
-        if !quiet {
-            stderr!("mqtk: {lost}");
-        }
-        let mut last = lost;
-        loop {
-            let Some(delay) = backoff.delay(Instant::now()) else {
-                return Err(Failure::ConnectionLost(format!(
-                    "gave up reconnecting after {} (--reconnect-limit): {last}",
-                    humantime::format_duration(Duration::from_secs(
-                        backoff.outage(Instant::now()).as_secs()
-                    ))
-                )));
-            };
-            if !quiet && !delay.is_zero() {
-                stderr!(
-                    "mqtk: reconnecting in {}",
-                    humantime::format_duration(delay)
-                );
-            }
-            let attempt = tokio::select! {
+        let timeout = timed_out(&self.opts, self.counted);
+        let stop = async {
+            tokio::select! {
                 biased;
-                _ = interrupt.as_mut() => return Err(Failure::Interrupted),
-                _ = tokio::time::sleep_until(deadline) => {
-                    return Err(timed_out(&self.opts, self.counted));
-                }
-                attempt = async {
-                    tokio::time::sleep(delay).await;
-                    self.client.reconnect().await
-                } => attempt,
-            };
-            match attempt {
-                Ok(resumed) => {
-                    backoff.reset();
-                    let broker = self.opts.conn.broker_display();
-                    if resumed.subscriptions_kept {
-                        if !quiet {
-                            stderr!("mqtk: reconnected to {broker} (session kept)");
-                        }
-                    } else {
-                        if !quiet {
-                            let keep = if self.opts.conn.clean_session {
-                                "; to keep them, use a session: -c -i ID"
-                            } else {
-                                ""
-                            };
-                            stderr!(
-                                "mqtk: reconnected to {broker}; subscribing again (a new session: messages published while disconnected were not received{keep})"
-                            );
-                        }
-                        // The session layer dropped its requests: subscribe again, and
-                        // clear again the retained messages that come back.
-                        self.subscribes_pending = 0;
-                        self.subscribe(false);
-                        self.removals.clear();
-                        self.removal_echoes.clear();
-                    }
-                    return Ok(());
-                }
-                Err(
-                    failure @ (Failure::Refused { .. }
-                    | Failure::Tls(_)
-                    | Failure::Protocol(_)
-                    | Failure::Usage(_)),
-                ) => {
-                    return Err(failure);
-                }
-                Err(failure) => {
-                    if !quiet {
-                        stderr!("mqtk: {failure}");
-                    }
-                    last = failure;
-                }
+                _ = interrupt.as_mut() => Failure::Interrupted,
+                _ = tokio::time::sleep_until(deadline) => timeout,
             }
+        };
+        let resumed = self.client.reconnect_after(lost, backoff, stop).await?;
+        let quiet = self.opts.conn.quiet;
+        let broker = self.opts.conn.broker_display();
+        if resumed.subscriptions_kept {
+            if !quiet {
+                stderr!("mqtk: reconnected to {broker} (session kept)");
+            }
+            return Ok(());
         }
+        if !quiet {
+            let keep = if self.opts.conn.clean_session {
+                "; to keep them, use a session: -c -i ID"
+            } else {
+                ""
+            };
+            stderr!(
+                "mqtk: reconnected to {broker}; subscribing again (a new session: messages published while disconnected were not received{keep})"
+            );
+        }
+        // The session layer dropped its requests: subscribe again, and clear again the
+        // retained messages that come back.
+        self.subscribe(false);
+        self.removals.clear();
+        self.removal_echoes.clear();
+        Ok(())
     }
 
     /// Sends queued --remove-retained publishes while the window has room.
@@ -454,7 +403,6 @@ impl Subscriber {
                 }
             }
             Event::SubAck { codes, .. } => {
-                self.subscribes_pending = self.subscribes_pending.saturating_sub(1);
                 self.subscribe_losses = 0;
                 if let Some(failure) = self.check_suback(&codes) {
                     return Err(Stop::Fatal(failure));
@@ -462,7 +410,6 @@ impl Subscriber {
                 self.check_subscribed();
             }
             Event::UnsubAck { .. } => {
-                self.unsubscribes_pending = self.unsubscribes_pending.saturating_sub(1);
                 self.check_subscribed();
             }
             // Only our --remove-retained publishes are acknowledged to us.
@@ -532,8 +479,7 @@ impl Subscriber {
 
     fn check_subscribed(&mut self) {
         if self.opts.exit_on_subscribe
-            && self.subscribes_pending == 0
-            && self.unsubscribes_pending == 0
+            && self.client.session().requests_pending() == 0
             && !self.done
         {
             self.done = true;
@@ -588,13 +534,7 @@ impl Subscriber {
             .random_filter
             .is_some_and(|percent| rand::random::<f64>() * 100.0 >= percent);
         if !sampled_out {
-            let time = if self.stamp {
-                SystemTime::now()
-            } else {
-                SystemTime::UNIX_EPOCH
-            };
-            let received = Received::new(message, topic, time);
-            if let Some(warning) = self.printer.print(&received)? {
+            if let Some(warning) = self.printer.print_message(message, topic)? {
                 if !self.opts.conn.quiet {
                     stderr!("mqtk: {warning}");
                 }

@@ -44,21 +44,22 @@ struct ConfigFile {
     profile: BTreeMap<String, Profile>,
 }
 
-/// Where the config file is looked for: `$MQTK_CONFIG`, else `$XDG_CONFIG_HOME/mqtk/config.toml`,
-/// else `~/.config/mqtk/config.toml`.
-pub fn config_path() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("MQTK_CONFIG").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(path));
-    }
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|p| !p.is_empty())
+/// The user's configuration folder: `$XDG_CONFIG_HOME`, else `~/.config` (mqtk's config
+/// file and mosquitto's options files live there).
+pub fn config_dir() -> Option<PathBuf> {
+    let non_empty = |var| std::env::var_os(var).filter(|v| !v.is_empty());
+    non_empty("XDG_CONFIG_HOME")
         .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|p| !p.is_empty())
-                .map(|h| PathBuf::from(h).join(".config"))
-        })?;
-    Some(base.join("mqtk").join("config.toml"))
+        .or_else(|| non_empty("HOME").map(|h| PathBuf::from(h).join(".config")))
+}
+
+/// Where the config file is looked for: `$MQTK_CONFIG` (then true: it must exist), else
+/// `$XDG_CONFIG_HOME/mqtk/config.toml`, else `~/.config/mqtk/config.toml`.
+pub fn config_path() -> Option<(PathBuf, bool)> {
+    if let Some(path) = std::env::var_os("MQTK_CONFIG").filter(|p| !p.is_empty()) {
+        return Some((PathBuf::from(path), true));
+    }
+    Some((config_dir()?.join("mqtk").join("config.toml"), false))
 }
 
 /// The settings that apply: the named profile laid over `[default]`. The default file may
@@ -66,8 +67,7 @@ pub fn config_path() -> Option<PathBuf> {
 /// `--profile`/`MQTK_PROFILE`, must exist (exit 66 naming the file). A file that others
 /// may write and that holds a password or `insecure = true` gets a warning unless `quiet`.
 pub fn load_profile(name: Option<&str>, quiet: bool) -> Result<Profile, Failure> {
-    let named_by_env = std::env::var_os("MQTK_CONFIG").is_some_and(|p| !p.is_empty());
-    let Some(path) = config_path() else {
+    let Some((path, named_by_env)) = config_path() else {
         return match name {
             Some(name) => Err(no_such_profile(name, None)),
             None => Ok(Profile::default()),
@@ -250,13 +250,7 @@ fn parse(text: &str, path: &Path) -> Result<ConfigFile, Failure> {
 
 /// TOML's own message, made one line; it may quote a value from the file.
 fn shorten_long(message: &str) -> String {
-    let line = crate::error::one_line(message);
-    if line.chars().count() > 200 {
-        let cut: String = line.chars().take(199).collect();
-        format!("{cut}…")
-    } else {
-        line
-    }
+    crate::error::cut(&crate::error::one_line(message), 200)
 }
 
 fn no_such_profile(name: &str, path: Option<&Path>) -> Failure {

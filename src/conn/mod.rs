@@ -46,13 +46,20 @@ pub enum ProtocolVersion {
     V5,
 }
 
-impl std::fmt::Display for ProtocolVersion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+impl ProtocolVersion {
+    /// "3.1", "3.1.1" or "5", as messages and reports write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
             ProtocolVersion::V31 => "3.1",
             ProtocolVersion::V311 => "3.1.1",
             ProtocolVersion::V5 => "5",
-        })
+        }
+    }
+}
+
+impl std::fmt::Display for ProtocolVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -384,7 +391,7 @@ impl Resolver<'_> {
 
         let (client_id, clean_session) = client_identity(session, version)?;
         let session_expiry = session_expiry(session, version, &properties)?;
-        let keepalive = self.keepalive()?;
+        let keepalive = self.keepalive();
         let connect_timeout = self.connect_timeout()?;
         let (username, password) = self.credentials(&layers)?;
         let will = will(args, &properties)?;
@@ -524,9 +531,9 @@ impl Resolver<'_> {
         }))
     }
 
-    fn keepalive(&self) -> Result<Duration, Failure> {
+    fn keepalive(&self) -> Duration {
         let seconds = self.args.keepalive.or(self.profile.keepalive).unwrap_or(60);
-        Ok(Duration::from_secs(u64::from(seconds)))
+        Duration::from_secs(u64::from(seconds))
     }
 
     fn connect_timeout(&self) -> Result<Duration, Failure> {

@@ -73,35 +73,8 @@ pub struct KeyLogTarget {
     pub from_env: bool,
 }
 
-/// The OpenSSL names of the TLS 1.2 suites mqtk offers (ring's), for `--ciphers`.
-const OPENSSL_SUITES: &[(&str, CipherSuite)] = &[
-    (
-        "ECDHE-ECDSA-AES256-GCM-SHA384",
-        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-    ),
-    (
-        "ECDHE-ECDSA-AES128-GCM-SHA256",
-        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-    ),
-    (
-        "ECDHE-ECDSA-CHACHA20-POLY1305",
-        CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-    ),
-    (
-        "ECDHE-RSA-AES256-GCM-SHA384",
-        CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-    ),
-    (
-        "ECDHE-RSA-AES128-GCM-SHA256",
-        CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-    ),
-    (
-        "ECDHE-RSA-CHACHA20-POLY1305",
-        CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-    ),
-];
-
-/// The names `--ciphers` takes, offered to shell completion.
+/// The OpenSSL names of the TLS 1.2 suites mqtk offers (ring's), for `--ciphers` and its
+/// shell completion; [`SUITES`] holds the suite of each, in the same order.
 pub const CIPHER_NAMES: &[&str] = &[
     "ECDHE-ECDSA-AES256-GCM-SHA384",
     "ECDHE-ECDSA-AES128-GCM-SHA256",
@@ -109,6 +82,15 @@ pub const CIPHER_NAMES: &[&str] = &[
     "ECDHE-RSA-AES256-GCM-SHA384",
     "ECDHE-RSA-AES128-GCM-SHA256",
     "ECDHE-RSA-CHACHA20-POLY1305",
+];
+
+const SUITES: [CipherSuite; 6] = [
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 ];
 
 /// `--ciphers`: OpenSSL suite names (or their IANA names, TLS_ECDHE_...) separated by ':'
@@ -121,10 +103,11 @@ pub fn parse_ciphers(text: &str) -> Result<Vec<SupportedCipherSuite>, Failure> {
         if name.is_empty() {
             continue;
         }
-        let wanted = OPENSSL_SUITES
+        let wanted = CIPHER_NAMES
             .iter()
+            .zip(SUITES)
             .find(|(openssl, _)| openssl.eq_ignore_ascii_case(name))
-            .map(|(_, suite)| *suite);
+            .map(|(_, suite)| suite);
         let found = provider.cipher_suites.iter().find(|s| {
             s.version() == &rustls::version::TLS12
                 && (Some(s.suite()) == wanted
@@ -177,23 +160,18 @@ impl KeyLogWriter {
 
 impl rustls::KeyLog for KeyLogWriter {
     fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
-        use std::fmt::Write as _;
         use std::io::Write as _;
         let mut line =
-            String::with_capacity(label.len() + 2 * (client_random.len() + secret.len()) + 3);
-        line.push_str(label);
-        line.push(' ');
-        for b in client_random {
-            let _ = write!(line, "{b:02x}");
-        }
-        line.push(' ');
-        for b in secret {
-            let _ = write!(line, "{b:02x}");
-        }
-        line.push('\n');
+            Vec::with_capacity(label.len() + 2 * (client_random.len() + secret.len()) + 3);
+        line.extend_from_slice(label.as_bytes());
+        line.push(b' ');
+        line.extend(crate::output::hex(client_random, false));
+        line.push(b' ');
+        line.extend(crate::output::hex(secret, false));
+        line.push(b'\n');
         if let Ok(mut file) = self.file.lock() {
             // A full disk loses a line of secrets, not the connection.
-            let _ = file.write_all(line.as_bytes());
+            let _ = file.write_all(&line);
         }
     }
 }

@@ -5,15 +5,17 @@
 //! unanswered past `--ack-timeout`, and hands the command only what it must decide on.
 //! [`Backoff`] is the reconnect policy `pub` and `sub` share.
 
+use std::future::Future;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use super::link::{self, Link, LinkError};
-use super::packets::{ConnAck, Message, Packet, Subscription};
+use super::packets::{Message, Packet, Subscription};
 use super::session::{Event, KeepAlive, Limits, Resumed, Session};
 use crate::conn::ConnectOptions;
 use crate::error::Failure;
+use crate::output::stdio::stderr;
 
 /// Set once a [`Client`] got its first CONNACK: under the name `mosquitto_sub`, an
 /// interrupt exits 0 after it and 255 before it, as mosquitto_sub does.
@@ -42,7 +44,6 @@ pub struct Client {
     /// The id CONNECT uses: `-i`, or what the broker assigned (MQTT 5) so that a kept
     /// session is found again.
     client_id: String,
-    connack: ConnAck,
 }
 
 impl Client {
@@ -55,7 +56,6 @@ impl Client {
             session: Session::new(!opts.clean_session, window),
             keepalive: KeepAlive::new(opts.keepalive),
             client_id: opts.client_id.clone(),
-            connack: ConnAck::default(),
         };
         client.reconnect().await?;
         CONNECTED.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -86,17 +86,69 @@ impl Client {
         for packet in &resumed.resend {
             link.queue(packet).map_err(Failure::Data)?;
         }
-        self.connack = connack;
         self.link = Some(link);
         Ok(resumed)
     }
 
-    pub fn opts(&self) -> &ConnectOptions {
-        &self.opts
-    }
-
-    pub fn connack(&self) -> &ConnAck {
-        &self.connack
+    /// Reconnects after `lost` as `backoff` allows, saying so on stderr (unless `--quiet`):
+    /// failures a retry may cure are retried, the others end it at once, as does `stop`
+    /// (its failure is returned: an interrupt, `-W`). When one outage outlasts
+    /// `--reconnect-limit` it fails with a connection-lost line naming the last failure.
+    pub async fn reconnect_after(
+        &mut self,
+        lost: Failure,
+        backoff: &mut Backoff,
+        stop: impl Future<Output = Failure>,
+    ) -> Result<Resumed, Failure> {
+        let quiet = self.opts.quiet;
+        if !quiet {
+            stderr!("mqtk: {lost}");
+        }
+        tokio::pin!(stop);
+        let mut last = lost;
+        loop {
+            let Some(delay) = backoff.delay(Instant::now()) else {
+                let outage =
+                    Duration::from_millis(backoff.outage(Instant::now()).as_millis() as u64);
+                return Err(Failure::ConnectionLost(format!(
+                    "gave up reconnecting after {} (--reconnect-limit): {last}",
+                    humantime::format_duration(outage)
+                )));
+            };
+            if !quiet && !delay.is_zero() {
+                stderr!(
+                    "mqtk: reconnecting in {}",
+                    humantime::format_duration(delay)
+                );
+            }
+            let attempt = tokio::select! {
+                biased;
+                stopped = &mut stop => return Err(stopped),
+                attempt = async {
+                    tokio::time::sleep(delay).await;
+                    self.reconnect().await
+                } => attempt,
+            };
+            match attempt {
+                Ok(resumed) => {
+                    backoff.reset();
+                    return Ok(resumed);
+                }
+                Err(
+                    failure @ (Failure::Refused { .. }
+                    | Failure::Tls(_)
+                    | Failure::Protocol(_)
+                    | Failure::Usage(_)
+                    | Failure::Data(_)),
+                ) => return Err(failure),
+                Err(failure) => {
+                    if !quiet {
+                        stderr!("mqtk: {failure}");
+                    }
+                    last = failure;
+                }
+            }
+        }
     }
 
     pub fn limits(&self) -> &Limits {
@@ -172,29 +224,9 @@ impl Client {
         self.link.as_ref().map_or(0, Link::unwritten)
     }
 
-    /// Writes what is queued.
-    pub async fn flush(&mut self) -> Result<(), Stop> {
-        let Some(link) = &mut self.link else {
-            return Err(Stop::Lost(self.lost_text("not connected")));
-        };
-        match link.flush().await {
-            Ok(()) => Ok(()),
-            Err(e) => Err(self.broken(e)),
-        }
-    }
-
-    /// The next event the command must see. Writes queued packets meanwhile, keeps the
-    /// link alive and watches its health. Cancel-safe.
-    pub async fn next(&mut self) -> Result<Event, Stop> {
-        loop {
-            if let Some(event) = self.next_or_written(false).await? {
-                return Ok(event);
-            }
-        }
-    }
-
-    /// As [`Client::next`], but with `until_written` it also returns (None) once everything
-    /// queued is written, so the command can queue more. Cancel-safe.
+    /// The next event the command must see, writing queued packets meanwhile, keeping the
+    /// link alive and watching its health; with `until_written` it also returns (None) once
+    /// everything queued is written, so the command can queue more. Cancel-safe.
     pub async fn next_or_written(&mut self, until_written: bool) -> Result<Option<Event>, Stop> {
         loop {
             let Some(link) = &mut self.link else {

@@ -204,22 +204,23 @@ impl Codec {
             }
         }
         let limit = self.max_outgoing;
-        let written = if self.v5() {
-            to_v5(packet)
-                .write(out, Some(limit))
-                .map_err(|e| format!("{e:?}"))
-        } else {
-            to_v4(packet)
-                .write(out, limit as usize)
-                .map_err(|e| format!("{e:?}"))
-        };
-        written.map(drop).map_err(|e| {
-            if e.contains("TooLarge") || e.contains("Exceeded") {
-                format!("the packet is larger than the broker's maximum of {limit} bytes")
-            } else {
-                crate::error::plain(&e)
+        let too_large =
+            || format!("the packet is larger than the broker's maximum of {limit} bytes");
+        if self.v5() {
+            match to_v5(packet).write(out, Some(limit)) {
+                Ok(_) => Ok(()),
+                Err(rumqttc::v5::mqttbytes::Error::OutgoingPacketTooLarge { .. }) => {
+                    Err(too_large())
+                }
+                Err(e) => Err(crate::error::plain(&format!("{e:?}"))),
             }
-        })
+        } else {
+            match to_v4(packet).write(out, limit as usize) {
+                Ok(_) => Ok(()),
+                Err(rumqttc::mqttbytes::Error::OutgoingPacketTooLarge { .. }) => Err(too_large()),
+                Err(e) => Err(crate::error::plain(&format!("{e:?}"))),
+            }
+        }
     }
 
     /// PUBLISH without properties, written in place (the hot path of `pub`).

@@ -278,6 +278,13 @@ impl Session {
         self.requests.len()
     }
 
+    /// A SUBSCRIBE waits for its SUBACK.
+    pub fn subscribing(&self) -> bool {
+        self.requests
+            .values()
+            .any(|(request, _)| matches!(request, Request::Subscribe(_)))
+    }
+
     /// When the oldest unanswered message or request was sent.
     pub fn oldest_unanswered(&mut self) -> Option<Instant> {
         let mut oldest_message = None;

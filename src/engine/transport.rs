@@ -47,20 +47,29 @@ impl Phases {
 /// The broker's addresses (of the proxy, when there is one), looked up once so that many
 /// connections (`bench`) do not each ask the resolver. None for unix sockets.
 pub async fn resolve(opts: &ConnectOptions) -> Result<Option<Vec<SocketAddr>>, Failure> {
-    match &opts.endpoint {
-        Endpoint::Unix(_) => Ok(None),
-        Endpoint::Tcp { host, port } | Endpoint::WebSocket { host, port, .. } => {
-            let (host, port) = match &opts.proxy {
-                Some(proxy) => (proxy.host.as_str(), proxy.port),
-                None => (host.as_str(), *port),
-            };
-            let addresses = tokio::net::lookup_host((host, port))
-                .await
-                .map_err(|_| dns_failed(host, opts.proxy.is_some()))?
-                .collect();
-            Ok(Some(addresses))
+    match first_hop(opts) {
+        Some((host, port)) => lookup(opts, host, port).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The host and port the TCP connection goes to: the proxy's when there is one, else the
+/// broker's; None for unix sockets.
+fn first_hop(opts: &ConnectOptions) -> Option<(&str, u16)> {
+    match (&opts.endpoint, &opts.proxy) {
+        (Endpoint::Unix(_), _) => None,
+        (_, Some(proxy)) => Some((proxy.host.as_str(), proxy.port)),
+        (Endpoint::Tcp { host, port } | Endpoint::WebSocket { host, port, .. }, None) => {
+            Some((host.as_str(), *port))
         }
     }
+}
+
+async fn lookup(opts: &ConnectOptions, host: &str, port: u16) -> Result<Vec<SocketAddr>, Failure> {
+    Ok(tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|_| dns_failed(host, opts.proxy.is_some()))?
+        .collect())
 }
 
 /// Opens the byte stream to the broker (through the proxy, TLS and WebSocket layers the
@@ -89,21 +98,19 @@ pub async fn open_stream(
             return Err(Failure::Usage("unix sockets need a unix system".into()));
         }
         Endpoint::Tcp { host, port } | Endpoint::WebSocket { host, port, .. } => {
-            let (tcp_host, tcp_port) = match &opts.proxy {
-                Some(proxy) => (proxy.host.as_str(), proxy.port),
-                None => (host.as_str(), *port),
-            };
             let started = Instant::now();
-            let addresses: Vec<SocketAddr> = match resolved {
-                Some(addresses) => addresses.to_vec(),
-                None => tokio::net::lookup_host((tcp_host, tcp_port))
-                    .await
-                    .map_err(|_| dns_failed(tcp_host, opts.proxy.is_some()))?
-                    .collect(),
+            let looked_up;
+            let addresses: &[SocketAddr] = match (resolved, first_hop(opts)) {
+                (Some(addresses), _) => addresses,
+                (None, Some((tcp_host, tcp_port))) => {
+                    looked_up = lookup(opts, tcp_host, tcp_port).await?;
+                    &looked_up
+                }
+                (None, None) => &[],
             };
             phases.dns = Some(started.elapsed());
             let started = Instant::now();
-            let tcp = connect_any(&addresses, &opts.bind).await.map_err(|e| {
+            let tcp = connect_any(addresses, &opts.bind).await.map_err(|e| {
                 let what = match &opts.proxy {
                     Some(proxy) => format!("proxy {}:{}", proxy.host, proxy.port),
                     None => broker.clone(),
@@ -368,31 +375,27 @@ pub(crate) fn dns_failed(host: &str, proxy: bool) -> Failure {
     }
 }
 
-/// Walks the chain, looking inside `io::Error`s too (their `source()` skips the inner error).
-fn walk<'a, T: std::error::Error + 'static>(
+/// The rustls error in an error's chain, looking inside `io::Error`s too (their `source()`
+/// skips the inner error).
+pub(crate) fn find_rustls_error<'a>(
     error: &'a (dyn std::error::Error + 'static),
-) -> Option<&'a T> {
+) -> Option<&'a rustls::Error> {
     let mut next = Some(error);
     while let Some(e) = next {
-        if let Some(found) = e.downcast_ref::<T>() {
+        if let Some(found) = e.downcast_ref::<rustls::Error>() {
             return Some(found);
         }
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if let Some(inner) = io.get_ref() {
-                if let Some(found) = walk::<T>(inner) {
-                    return Some(found);
-                }
+        if let Some(inner) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            if let Some(found) = find_rustls_error(inner) {
+                return Some(found);
             }
         }
         next = e.source();
     }
     None
-}
-
-pub(crate) fn find_rustls_error<'a>(
-    error: &'a (dyn std::error::Error + 'static),
-) -> Option<&'a rustls::Error> {
-    walk::<rustls::Error>(error)
 }
 
 pub(crate) fn tls_message(error: &rustls::Error, broker: &str) -> String {

@@ -143,6 +143,9 @@ pub struct Printer {
     /// End each message with a newline (off with -N).
     eol: bool,
     pretty: bool,
+    /// The style shows the time of arrival: stamp each message with the wall clock (only
+    /// then, it costs a clock read).
+    stamp: bool,
     out: Stdout,
 }
 
@@ -157,22 +160,33 @@ impl Printer {
         raw: bool,
     ) -> Printer {
         let out = Stdout::new(BUFFER);
+        let stamp = match &style {
+            Style::Json => true,
+            Style::Format(template) => template.uses_time(),
+            Style::Payload | Style::Verbose => false,
+        };
         Printer {
             style,
             payload_format,
             eol,
             pretty,
+            stamp,
             out: if raw { out.raw() } else { out },
         }
     }
 
-    /// Whether messages must be stamped with the wall clock.
-    pub fn uses_time(&self) -> bool {
-        match &self.style {
-            Style::Json => true,
-            Style::Format(template) => template.uses_time(),
-            Style::Payload | Style::Verbose => false,
-        }
+    /// Writes one message as it arrives now; returns a warning for stderr, if any.
+    pub fn print_message(
+        &mut self,
+        message: &Message,
+        topic: Cow<'_, str>,
+    ) -> io::Result<Option<String>> {
+        let time = if self.stamp {
+            SystemTime::now()
+        } else {
+            SystemTime::UNIX_EPOCH
+        };
+        self.print(&Received::new(message, topic, time))
     }
 
     /// Writes one message; returns a warning for stderr, if any.

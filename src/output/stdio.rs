@@ -2,8 +2,8 @@
 //! through it and gets an `io::Result`, so a closed pipe (`mqtk sub | head -1`) comes back
 //! as the `BrokenPipe` error that `main` turns into a quiet exit 0. [`StdoutWatch`]
 //! notices that the reader is gone while nothing is being written. `stderr!` writes one
-//! line to stderr and never fails or panics (`eprintln!` panics when stderr is a closed
-//! pipe, as in `mqtk pub -d 2>&1 | head -2`): diagnostics must not end a run.
+//! line to stderr and never fails or panics (std's line-printing macro panics when stderr is
+//! a closed pipe, as in `mqtk pub -d 2>&1 | head -2`): diagnostics must not end a run.
 //!
 //! On a terminal, [`Stdout`] escapes control characters in what others wrote (see
 //! [`super::escape`]); on a pipe or a file every byte stays as it was.
@@ -165,7 +165,7 @@ pub fn stderr_line(args: std::fmt::Arguments) {
     let _ = io::stderr().lock().write_all(line.as_bytes());
 }
 
-/// `eprintln!` that never panics and escapes control characters: a line on stderr if it
+/// A stderr line that never panics and escapes control characters: a line on stderr if it
 /// can be written, nothing otherwise.
 macro_rules! stderr {
     ($($arg:tt)*) => {

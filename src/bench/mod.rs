@@ -7,6 +7,7 @@
 //! statistics and per-sequence accounting, the hot-path wire codec, the plan.
 
 pub mod header;
+pub mod pacer;
 pub mod plan;
 pub mod report;
 pub mod stats;

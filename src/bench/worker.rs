@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, oneshot, watch, Semaphore};
 use tokio::time::Instant;
 
 use super::header::{BenchClock, Header, HEADER_LEN};
+use super::pacer::Pacer;
 use super::plan::{ClientSpec, Mode, Plan, Role, Stop};
 use super::stats::{Arrival, Latency, Sequence};
 use super::wire::{self, Frame, PublishSpec};
@@ -86,6 +87,8 @@ pub struct ShardStats {
     pub ack: Latency,
     pub e2e_corrected: Latency,
     pub e2e_uncorrected: Latency,
+    /// Paced runs: how late mqtk put each message out, actual − intended send time.
+    pub lateness: Latency,
     /// The headline latency since the last tick.
     pub interval: Latency,
     pub connect_failures: BTreeMap<String, u64>,
@@ -149,6 +152,8 @@ struct Shard {
     connect_slots: Semaphore,
     filler: Bytes,
     stats: RefCell<ShardStats>,
+    /// Wakes paced publishers on time.
+    pacer: Pacer,
 }
 
 pub struct ShardSetup {
@@ -197,6 +202,11 @@ async fn run_shard(setup: ShardSetup) -> ShardOutcome {
         resolved: setup.resolved,
         connect_slots: Semaphore::new(CONNECTS_IN_FLIGHT),
         stats: RefCell::new(ShardStats::default()),
+        pacer: Pacer::new(),
+    });
+    let pacer = tokio::task::spawn_local({
+        let shard = shard.clone();
+        async move { shard.pacer.run().await }
     });
     let ticker = tokio::task::spawn_local(tick(shard.clone(), setup.ticks, setup.phase.clone()));
     let tasks: Vec<_> = setup
@@ -213,6 +223,7 @@ async fn run_shard(setup: ShardSetup) -> ShardOutcome {
         }
     }
     ticker.abort();
+    pacer.abort();
     outcome.stats = std::mem::take(&mut *shard.stats.borrow_mut());
     outcome
 }
@@ -500,7 +511,10 @@ async fn drive(
     // A PINGREQ written and not answered yet.
     let mut ping_sent: Option<Instant> = None;
     let mut full_batch = false;
+    // The keepalive's timer (millisecond resolution is plenty); a paced publisher's next
+    // message waits on the shard's precise pacer instead, under its own waiter number.
     let mut timer = pin!(tokio::time::sleep_until(keepalive_check));
+    let mut waiter: Option<usize> = None;
     let mut armed = keepalive_check;
     // Packets that came with CONNACK/SUBACK (retained messages, a DISCONNECT).
     decode_all(shard, link, behaviour)?;
@@ -534,11 +548,15 @@ async fn drive(
                 link.traced = link.write_buf.len();
             }
         }
-        let deadline = wake.map_or(keepalive_check, |w| w.min(keepalive_check));
-        if deadline != armed {
-            timer.as_mut().reset(deadline);
-            armed = deadline;
+        if keepalive_check != armed {
+            timer.as_mut().reset(keepalive_check);
+            armed = keepalive_check;
         }
+        let due = wake.unwrap_or(far);
+        let waiter = match wake {
+            Some(_) => *waiter.get_or_insert_with(|| shard.pacer.waiter()),
+            None => 0,
+        };
         if link.read_buf.capacity() - link.read_buf.len() < read_chunk / 4 {
             link.read_buf.reserve(read_chunk);
         }
@@ -578,6 +596,7 @@ async fn drive(
                     }
                 }
             }
+            () = shard.pacer.until(waiter, due), if wake.is_some() => {}
             () = &mut timer => {
                 // A fired timer stays ready: re-arm it on the next turn, whatever the deadline.
                 armed = far;
@@ -850,6 +869,10 @@ impl Publisher {
             let sent_ns = shard.clock.now_ns();
             let intended_ns = intended.map_or(sent_ns, |at| shard.clock.at_ns(at.into_std()));
             let measured = shard.plan.warmup.is_zero() || intended.unwrap_or(now) >= warm_end;
+            if measured && intended.is_some() {
+                let late = sent_ns.saturating_sub(intended_ns);
+                shard.stats.borrow_mut().lateness.record(late);
+            }
             let mut header = [0u8; HEADER_LEN];
             Header {
                 publisher: self.outcome.number,

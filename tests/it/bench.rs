@@ -113,6 +113,7 @@ struct Rates {
 #[allow(dead_code)] // every field is parsed to freeze the shape; not all are asserted
 struct Schedule {
     behind: bool,
+    lateness_limit_us: Option<f64>,
     unsent: Option<u64>,
     max_lag_ms: Option<f64>,
     final_lag_ms: Option<f64>,
@@ -126,6 +127,7 @@ struct Latencies {
     ack: Option<Summary>,
     e2e_corrected: Option<Summary>,
     e2e_uncorrected: Option<Summary>,
+    send_lateness: Option<Summary>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -38,6 +38,12 @@ const MAX_EARLY: Duration = Duration::from_micros(200);
 /// The estimate before the first measurement.
 const INITIAL_WAKE_DELAY: Duration = Duration::from_micros(30);
 
+impl Default for Pacer {
+    fn default() -> Self {
+        Pacer::new()
+    }
+}
+
 impl Pacer {
     /// Must be called inside the shard's runtime (the timer registers with its reactor).
     pub fn new() -> Pacer {

@@ -2,7 +2,7 @@
 //! every publisher's sequence against every subscriber that should have seen it, rates over
 //! the measured window, and whether the schedule was kept.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -224,7 +224,7 @@ fn config(plan: &Plan) -> Config {
         shared: plan.shared.clone(),
         qos: plan.qos,
         retain: plan.retain,
-        size: plan.size as u64,
+        size: publishing.then_some(plan.size as u64),
         inflight: plan.inflight,
         rate,
         interval_ms,
@@ -268,8 +268,15 @@ fn account(
         .map(|index| plan.scheduled(index))
         .sum::<Option<u64>>()
         .filter(|_| plan.publishers > 0);
-    let sequences = || subscribers.iter().flat_map(|s| s.sequences.values());
+    let groups = shared_groups(plan, subscribers);
+    let sequences = || -> Box<dyn Iterator<Item = &Sequence>> {
+        match &groups {
+            Some(groups) => Box::new(groups.values()),
+            None => Box::new(subscribers.iter().flat_map(|s| s.sequences.values())),
+        }
+    };
     let foreign: u64 = subscribers.iter().map(|s| s.foreign).sum();
+    let sizes = subscribers.iter().filter_map(|s| s.sizes);
     let mut messages = Messages {
         scheduled,
         sent,
@@ -290,10 +297,13 @@ fn account(
         lost_after_ack: None,
         gaps: None,
         foreign,
+        size_min: sizes.clone().map(|(min, _)| min).min(),
+        size_max: sizes.map(|(_, max)| max).max(),
     };
     match plan.mode {
         Mode::PubSub => {
-            let (expected, lost, lost_unacked) = losses(plan, publishers, subscribers);
+            let (expected, lost, lost_unacked) =
+                losses(plan, publishers, subscribers, groups.as_ref());
             messages.expected = Some(expected);
             messages.lost = Some(lost);
             messages.lost_unacked = Some(lost_unacked);
@@ -305,11 +315,31 @@ fn account(
     messages
 }
 
+/// With `--shared`: what the group received of each publisher (by number), all members
+/// together; None without a group.
+fn shared_groups(plan: &Plan, subscribers: &[SubscriberOutcome]) -> Option<HashMap<u32, Sequence>> {
+    plan.shared.as_ref()?;
+    let numbers: HashSet<u32> = subscribers
+        .iter()
+        .flat_map(|s| s.sequences.keys().copied())
+        .collect();
+    Some(
+        numbers
+            .into_iter()
+            .map(|number| {
+                let members = subscribers.iter().filter_map(|s| s.sequences.get(&number));
+                (number, Sequence::group(members))
+            })
+            .collect(),
+    )
+}
+
 /// (expected deliveries, lost, lost among the messages the broker never acknowledged).
 fn losses(
     plan: &Plan,
     publishers: &[PublisherOutcome],
     subscribers: &[SubscriberOutcome],
+    groups: Option<&HashMap<u32, Sequence>>,
 ) -> (u64, u64, u64) {
     let publisher_specs: Vec<&ClientSpec> = plan
         .clients
@@ -322,32 +352,21 @@ fn losses(
         let Some(spec) = publisher_specs.get(p.index as usize) else {
             continue;
         };
-        // The subscribers that should have received this publisher's messages.
-        // What each of them received of it.
-        let audience: Vec<&Sequence> = subscribers
-            .iter()
-            .filter(|s| spec.audience.contains(&s.index))
-            .map(|s| s.sequences.get(&p.number).unwrap_or(&empty))
-            .collect();
-        let unacked: HashSet<u64> = p.unacked.iter().copied().collect();
-        if plan.shared.is_some() {
-            if p.fanout == 0 {
-                continue;
-            }
-            // One delivery per message across the group.
-            expected += p.sent;
-            let received: u64 = audience.iter().map(|s| s.received).sum();
-            lost += p.sent.saturating_sub(received);
-            lost_unacked += unacked
+        // Who should have received this publisher's messages (a shared group: once), and
+        // what each of them did receive of it.
+        let audience: Vec<&Sequence> = match groups {
+            Some(_) if p.fanout == 0 => continue,
+            Some(groups) => vec![groups.get(&p.number).unwrap_or(&empty)],
+            None => subscribers
                 .iter()
-                .filter(|&&seq| !audience.iter().any(|m| m.has(seq)))
-                .count() as u64;
-        } else {
-            for sequence in &audience {
-                expected += p.sent;
-                lost += p.sent.saturating_sub(sequence.received);
-                lost_unacked += unacked.iter().filter(|&&seq| !sequence.has(seq)).count() as u64;
-            }
+                .filter(|s| spec.audience.contains(&s.index))
+                .map(|s| s.sequences.get(&p.number).unwrap_or(&empty))
+                .collect(),
+        };
+        for sequence in audience {
+            expected += p.sent;
+            lost += sequence.lost(p.sent);
+            lost_unacked += p.unacked.iter().filter(|&&seq| !sequence.has(seq)).count() as u64;
         }
     }
     (expected, lost, lost_unacked.min(lost))

@@ -101,11 +101,19 @@ pub enum Arrival {
     Duplicate,
 }
 
-/// One publisher's sequence (numbers from 0) as received by one subscriber.
+/// One publisher's sequence (numbers from 0) as received by one subscriber, or by the
+/// members of a shared-subscription group together ([`Sequence::group`]).
 #[derive(Debug, Clone, Default)]
 pub struct Sequence {
+    /// The first number expected (a subscriber that joined a running publisher).
+    first: u64,
+    /// One more than the highest number received (`first` before any).
     next: u64,
+    /// Numbers from `first` below `next` that have not arrived. Not kept by a member of a
+    /// shared group: it sees a share of every sequence, so nearly all numbers would be here.
     missing: HashSet<u64>,
+    /// A shared group's member: every number it received (one bit each).
+    seen: Option<Bits>,
     pub received: u64,
     pub duplicates: u64,
     pub reordered: u64,
@@ -116,12 +124,41 @@ impl Sequence {
     /// a running publisher).
     pub fn starting_at(first: u64) -> Sequence {
         Sequence {
+            first,
             next: first,
             ..Sequence::default()
         }
     }
 
+    /// The share of a sequence one member of a shared-subscription group receives.
+    pub fn member_from(first: u64) -> Sequence {
+        Sequence {
+            seen: Some(Bits::default()),
+            ..Sequence::starting_at(first)
+        }
+    }
+
     pub fn record(&mut self, seq: u64) -> Arrival {
+        if let Some(seen) = &mut self.seen {
+            if !seen.insert(seq) {
+                self.duplicates += 1;
+                return Arrival::Duplicate;
+            }
+            self.received += 1;
+            self.first = self.first.min(seq);
+            return if seq >= self.next {
+                let gap = seq > self.next;
+                self.next = seq + 1;
+                if gap {
+                    Arrival::AfterGap
+                } else {
+                    Arrival::InOrder
+                }
+            } else {
+                self.reordered += 1;
+                Arrival::Reordered
+            };
+        }
         if seq == self.next {
             self.next += 1;
             self.received += 1;
@@ -141,9 +178,41 @@ impl Sequence {
         }
     }
 
+    /// What the members of a shared group received of one publisher, together: a number
+    /// is missing when no member got it, and one that two members got is a duplicate.
+    /// Members must come from [`Sequence::member_from`].
+    pub fn group<'a>(members: impl IntoIterator<Item = &'a Sequence>) -> Sequence {
+        let mut union = Bits::default();
+        let mut group = Sequence::default();
+        let mut first = u64::MAX;
+        let mut delivered = 0;
+        for member in members {
+            if let Some(seen) = &member.seen {
+                union.or(seen);
+            }
+            if member.received > 0 {
+                first = first.min(member.first);
+            }
+            group.next = group.next.max(member.next);
+            group.duplicates += member.duplicates;
+            group.reordered += member.reordered;
+            delivered += member.received;
+        }
+        group.first = first.min(group.next);
+        group.received = union.count();
+        group.duplicates += delivered - group.received;
+        group.missing = (group.first..group.next)
+            .filter(|&n| !union.contains(n))
+            .collect();
+        group
+    }
+
     /// Whether number `seq` has arrived.
     pub fn has(&self, seq: u64) -> bool {
-        seq < self.next && !self.missing.contains(&seq)
+        if let Some(seen) = &self.seen {
+            return seen.contains(seq);
+        }
+        seq >= self.first && seq < self.next && !self.missing.contains(&seq)
     }
 
     /// Numbers missing between arrivals (after the last arrival nothing is known).
@@ -151,9 +220,79 @@ impl Sequence {
         self.missing.len() as u64
     }
 
+    /// One more than the highest number received (the first number after the last arrival).
+    pub fn end(&self) -> u64 {
+        self.next
+    }
+
     /// Messages of the first `expected` numbers that never arrived.
     pub fn lost(&self, expected: u64) -> u64 {
         expected.saturating_sub(self.received)
+    }
+}
+
+/// A set of sequence numbers, one bit each, from a base that moves down as needed.
+#[derive(Debug, Clone, Default)]
+struct Bits {
+    /// The number of the first bit (a multiple of 64).
+    base: u64,
+    words: Vec<u64>,
+}
+
+impl Bits {
+    /// Adds `n`; false when it was there already.
+    fn insert(&mut self, n: u64) -> bool {
+        if self.words.is_empty() {
+            self.base = n / 64 * 64;
+        } else if n < self.base {
+            let new_base = n / 64 * 64;
+            let extra = ((self.base - new_base) / 64) as usize;
+            self.words.splice(0..0, std::iter::repeat_n(0, extra));
+            self.base = new_base;
+        }
+        let index = ((n - self.base) / 64) as usize;
+        if index >= self.words.len() {
+            self.words.resize(index + 1, 0);
+        }
+        let bit = 1u64 << ((n - self.base) % 64);
+        let had = self.words[index] & bit != 0;
+        self.words[index] |= bit;
+        !had
+    }
+
+    fn contains(&self, n: u64) -> bool {
+        if n < self.base {
+            return false;
+        }
+        let index = ((n - self.base) / 64) as usize;
+        self.words
+            .get(index)
+            .is_some_and(|w| w & (1u64 << ((n - self.base) % 64)) != 0)
+    }
+
+    fn or(&mut self, other: &Bits) {
+        let (Some(_), Some(_)) = (self.words.first(), other.words.first()) else {
+            if self.words.is_empty() {
+                self.clone_from(other);
+            }
+            return;
+        };
+        if other.base < self.base {
+            let extra = ((self.base - other.base) / 64) as usize;
+            self.words.splice(0..0, std::iter::repeat_n(0, extra));
+            self.base = other.base;
+        }
+        let offset = ((other.base - self.base) / 64) as usize;
+        if offset + other.words.len() > self.words.len() {
+            self.words.resize(offset + other.words.len(), 0);
+        }
+        for (mine, theirs) in self.words[offset..].iter_mut().zip(&other.words) {
+            *mine |= theirs;
+        }
+    }
+
+    fn count(&self) -> u64 {
+        self.words.iter().map(|w| u64::from(w.count_ones())).sum()
     }
 }
 
@@ -226,5 +365,34 @@ mod tests {
         assert_eq!(late.record(102), Arrival::AfterGap);
         assert_eq!((late.received, late.gaps()), (2, 1));
         assert_eq!(Sequence::default().lost(3), 3);
+    }
+
+    #[test]
+    fn a_shared_group_is_accounted_as_one_subscriber() {
+        // Members see alternate numbers of 0..10; 7 reached nobody; 4 reached both.
+        let mut a = Sequence::member_from(0);
+        let mut b = Sequence::member_from(1);
+        for n in [0, 2, 4, 6, 8] {
+            assert_ne!(a.record(n), Arrival::Duplicate);
+        }
+        for n in [1, 3, 4, 5, 9] {
+            b.record(n);
+        }
+        assert_eq!(b.record(9), Arrival::Duplicate);
+        // Each member on its own: no missing set kept.
+        assert_eq!((a.gaps(), b.gaps()), (0, 0));
+        let group = Sequence::group([&a, &b]);
+        assert_eq!(group.received, 9, "0-9 except 7");
+        assert_eq!(group.duplicates, 2, "4 twice, 9 twice at b");
+        assert_eq!(group.gaps(), 1);
+        assert!(group.has(4) && !group.has(7) && !group.has(10));
+        assert_eq!(group.end(), 10);
+        assert_eq!(group.lost(12), 3, "7, 10 and 11");
+        // A number far below the first moves the base down.
+        let mut late = Sequence::member_from(1_000);
+        late.record(1_000);
+        late.record(3);
+        assert!(late.has(3) && late.has(1_000) && !late.has(4));
+        assert_eq!(Sequence::group([&late]).received, 2);
     }
 }

@@ -124,6 +124,8 @@ pub struct SubscriberOutcome {
     pub received_measured: u64,
     /// Messages without mqtk's header (counted, not timed).
     pub foreign: u64,
+    /// The smallest and largest payload received, in bytes.
+    pub sizes: Option<(u64, u64)>,
     pub last_received: Option<Instant>,
 }
 
@@ -271,6 +273,7 @@ async fn client(
         Role::Subscriber => Behaviour::Subscriber(Box::new(Subscriber::new(
             &spec,
             shard.plan.mode == Mode::Sub,
+            shard.plan.shared.is_some(),
         ))),
     };
     if let Some(mut link) = connect(&shard, &spec, &phase).await {
@@ -521,18 +524,8 @@ async fn drive(
     // The phase may have moved on while we connected.
     let mut current = Phase::Connecting;
     loop {
-        let now_phase = *phase.borrow_and_update();
-        if now_phase != current {
-            current = now_phase;
-            match current {
-                Phase::Connecting => {}
-                Phase::Sending { t0 } => behaviour.start(shard, t0),
-                Phase::StopSending { t0 } => {
-                    behaviour.start(shard, t0);
-                    behaviour.stop_sending();
-                }
-                Phase::Close => return Ok(()),
-            }
+        if follow(shard, &mut phase, &mut current, behaviour) == Phase::Close {
+            return Ok(());
         }
         let wake = if link.written == link.write_buf.len() {
             link.write_buf.clear();
@@ -580,6 +573,9 @@ async fn drive(
                     Ok(_) => {}
                 }
                 ping_sent = None;
+                // The phase may have changed after `changed()` was polled and before these
+                // bytes came: a subscriber must know t0 before it times what they hold.
+                follow(shard, &mut phase, &mut current, behaviour);
                 decode_all(shard, link, behaviour)?;
             }
             written = link.writer.write(&link.write_buf[link.written..]), if link.written < link.write_buf.len() => {
@@ -621,6 +617,28 @@ async fn drive(
             }
         }
     }
+}
+
+/// Applies a new phase to the client (start the schedule, stop sending); returns it.
+fn follow(
+    shard: &Shard,
+    phase: &mut watch::Receiver<Phase>,
+    current: &mut Phase,
+    behaviour: &mut Behaviour,
+) -> Phase {
+    let now = *phase.borrow_and_update();
+    if now != *current {
+        *current = now;
+        match now {
+            Phase::Connecting | Phase::Close => {}
+            Phase::Sending { t0 } => behaviour.start(shard, t0),
+            Phase::StopSending { t0 } => {
+                behaviour.start(shard, t0);
+                behaviour.stop_sending();
+            }
+        }
+    }
+    now
 }
 
 /// Hands every whole packet in the read buffer to the client's behaviour.
@@ -1072,15 +1090,18 @@ struct Subscriber {
     /// `sub` mode: the publishers were running before we subscribed, so a sequence starts
     /// at its first arrival (pubsub: at 0).
     joins_late: bool,
+    /// A member of a `--shared` group: keeps every number it got, for the group's union.
+    shared: bool,
     warm_end_ns: Option<u64>,
     unreported_received: u64,
     unreported_duplicates: u64,
 }
 
 impl Subscriber {
-    fn new(spec: &ClientSpec, joins_late: bool) -> Subscriber {
+    fn new(spec: &ClientSpec, joins_late: bool, shared: bool) -> Subscriber {
         Subscriber {
             joins_late,
+            shared,
             outcome: SubscriberOutcome {
                 index: spec.index,
                 ..SubscriberOutcome::default()
@@ -1092,6 +1113,11 @@ impl Subscriber {
     }
 
     fn on_publish(&mut self, shard: &Shard, payload: &[u8], arrived_ns: u64) {
+        let size = payload.len() as u64;
+        self.outcome.sizes = Some(match self.outcome.sizes {
+            Some((min, max)) => (min.min(size), max.max(size)),
+            None => (size, size),
+        });
         let Some(header) = Header::read(payload) else {
             self.outcome.foreign += 1;
             self.unreported_received += 1;
@@ -1103,12 +1129,19 @@ impl Subscriber {
             }
             return;
         };
-        let joined_late = self.joins_late;
+        let (joined_late, shared) = (self.joins_late, self.shared);
         let sequence = self
             .outcome
             .sequences
             .entry(header.publisher)
-            .or_insert_with(|| Sequence::starting_at(if joined_late { header.seq } else { 0 }));
+            .or_insert_with(|| {
+                let first = if joined_late { header.seq } else { 0 };
+                if shared {
+                    Sequence::member_from(first)
+                } else {
+                    Sequence::starting_at(first)
+                }
+            });
         if sequence.record(header.seq) == Arrival::Duplicate {
             self.unreported_duplicates += 1;
             return;

@@ -44,7 +44,8 @@ pub struct Config {
     pub shared: Option<String>,
     pub qos: u8,
     pub retain: bool,
-    pub size: u64,
+    /// Payload bytes of our publishers (null in `sub`: see `messages.size_min`).
+    pub size: Option<u64>,
     pub inflight: u16,
     pub rate: Option<f64>,
     pub interval_ms: Option<f64>,
@@ -86,6 +87,9 @@ pub struct Messages {
     pub lost_after_ack: Option<u64>,
     pub gaps: Option<u64>,
     pub foreign: u64,
+    /// The smallest and largest payload the subscribers received (null: none received).
+    pub size_min: Option<u64>,
+    pub size_max: Option<u64>,
 }
 
 /// Messages (connections) per second over the measured window; null when not applicable.
@@ -187,10 +191,18 @@ impl Report {
                 n(c.subscribers, "subscriber", "subscribers")
             ),
         };
+        // What ran: the size given, or (bench sub) the sizes that arrived.
+        let m = &self.messages;
+        let size = match (c.size, m.size_min, m.size_max) {
+            (Some(size), _, _) => format!(", {size} B"),
+            (None, Some(min), Some(max)) if min == max => format!(", {min} B"),
+            (None, Some(min), Some(max)) => format!(", {min}-{max} B"),
+            _ => String::new(),
+        };
         let traffic = if self.mode == "conn" {
             String::new()
         } else {
-            format!(", QoS {}, {} B", c.qos, c.size)
+            format!(", QoS {}{size}", c.qos)
         };
         let _ = writeln!(
             out,
@@ -221,7 +233,6 @@ impl Report {
         for (cause, n) in &cl.disconnects {
             rows.push(("  disconnected".into(), count(*n), cause.clone()));
         }
-        let m = &self.messages;
         let r = &self.rates;
         let per_s = |x: Option<f64>| x.map(rate).unwrap_or_default();
         if c.publishers > 0 {
@@ -398,13 +409,17 @@ impl Report {
                 }
                 let _ = writeln!(out, "{line}");
             }
-            if self.config.rate.is_none()
-                && self.config.interval_ms.is_none()
-                && self.latency.e2e_corrected.is_some()
-            {
+            let (corrected, uncorrected) =
+                (&self.latency.e2e_corrected, &self.latency.e2e_uncorrected);
+            if corrected.is_some() && corrected == uncorrected {
                 let _ = writeln!(
                     out,
-                    "  (no --rate or --interval: messages go out when they can, so corrected = uncorrected)"
+                    "  {}",
+                    if self.mode == "sub" {
+                        "(the publishers sent unpaced, each message when it could: corrected = uncorrected)"
+                    } else {
+                        "(no --rate or --interval: messages go out when they can, so corrected = uncorrected)"
+                    }
                 );
             }
         }

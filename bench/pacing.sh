@@ -20,7 +20,7 @@
 # recorded before and after. Raw outputs stay in OUT.
 # The reference sleeps until 200 us before each send and spins the rest: in `paced` its sends
 # are 100 us apart, so its publishing thread spins the whole run (about one core of CPU, next
-# to a broker and two subscribers' worth of work on the same cores).
+# to the broker and the subscriber thread on the same cores).
 # Usage: bench/pacing.sh [ROUNDS]     (default 3; needs cargo, mosquitto, time, python3)
 # Env: MQTK (default target/release/mqtk; nothing is built for it), OUT (raw outputs and the
 #      summary, default a new /tmp/pacing-bench.XXXXXX, kept), PORT (own broker, default

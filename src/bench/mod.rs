@@ -81,6 +81,8 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     // The waits return early on a signal; whether one came is `signals`' to say.
     let stopped = monitor.wait(|s| s.connect_done >= total).await;
     let mut t0 = None;
+    // When sending stopped: the end of the schedule, or the signal.
+    let mut sending_stopped = None;
     if !stopped && monitor.snapshot().connected > 0 {
         let at = Instant::now();
         t0 = Some(at);
@@ -113,6 +115,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
             Mode::Conn | Mode::Sub => monitor.wait(|_| Instant::now() >= end).await,
         };
         phase_tx.send_replace(Phase::StopSending { t0: at });
+        sending_stopped = Some(Instant::now());
         if matches!(plan.mode, Mode::Pub | Mode::PubSub) {
             monitor.drain(&plan).await;
         }
@@ -138,6 +141,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         started_at,
         start,
         t0,
+        stopped: sending_stopped,
         end,
         interrupted,
         connected: snapshot.connected,

@@ -35,6 +35,8 @@ pub struct Run<'a> {
     pub start: Instant,
     /// When publishing began (None when the run never got there).
     pub t0: Option<Instant>,
+    /// When sending stopped (the schedule's end, the publishers' last message, or a signal).
+    pub stopped: Option<Instant>,
     pub end: Instant,
     pub interrupted: bool,
     pub connected: u64,
@@ -75,12 +77,21 @@ pub fn build(run: Run) -> Report {
         disconnected: stats.disconnects.values().sum(),
         disconnects: stats.disconnects,
     };
-    let messages = account(plan, &publishers, &subscribers);
+    let mut messages = account(plan, &publishers, &subscribers);
+    if run.interrupted && plan.pace != Pace::Unlimited {
+        // Only what fell due before the signal was asked for.
+        messages.scheduled = Some(publishers.iter().map(|p| p.due).sum());
+    }
 
     let measure_start = run.t0.map(|t0| t0 + plan.warmup);
     // The measured window ends with the last event it counts, but is never shorter than
     // the schedule says (--duration; --count at a paced rate also spans one more period),
-    // so a run that kept its schedule reports exactly the offered rate.
+    // so a run that kept its schedule reports exactly the offered rate. An interrupted run
+    // covers the time it ran.
+    let ran = match (measure_start, run.stopped) {
+        (Some(from), Some(to)) => to.saturating_duration_since(from).as_secs_f64(),
+        _ => 0.0,
+    };
     let nominal = match (plan.stop, plan.offered_rate()) {
         (Stop::Duration(d), _) => d.as_secs_f64(),
         (Stop::Count(_), Some(rate)) => 1.0 / rate,
@@ -90,6 +101,7 @@ pub fn build(run: Run) -> Report {
         let (from, to) = (measure_start?, last?);
         let mut seconds = to.checked_duration_since(from)?.as_secs_f64();
         seconds = match plan.stop {
+            _ if run.interrupted => seconds.max(ran),
             Stop::Duration(_) => seconds.max(nominal),
             Stop::Count(_) => seconds + nominal,
         };
@@ -117,7 +129,7 @@ pub fn build(run: Run) -> Report {
             .then(|| run.connected as f64 / ramp_up.as_secs_f64()),
     };
     let measured_s = match plan.mode {
-        Mode::Conn | Mode::Sub => window(Some(run.end)),
+        Mode::Conn | Mode::Sub => window(run.stopped.or(Some(run.end))),
         Mode::Pub | Mode::PubSub => window(last_sent.max(last_received).max(last_acked)),
     }
     .unwrap_or(0.0);
@@ -137,10 +149,7 @@ pub fn build(run: Run) -> Report {
     let lateness = paced.then(|| stats.lateness.summary()).flatten();
     let too_late = lateness.is_some_and(|l| l.p99_us > LATENESS_LIMIT_US);
     let schedule = Schedule {
-        behind: paced
-            && (too_late
-                || (!run.interrupted
-                    && (unsent.is_some_and(|u| u > 0) || final_lag > LAG_TOLERANCE))),
+        behind: paced && (too_late || unsent.is_some_and(|u| u > 0) || final_lag > LAG_TOLERANCE),
         lateness_limit_us: paced.then_some(LATENESS_LIMIT_US),
         unsent: paced.then_some(unsent).flatten(),
         max_lag_ms: paced.then(|| ms(max_lag)),

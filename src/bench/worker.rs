@@ -110,6 +110,9 @@ pub struct PublisherOutcome {
     /// Sequence numbers sent but never acknowledged, or rejected.
     pub unacked: Vec<u64>,
     pub max_lag: Duration,
+    /// Paced: messages whose intended time came before sending stopped (at most the
+    /// schedule's), what an interrupted run had asked for by then.
+    pub due: u64,
     /// How late the schedule was when sending stopped.
     pub final_lag: Duration,
     pub last_sent: Option<Instant>,
@@ -1051,8 +1054,15 @@ impl Publisher {
             return;
         };
         let scheduled = self.scheduled;
-        if self.schedule.is_some() {
+        if let Some((period, offset)) = self.schedule {
             let now = Instant::now();
+            let since = now.saturating_duration_since(t0 + offset);
+            let due = if now < t0 + offset {
+                0
+            } else {
+                (since.as_nanos() / period.as_nanos().max(1)) as u64 + 1
+            };
+            self.outcome.due = scheduled.map_or(due, |n| due.min(n)).max(self.seq);
             let behind = match scheduled {
                 Some(n) if self.seq < n => self.intended(t0, self.seq),
                 _ => self

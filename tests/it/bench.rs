@@ -489,36 +489,56 @@ fn a_killed_broker_shows_disconnects_and_losses_and_fails() {
     );
 }
 
+/// SIGINT and SIGTERM alike: sending stops, the drain runs, the partial report covers the
+/// time that ran (not the 60 s asked for), and what had fell due by then was sent.
 #[test]
-fn ctrl_c_prints_the_partial_report_and_exits_130() {
+fn a_signal_prints_the_partial_report_of_the_time_that_ran_and_exits_130() {
     let broker = Broker::start();
-    let process = SubProcess::spawn(bench(
-        &broker,
-        "pubsub",
-        &[
-            "--rate",
-            "100",
-            "--duration",
-            "60s",
-            "-q",
-            "1",
-            "-t",
-            "interrupt/%i",
-            "-d",
-        ],
-    ));
-    process.wait_stderr("sending", Duration::from_secs(15));
-    std::thread::sleep(Duration::from_millis(1000));
-    process.signal("INT");
-    let done = process.finish(Duration::from_secs(15));
-    assert_eq!(done.code, 130, "{}", done.stderr);
-    let r: Report = serde_json::from_slice(&done.stdout).expect("a partial report");
-    assert!(r.interrupted);
-    assert!(r.messages.sent > 0);
-    assert_eq!(
-        r.messages.received, r.messages.sent,
-        "drained before the report"
-    );
+    for signal in ["INT", "TERM"] {
+        let process = SubProcess::spawn(bench(
+            &broker,
+            "pubsub",
+            &[
+                "--rate",
+                "200",
+                "--duration",
+                "60s",
+                "-q",
+                "1",
+                "-t",
+                &format!("interrupt/{signal}/%i"),
+                "-d",
+            ],
+        ));
+        process.wait_stderr("sending", Duration::from_secs(15));
+        std::thread::sleep(Duration::from_millis(1500));
+        process.signal(signal);
+        let done = process.finish(Duration::from_secs(15));
+        assert_eq!(done.code, 130, "SIG{signal}: {}", done.stderr);
+        let r: Report = serde_json::from_slice(&done.stdout).expect("a partial report");
+        let m = &r.messages;
+        assert!(r.interrupted);
+        assert!(m.sent > 0);
+        assert_eq!(m.received, m.sent, "SIG{signal}: drained before the report");
+        // The window is the time until the signal (the test slept 1.5 s of 60).
+        assert!(
+            r.measured_s > 0.5 && r.measured_s < 30.0,
+            "SIG{signal}: measured_s {}",
+            r.measured_s
+        );
+        // Scheduled: what fell due before the signal; each went out.
+        let scheduled = m.scheduled.expect("a paced run schedules");
+        assert!(scheduled >= m.sent, "SIG{signal}: {m:?}");
+        // At most what fell due in the last 0.1 s before the publisher saw the signal.
+        assert!(scheduled - m.sent <= 20, "SIG{signal}: {m:?}");
+        // The rate over the time that ran is the offered one, give or take the messages
+        // of one scheduling hiccup; over 60 s it would be a fortieth of it.
+        let sent_rate = r.rates.sent.expect("a sent rate");
+        assert!(
+            sent_rate > 100.0,
+            "SIG{signal}: sent {sent_rate}/s of 200/s"
+        );
+    }
 }
 
 #[test]

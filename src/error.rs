@@ -39,6 +39,9 @@ pub mod code {
     /// or a message was lost (the report says which).
     pub const BENCH_DEGRADED: u8 = 77;
     pub const PROTOCOL: u8 = 78;
+    /// `bench`: a paced run did not get its offered load through (delivered, acknowledged or
+    /// sent below 95 % of it), or its latency grew through the run: the report says which.
+    pub const BENCH_OVERLOADED: u8 = 79;
     /// Interrupted by Ctrl-C (SIGINT) or SIGTERM.
     pub const INTERRUPTED: u8 = 130;
 }
@@ -77,6 +80,8 @@ pub enum Failure {
     Protocol(String),
     /// `bench`: the run completed with failures or losses.
     BenchDegraded(String),
+    /// `bench`: a paced run's offered load did not get through.
+    BenchOverloaded(String),
     /// SIGINT / SIGTERM.
     Interrupted,
     /// A bug in mqtk.
@@ -101,6 +106,7 @@ impl Failure {
             Failure::Timeout(_) => code::TIMEOUT,
             Failure::ProbesLost(_) => code::PROBES_LOST,
             Failure::BenchDegraded(_) => code::BENCH_DEGRADED,
+            Failure::BenchOverloaded(_) => code::BENCH_OVERLOADED,
             Failure::Protocol(_) => code::PROTOCOL,
             Failure::Interrupted => code::INTERRUPTED,
             Failure::Internal(_) => code::INTERNAL,
@@ -123,7 +129,8 @@ impl fmt::Display for Failure {
             | Failure::SubscribeRejected(m)
             | Failure::Timeout(m)
             | Failure::ProbesLost(m)
-            | Failure::BenchDegraded(m) => f.write_str(m),
+            | Failure::BenchDegraded(m)
+            | Failure::BenchOverloaded(m) => f.write_str(m),
             Failure::Protocol(m) => write!(f, "protocol error: {m}"),
             Failure::Internal(m) => write!(f, "internal error (please report it): {m}"),
             Failure::Refused { code, reason } => {

@@ -214,11 +214,15 @@ pub const PING_DOC: CommandDoc = CommandDoc {
 };
 
 const BENCH_EXIT: &str = "Exit status: 0 when every client connected and stayed, nothing was \
-                          rejected or lost; 77 when some client failed or was disconnected, a \
-                          publish was rejected or unacknowledged, or a message was lost (the \
-                          report says which); 130 on Ctrl-C or SIGTERM (after the partial report); the \
-                          connection's own code (69, 5, 135...) when no client could connect. \
-                          The report's fields: docs/bench-report.md.";
+                          rejected or lost, and a paced run got its load through; 77 when some \
+                          client failed or was disconnected, a publish was rejected or \
+                          unacknowledged, or a message was lost or still on its way when --drain \
+                          ran out (the report says which); 79 when a --rate or --interval run was \
+                          overloaded: less than 95 % of the offered rate got through, or latency \
+                          grew through the run (an unpaced run says OVERLOAD and exits 0); 130 on \
+                          Ctrl-C or SIGTERM (after the partial report); the connection's own code \
+                          (69, 5, 135...) when no client could connect. The report's fields: \
+                          docs/bench-report.md.";
 
 pub const BENCH_DOC: CommandDoc = CommandDoc {
     name: "mqtk bench",

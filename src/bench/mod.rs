@@ -25,22 +25,39 @@ use tokio::time::Instant;
 
 use crate::cli::BenchArgs;
 use crate::engine::transport;
-use crate::error::Failure;
+use crate::error::{io_reason, shorten_path, Failure};
 use crate::output::bench::{count, rate, time_us};
 use crate::output::escape::Escape;
 use crate::output::stdio::{stderr, Stdout};
 use crate::signals;
 use header::BenchClock;
-use plan::{Mode, Plan, Stop};
-use report::{Progress, Run};
+use plan::{Mode, Pace, Plan, Stop};
+use report::{Drained, Progress, Run};
 use stats::Latency;
 use worker::{Phase, ShardOutcome, ShardSetup, Shared, Snapshot, Tick};
 
 /// How often the coordinator looks at the counters.
 const POLL: Duration = Duration::from_millis(50);
+/// A drain cut by its cap counts what has not arrived as outstanding, not lost, when
+/// deliveries or acknowledgements came in this recently (or in the drain's last half).
+const STILL_ARRIVING: Duration = Duration::from_secs(1);
+/// Off a terminal, a progress line this often shows that a long run is alive.
+const LIFE_LINE: Duration = Duration::from_secs(10);
 
 pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let plan = Arc::new(Plan::from_args(&args.mode)?);
+    // The report's file is created before any client connects: a path that cannot be
+    // written is a usage error now, not a lost report after the run.
+    let mut json_file = match plan.json.as_deref() {
+        Some(path) if path.as_os_str() != "-" => Some(std::fs::File::create(path).map_err(|e| {
+            Failure::Usage(format!(
+                "--json {}: cannot create it ({}); give a file in a writable directory, or - for stdout",
+                shorten_path(path),
+                io_reason(&e)
+            ))
+        })?),
+        _ => None,
+    };
     let resolved = transport::resolve(&plan.conn).await?.map(Arc::from);
     let started_at = chrono::Local::now();
     let shared = Arc::new(Shared::default());
@@ -83,6 +100,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let mut t0 = None;
     // When sending stopped: the end of the schedule, or the signal.
     let mut sending_stopped = None;
+    let mut drain = Drained::Settled;
     if !stopped && monitor.snapshot().connected > 0 {
         let at = Instant::now();
         t0 = Some(at);
@@ -115,9 +133,17 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
             Mode::Conn | Mode::Sub => monitor.wait(|_| Instant::now() >= end).await,
         };
         phase_tx.send_replace(Phase::StopSending { t0: at });
-        sending_stopped = Some(Instant::now());
+        let now = Instant::now();
+        sending_stopped = Some(now);
         if matches!(plan.mode, Mode::Pub | Mode::PubSub) {
-            monitor.drain(&plan).await;
+            // The hard limit: a timed run ends --drain after its schedule does, whether
+            // its publishers were late or messages are still arriving; a --count run
+            // --drain after its last message went out.
+            let cap = match plan.stop {
+                Stop::Duration(_) => (end + plan.drain).max(now),
+                Stop::Count(_) => now + plan.drain,
+            };
+            drain = monitor.drain(&plan, cap).await;
         }
     }
     let interrupted = signals::was_interrupted();
@@ -143,6 +169,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         t0,
         stopped: sending_stopped,
         end,
+        drain,
         interrupted,
         connected: snapshot.connected,
         outcomes,
@@ -157,11 +184,19 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
             stdout.write_all(b"\n")?;
         }
         Some(path) => {
-            let json = serde_json::to_string_pretty(&report)?;
-            std::fs::write(path, json + "\n").map_err(|e| {
-                Failure::NoInput(format!("--json {}: cannot write: {e}", path.display()))
-            })?;
+            let json = serde_json::to_string_pretty(&report)? + "\n";
+            // The text report first: it is on stdout whatever happens to the file.
             stdout.write_shown(report.to_text().as_bytes(), Escape::Text)?;
+            stdout.flush()?;
+            if let Some(file) = json_file.as_mut() {
+                file.write_all(json.as_bytes()).map_err(|e| {
+                    Failure::NoInput(format!(
+                        "--json {}: cannot write the report ({})",
+                        shorten_path(path),
+                        io_reason(&e)
+                    ))
+                })?;
+            }
         }
         None => stdout.write_shown(report.to_text().as_bytes(), Escape::Text)?,
     }
@@ -171,6 +206,11 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     }
     if let Some(why) = degraded {
         return Err(Failure::BenchDegraded(why).into());
+    }
+    // A paced run asked for a load: not getting it through is a finding scripts must see.
+    // Flat out, overload is what a run looks for: the report says it, the exit stays 0.
+    if let (Some(why), Pace::Rate(_) | Pace::Interval(_)) = (&report.overload, plan.pace) {
+        return Err(Failure::BenchOverloaded(format!("bench: overloaded: {why}")).into());
     }
     Ok(())
 }
@@ -191,6 +231,8 @@ struct Monitor {
     /// Each finished second's p99 (histograms are not kept: one is 270 KB).
     p99_by_second: BTreeMap<u64, f64>,
     latency_so_far: Latency,
+    /// Off a terminal: when the next line that shows life is due (since the start).
+    next_life_line: Duration,
 }
 
 impl Monitor {
@@ -221,6 +263,7 @@ impl Monitor {
             pending_seconds: BTreeMap::new(),
             p99_by_second: BTreeMap::new(),
             latency_so_far: Latency::new(),
+            next_life_line: LIFE_LINE,
         }
     }
 
@@ -244,11 +287,9 @@ impl Monitor {
         }
     }
 
-    /// After sending stops: wait until every acknowledgement and delivery is in, or until
-    /// nothing has moved for --drain. A signal does not cut it short (a second one ends
-    /// the process).
-    async fn drain(&mut self, plan: &Plan) {
-        let quiet_for = plan.drain;
+    /// After sending stops: wait until every acknowledgement and delivery is in, at most
+    /// until `cap`. A signal does not cut it short (a second one ends the process).
+    async fn drain(&mut self, plan: &Plan, cap: Instant) -> Drained {
         let mut last_progress = Instant::now();
         let mut last = self.snapshot();
         let subscribed = plan.subscribers > 0;
@@ -259,17 +300,21 @@ impl Monitor {
                 && (!acks || now.acked + now.rejected >= now.sent)
                 && (!subscribed || now.received >= now.expected);
             if settled || now.connected == now.disconnected {
-                return;
+                return Drained::Settled;
             }
             if (now.acked, now.received, now.rejected) != (last.acked, last.received, last.rejected)
             {
                 last_progress = Instant::now();
                 last = now;
-            } else if last_progress.elapsed() >= quiet_for {
-                return;
+            }
+            if Instant::now() >= cap {
+                let recently = STILL_ARRIVING.min(plan.drain / 2);
+                return Drained::Cut {
+                    still_arriving: last_progress.elapsed() < recently,
+                };
             }
             self.poll();
-            tokio::time::sleep(POLL).await;
+            tokio::time::sleep(POLL.min(cap.saturating_duration_since(Instant::now()))).await;
         }
     }
 
@@ -294,7 +339,7 @@ impl Monitor {
             .map(|d| format!("/{}s", d.as_secs()))
             .unwrap_or_default();
         let errors = now.connect_failed + now.disconnected + now.rejected;
-        self.bar.set_message(format!(
+        let line = format!(
             "{}s{duration}  connected {}/{}  sent {}  recv {}{p99}  errors {}",
             elapsed.as_secs(),
             count(now.connected.saturating_sub(now.disconnected)),
@@ -302,8 +347,16 @@ impl Monitor {
             rate((now.sent - last.sent) as f64),
             rate((now.received - last.received) as f64),
             count(errors)
-        ));
-        self.bar.tick();
+        );
+        if self.bar.is_hidden() {
+            if elapsed >= self.next_life_line {
+                stderr!("mqtk: bench: {line}");
+                self.next_life_line += LIFE_LINE;
+            }
+        } else {
+            self.bar.set_message(line);
+            self.bar.tick();
+        }
     }
 
     /// Merges the shards' ticks; seconds older than the last two are final (every shard

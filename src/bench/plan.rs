@@ -436,6 +436,15 @@ impl Plan {
         self.clients.len()
     }
 
+    /// How long the connect phase may last: --connect-timeout after the last connect that
+    /// --connect-rate schedules (after the start without it).
+    pub fn ramp_up_limit(&self) -> Duration {
+        let scheduled = self.connect_rate.map_or(Duration::ZERO, |rate| {
+            Duration::from_secs_f64(self.clients.len().saturating_sub(1) as f64 / rate)
+        });
+        scheduled + self.conn.connect_timeout
+    }
+
     /// The duration publishers publish for, when the run is timed.
     pub fn sending_time(&self) -> Option<Duration> {
         match self.stop {

@@ -11,7 +11,10 @@ use super::plan::{ClientSpec, Mode, Pace, Plan, Role, Stop};
 use super::stats::Sequence;
 use super::worker::{PublisherOutcome, ShardOutcome, ShardStats, Snapshot, SubscriberOutcome};
 use crate::conn::codes::reason_text;
-use crate::output::bench::{Clients, Config, Latencies, Messages, Rates, Report, Schedule, Second};
+use crate::output::bench::{
+    rate, time_us, Clients, Config, Histograms, Latencies, Messages, Rates, Report, Schedule,
+    Second,
+};
 
 /// Sending stopped this much behind the schedule (or more): the generator fell behind.
 const LAG_TOLERANCE: Duration = Duration::from_millis(10);
@@ -28,6 +31,16 @@ pub struct Progress {
     pub p99_us: Option<f64>,
 }
 
+/// How the drain after sending ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drained {
+    /// Everything came in (or every client was gone).
+    Settled,
+    /// The cap (--drain after the schedule's end) came first; `still_arriving`: messages
+    /// were arriving up to then, so what had not arrived is outstanding, not lost.
+    Cut { still_arriving: bool },
+}
+
 /// Everything the report is built from.
 pub struct Run<'a> {
     pub plan: &'a Plan,
@@ -38,6 +51,8 @@ pub struct Run<'a> {
     /// When sending stopped (the schedule's end, the publishers' last message, or a signal).
     pub stopped: Option<Instant>,
     pub end: Instant,
+    /// How the drain ended (runs that publish).
+    pub drain: Drained,
     pub interrupted: bool,
     pub connected: u64,
     pub outcomes: Vec<ShardOutcome>,
@@ -77,7 +92,11 @@ pub fn build(run: Run) -> Report {
         disconnected: stats.disconnects.values().sum(),
         disconnects: stats.disconnects,
     };
-    let mut messages = account(plan, &publishers, &subscribers);
+    let still_arriving = run.drain
+        == Drained::Cut {
+            still_arriving: true,
+        };
+    let mut messages = account(plan, &publishers, &subscribers, still_arriving);
     if run.interrupted && plan.pace != Pace::Unlimited {
         // Only what fell due before the signal was asked for.
         messages.scheduled = Some(publishers.iter().map(|p| p.due).sum());
@@ -169,7 +188,14 @@ pub fn build(run: Run) -> Report {
             .flatten(),
         send_lateness: lateness,
     };
-    let series = run
+    let histograms = Histograms {
+        connect: stats.connect.encoded(),
+        ack: latency.ack.and(stats.ack.encoded()),
+        e2e_corrected: latency.e2e_corrected.and(stats.e2e_corrected.encoded()),
+        e2e_uncorrected: latency.e2e_uncorrected.and(stats.e2e_uncorrected.encoded()),
+        send_lateness: latency.send_lateness.and(stats.lateness.encoded()),
+    };
+    let series: Vec<Second> = run
         .series
         .iter()
         .map(|p| Second {
@@ -182,6 +208,17 @@ pub fn build(run: Run) -> Report {
             p99_us: p.p99_us,
         })
         .collect();
+
+    let seconds_since_start =
+        |at: Option<Instant>| at.map(|at| at.saturating_duration_since(run.start).as_secs_f64());
+    let overload = overload(
+        plan,
+        &messages,
+        &rates,
+        &series,
+        seconds_since_start(measure_start).unwrap_or(0.0),
+        seconds_since_start(run.stopped).unwrap_or(f64::MAX),
+    );
 
     Report {
         mqtk_version: env!("CARGO_PKG_VERSION"),
@@ -199,9 +236,97 @@ pub fn build(run: Run) -> Report {
         messages,
         rates,
         schedule,
+        overload,
         latency,
+        histograms,
         series,
     }
+}
+
+/// A run is overloaded when less than this share of the offered rate got through...
+const SHORTFALL: f64 = 0.95;
+/// ...or when the headline latency's p99 in the last third of the measured seconds is this
+/// many times that of the first third...
+const GROWTH: f64 = 2.0;
+/// ...and above this (growth from 50 µs to 120 µs is noise, not a queue).
+const GROWTH_FLOOR_US: f64 = 10_000.0;
+
+/// Whether the broker (or the path to it) did not keep up, in one line, or None.
+fn overload(
+    plan: &Plan,
+    messages: &Messages,
+    rates: &Rates,
+    series: &[Second],
+    measured_from_s: f64,
+    measured_to_s: f64,
+) -> Option<String> {
+    if plan.mode == Mode::Conn {
+        return None;
+    }
+    let sent_rate = rates
+        .sent
+        .map(|r| format!(" at {} sent", rate(r)))
+        .unwrap_or_default();
+    // The load asked for; flat out, what mqtk managed to send is the load.
+    let load = match (rates.offered, rates.sent) {
+        (Some(offered), _) => Some((offered, "offered")),
+        (None, Some(sent)) => Some((sent, "sent")),
+        _ => None,
+    };
+    if let Some((load, asked)) = load {
+        // What reaches the end of the chain: deliveries, else acknowledgements, else sends.
+        let deliveries_per_message = match (messages.expected, messages.sent) {
+            (Some(expected), sent) if sent > 0 => Some(expected as f64 / sent as f64),
+            _ => None,
+        };
+        let reached = match (plan.mode, deliveries_per_message, plan.qos) {
+            (Mode::PubSub, Some(fanout), _) if fanout > 0.0 => {
+                Some(("delivered", rates.received, load * fanout))
+            }
+            (Mode::Pub | Mode::PubSub, _, qos) if qos > 0 => {
+                Some(("acknowledged", rates.acked, load))
+            }
+            (Mode::Pub | Mode::PubSub, _, _) if asked == "offered" => {
+                Some(("sent", rates.sent, load))
+            }
+            _ => None,
+        };
+        if let Some((what, Some(achieved), target)) = reached {
+            if achieved < SHORTFALL * target {
+                return Some(format!(
+                    "{what} {} of the {} {asked}: messages queued faster than they drained",
+                    rate(achieved),
+                    rate(target)
+                ));
+            }
+        }
+    }
+    let p99s: Vec<f64> = series
+        .iter()
+        .filter(|s| s.t_s as f64 - 1.0 >= measured_from_s && s.t_s as f64 <= measured_to_s.ceil())
+        .filter_map(|s| s.p99_us)
+        .collect();
+    if p99s.len() < 3 {
+        return None;
+    }
+    let third = p99s.len() / 3;
+    let median = |values: &[f64]| {
+        let mut v = values.to_vec();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (first, last) = (median(&p99s[..third]), median(&p99s[p99s.len() - third..]));
+    let latency = match plan.mode {
+        Mode::Pub => "publish → ack",
+        _ => "end-to-end",
+    };
+    (last > GROWTH * first && last > GROWTH_FLOOR_US).then(|| {
+        format!(
+            "{latency} p99 grew from {} in the first third of the run to {} in the last{sent_rate}: messages queued faster than they drained",
+            time_us(first),
+            time_us(last)
+        )
+    })
 }
 
 fn ms(d: Duration) -> f64 {
@@ -259,6 +384,7 @@ fn account(
     plan: &Plan,
     publishers: &[PublisherOutcome],
     subscribers: &[SubscriberOutcome],
+    still_arriving: bool,
 ) -> Messages {
     let sent: u64 = publishers.iter().map(|p| p.sent).sum();
     let acked: u64 = publishers.iter().map(|p| p.acked).sum();
@@ -301,6 +427,7 @@ fn account(
         received: sequences().map(|s| s.received).sum::<u64>() + foreign,
         duplicates: sequences().map(|s| s.duplicates).sum(),
         reordered: sequences().map(|s| s.reordered).sum(),
+        outstanding: None,
         lost: None,
         lost_unacked: None,
         lost_after_ack: None,
@@ -311,9 +438,16 @@ fn account(
     };
     match plan.mode {
         Mode::PubSub => {
-            let (expected, lost, lost_unacked) =
+            let (expected, missing, lost_unacked, tail) =
                 losses(plan, publishers, subscribers, groups.as_ref());
+            // Delivery is in order per publisher: numbers missing before a later arrival
+            // were dropped; those after the last arrival may still be on their way when the
+            // drain was cut while messages kept coming.
+            let outstanding = if still_arriving { tail } else { 0 };
+            let lost = missing - outstanding;
+            let lost_unacked = lost_unacked.min(lost);
             messages.expected = Some(expected);
+            messages.outstanding = Some(outstanding);
             messages.lost = Some(lost);
             messages.lost_unacked = Some(lost_unacked);
             messages.lost_after_ack = Some(lost - lost_unacked);
@@ -343,20 +477,21 @@ fn shared_groups(plan: &Plan, subscribers: &[SubscriberOutcome]) -> Option<HashM
     )
 }
 
-/// (expected deliveries, lost, lost among the messages the broker never acknowledged).
+/// (expected deliveries, missing, missing among the messages the broker never
+/// acknowledged, missing after the last arrival at their subscriber).
 fn losses(
     plan: &Plan,
     publishers: &[PublisherOutcome],
     subscribers: &[SubscriberOutcome],
     groups: Option<&HashMap<u32, Sequence>>,
-) -> (u64, u64, u64) {
+) -> (u64, u64, u64, u64) {
     let publisher_specs: Vec<&ClientSpec> = plan
         .clients
         .iter()
         .filter(|c| c.role == Role::Publisher)
         .collect();
     let empty = Sequence::default();
-    let (mut expected, mut lost, mut lost_unacked) = (0, 0, 0);
+    let (mut expected, mut lost, mut lost_unacked, mut tail) = (0, 0, 0, 0);
     for p in publishers {
         let Some(spec) = publisher_specs.get(p.index as usize) else {
             continue;
@@ -376,9 +511,10 @@ fn losses(
             expected += p.sent;
             lost += sequence.lost(p.sent);
             lost_unacked += p.unacked.iter().filter(|&&seq| !sequence.has(seq)).count() as u64;
+            tail += p.sent - sequence.end().min(p.sent);
         }
     }
-    (expected, lost, lost_unacked.min(lost))
+    (expected, lost, lost_unacked, tail.min(lost))
 }
 
 /// Why the run counts as degraded (exit 77), or None when everything went through.
@@ -403,6 +539,12 @@ pub fn degraded(report: &Report) -> Option<String> {
     }
     if let Some(lost) = m.lost.filter(|&l| l > 0) {
         why.push(format!("{lost} messages were lost"));
+    }
+    if let Some(outstanding) = m.outstanding.filter(|&o| o > 0) {
+        why.push(format!(
+            "{outstanding} messages were still on their way when --drain {} ran out (give a longer --drain)",
+            humantime::format_duration(Duration::from_secs_f64(report.config.drain_s))
+        ));
     }
     (!why.is_empty()).then(|| format!("bench: {}", why.join(", ")))
 }

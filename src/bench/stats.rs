@@ -60,6 +60,22 @@ impl Latency {
         self.histogram.len()
     }
 
+    /// The histogram in HdrHistogram's standard form (V2, deflate-compressed, base64: what
+    /// HistogramLogAnalyzer and every HdrHistogram library read), values in nanoseconds;
+    /// None when nothing was recorded.
+    pub fn encoded(&self) -> Option<String> {
+        use base64::Engine;
+        use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
+        if self.histogram.is_empty() {
+            return None;
+        }
+        let mut bytes = Vec::new();
+        V2DeflateSerializer::new()
+            .serialize(&self.histogram, &mut bytes)
+            .ok()?;
+        Some(base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
     /// None when nothing was recorded.
     pub fn summary(&self) -> Option<LatencySummary> {
         let h = &self.histogram;
@@ -319,6 +335,27 @@ mod tests {
         assert!(close(s.mean_us, 5000.5), "{}", s.mean_us);
         assert!(close(s.stdev_us, 2886.75), "{}", s.stdev_us);
         assert_eq!(Latency::new().summary(), None);
+    }
+
+    #[test]
+    fn the_encoded_histogram_decodes_to_the_same_counts() {
+        use base64::Engine;
+        use hdrhistogram::serialization::Deserializer;
+        let mut latency = Latency::new();
+        for us in [5u64, 50, 500, 5_000, 50_000] {
+            latency.record(us * 1_000);
+        }
+        let text = latency.encoded().unwrap();
+        assert!(text.starts_with("HISTF"), "{text}");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .unwrap();
+        let decoded: Histogram<u64> = Deserializer::new()
+            .deserialize(&mut bytes.as_slice())
+            .unwrap();
+        assert_eq!(decoded.len(), 5);
+        assert_eq!(decoded.count_between(400_000, 60_000_000), 3);
+        assert_eq!(Latency::new().encoded(), None);
     }
 
     #[test]

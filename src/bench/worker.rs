@@ -159,6 +159,8 @@ struct Shard {
     stats: RefCell<ShardStats>,
     /// Wakes paced publishers on time.
     pacer: Pacer,
+    /// Clients not connected by then never will be ([`Plan::ramp_up_limit`]).
+    ramp_end: Instant,
 }
 
 pub struct ShardSetup {
@@ -198,6 +200,7 @@ enum ClientOutcome {
 
 async fn run_shard(setup: ShardSetup) -> ShardOutcome {
     let filler_len = setup.plan.size.saturating_sub(HEADER_LEN);
+    let ramp_end = setup.start + setup.plan.ramp_up_limit();
     let shard = Rc::new(Shard {
         filler: Bytes::from(vec![b'.'; filler_len]),
         plan: setup.plan,
@@ -208,6 +211,7 @@ async fn run_shard(setup: ShardSetup) -> ShardOutcome {
         connect_slots: Semaphore::new(CONNECTS_IN_FLIGHT),
         stats: RefCell::new(ShardStats::default()),
         pacer: Pacer::new(),
+        ramp_end,
     });
     let pacer = tokio::task::spawn_local({
         let shard = shard.clone();
@@ -356,13 +360,24 @@ async fn connect(shard: &Shard, spec: &ClientSpec, phase: &watch::Receiver<Phase
             }
             None
         }
-        None => shard.connect_slots.acquire().await.ok(),
+        None => {
+            let mut phase = phase.clone();
+            tokio::select! {
+                permit = shard.connect_slots.acquire() => permit.ok(),
+                _ = phase.wait_for(|p| *p == Phase::Close) => None,
+                () = tokio::time::sleep_until(shard.ramp_end) => None,
+            }
+        }
     };
-    if *phase.borrow() == Phase::Close {
+    let opts = &plan.conn;
+    if *phase.borrow() == Phase::Close || Instant::now() >= shard.ramp_end {
         shard.shared.connect_done.fetch_add(1, Relaxed);
+        if *phase.borrow() != Phase::Close {
+            let failure = ramp_up_over(opts);
+            record_connect_failure(shard, RAMP_UP_OVER.into(), failure);
+        }
         return None;
     }
-    let opts = &plan.conn;
     let keepalive = opts.keepalive;
     let attempt = async {
         let (mut connection, phases, connack) =
@@ -376,8 +391,11 @@ async fn connect(shard: &Shard, spec: &ClientSpec, phase: &watch::Receiver<Phase
         }
         Ok::<_, Failure>((connection, phases, connack))
     };
-    let result = match tokio::time::timeout(opts.connect_timeout, attempt).await {
+    // Each attempt has --connect-timeout, and all of them end with the ramp-up.
+    let own_deadline = Instant::now() + opts.connect_timeout;
+    let result = match tokio::time::timeout_at(own_deadline.min(shard.ramp_end), attempt).await {
         Ok(result) => result,
+        Err(_) if own_deadline > shard.ramp_end => Err(ramp_up_over(opts)),
         Err(_) => Err(Failure::ConnectTimeout(format!(
             "no CONNACK from {} within --connect-timeout {}",
             opts.broker_display(),
@@ -424,23 +442,45 @@ async fn connect(shard: &Shard, spec: &ClientSpec, phase: &watch::Receiver<Phase
             })
         }
         Err(failure) => {
-            shard.shared.connect_failed.fetch_add(1, Relaxed);
-            let label = failure_label(&failure, &opts.broker_display());
-            *shard
-                .stats
-                .borrow_mut()
-                .connect_failures
-                .entry(label)
-                .or_default() += 1;
-            let mut first = shard
-                .shared
-                .first_failure
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            first.get_or_insert(failure);
+            let label = match &failure {
+                Failure::ConnectTimeout(text) if text.starts_with(RAMP_UP_OVER) => {
+                    RAMP_UP_OVER.into()
+                }
+                failure => failure_label(failure, &opts.broker_display()),
+            };
+            record_connect_failure(shard, label, failure);
             None
         }
     }
+}
+
+/// The failure of every client not connected when the ramp-up ends: the whole connect
+/// phase lasts at most --connect-timeout after the last scheduled connect, so a broker
+/// that stops accepting cannot hold the run for one timeout per batch of clients.
+const RAMP_UP_OVER: &str = "not connected when the ramp-up ended";
+
+fn ramp_up_over(opts: &crate::conn::ConnectOptions) -> Failure {
+    Failure::ConnectTimeout(format!(
+        "{RAMP_UP_OVER} (--connect-timeout {} after the last scheduled connect to {})",
+        humantime::format_duration(opts.connect_timeout),
+        opts.broker_display()
+    ))
+}
+
+fn record_connect_failure(shard: &Shard, label: String, failure: Failure) {
+    shard.shared.connect_failed.fetch_add(1, Relaxed);
+    *shard
+        .stats
+        .borrow_mut()
+        .connect_failures
+        .entry(label)
+        .or_default() += 1;
+    let mut first = shard
+        .shared
+        .first_failure
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    first.get_or_insert(failure);
 }
 
 async fn subscribe(connection: &mut link::Link, filter: &str, qos: u8) -> Result<(), Failure> {

@@ -28,8 +28,22 @@ pub struct Report {
     pub messages: Messages,
     pub rates: Rates,
     pub schedule: Schedule,
+    /// Why the broker (or the path to it) did not keep up, in one line; null when it did.
+    pub overload: Option<String>,
     pub latency: Latencies,
+    /// Each latency's whole histogram (ns), for merging runs and for HdrHistogram's tools.
+    pub histograms: Histograms,
     pub series: Vec<Second>,
+}
+
+/// HdrHistogram V2 compressed base64 ("HISTF..."), values in nanoseconds; null when empty.
+#[derive(Debug, Clone, Serialize)]
+pub struct Histograms {
+    pub connect: Option<String>,
+    pub ack: Option<String>,
+    pub e2e_corrected: Option<String>,
+    pub e2e_uncorrected: Option<String>,
+    pub send_lateness: Option<String>,
 }
 
 /// The run's settings, as given or defaulted.
@@ -79,6 +93,9 @@ pub struct Messages {
     pub rejected_by_reason: BTreeMap<String, u64>,
     pub unacked: u64,
     pub expected: Option<u64>,
+    /// `pubsub`: deliveries not in yet when the drain's cap ended it while messages were
+    /// still arriving (not counted as lost).
+    pub outstanding: Option<u64>,
     pub received: u64,
     pub duplicates: u64,
     pub reordered: u64,
@@ -270,6 +287,13 @@ impl Report {
                 count(m.received),
                 format!("{}   {expected}", per_s(r.received)),
             ));
+            if let Some(outstanding) = m.outstanding.filter(|&o| o > 0) {
+                rows.push((
+                    "  outstanding".into(),
+                    count(outstanding),
+                    "still arriving when --drain ran out (not counted as lost)".into(),
+                ));
+            }
             if let Some(lost) = m.lost {
                 let why = match (m.lost_unacked, m.lost_after_ack) {
                     (Some(u), Some(a)) if lost > 0 && c.qos > 0 => format!(
@@ -337,6 +361,9 @@ impl Report {
             ));
         } else if let Some(lateness) = lateness {
             rows.push(("Schedule".into(), "kept".into(), lateness));
+        }
+        if let Some(why) = &self.overload {
+            rows.push(("OVERLOAD".into(), String::new(), why.clone()));
         }
         let w0 = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
         let w1 = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(0);

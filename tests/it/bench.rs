@@ -32,8 +32,21 @@ struct Report {
     messages: Messages,
     rates: Rates,
     schedule: Schedule,
+    overload: Option<String>,
     latency: Latencies,
+    histograms: Histograms,
     series: Vec<Second>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // every field is parsed to freeze the shape; not all are asserted
+struct Histograms {
+    connect: Option<String>,
+    ack: Option<String>,
+    e2e_corrected: Option<String>,
+    e2e_uncorrected: Option<String>,
+    send_lateness: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,6 +100,7 @@ struct Messages {
     rejected_by_reason: BTreeMap<String, u64>,
     unacked: u64,
     expected: Option<u64>,
+    outstanding: Option<u64>,
     received: u64,
     duplicates: u64,
     reordered: u64,
@@ -379,56 +393,104 @@ fn conn_holds_five_hundred_connections() {
     );
 }
 
+/// Decodes one of the report's histograms (HdrHistogram V2 deflate, base64; ns).
+fn histogram(encoded: Option<&String>) -> hdrhistogram::Histogram<u64> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded.expect("a histogram"))
+        .expect("base64");
+    hdrhistogram::serialization::Deserializer::new()
+        .deserialize(&mut bytes.as_slice())
+        .expect("an HdrHistogram V2 histogram")
+}
+
+/// Injected ground truth: the broker is frozen (SIGSTOP) for S = 1 s in the middle of a
+/// 10 s open-loop QoS 1 run at R = 500/s. Every message intended during the freeze waits
+/// until it ends, so the corrected latency of the one intended x seconds into it is S − x:
+/// R·(S − 0.5) messages take 0.5 s or more, and the worst 1 % of the run (R·10 s / 100 =
+/// 50 messages, the first 0.1 s of the freeze) take at least S − 0.1 s. The publisher
+/// cannot send while its 20-message window is full, so at most 20 messages wait that long
+/// from their actual send: uncorrected latency stays far lower.
 #[test]
-fn a_frozen_broker_shows_in_corrected_latency_not_in_uncorrected() {
+fn a_frozen_broker_shows_in_corrected_latency_exactly_as_the_schedule_predicts() {
+    const RATE: f64 = 500.0;
+    const INFLIGHT: u64 = 20;
     let broker = Broker::start();
-    // QoS 1 with one message in flight: while the broker is frozen the publisher cannot
-    // send, so only the schedule (corrected latency) knows how late its messages are.
     let mut cmd = bench(
         &broker,
         "pubsub",
         &[
-            "--publishers",
-            "1",
-            "--subscribers",
-            "1",
             "-q",
             "1",
             "--inflight",
-            "1",
+            &INFLIGHT.to_string(),
             "--rate",
-            "200",
+            &RATE.to_string(),
             "--duration",
-            "5s",
+            "10s",
             "-t",
             "frozen/%i",
         ],
     );
-    cmd.args(["-k", "30", "-d"]);
+    cmd.args(["-k", "60", "-d"]);
     let process = SubProcess::spawn(cmd);
     process.wait_stderr("sending", Duration::from_secs(15));
-    std::thread::sleep(Duration::from_millis(1000));
+    std::thread::sleep(Duration::from_millis(4000));
+    let before_stop = std::time::Instant::now();
     broker.stop_signal(19); // SIGSTOP
-    std::thread::sleep(Duration::from_millis(1500));
+    let stopped = std::time::Instant::now();
+    std::thread::sleep(Duration::from_secs(1));
+    let before_cont = std::time::Instant::now();
     broker.stop_signal(18); // SIGCONT
-    let done = process.finish(Duration::from_secs(30));
+    let resumed = std::time::Instant::now();
+    // The freeze lasted between these two bounds (each kill takes a moment to act).
+    let (shortest, longest) = (before_cont - stopped, resumed - before_stop);
+    let done = process.finish(Duration::from_secs(40));
     let r: Report = serde_json::from_slice(&done.stdout).expect("a report");
     assert_eq!(done.code, 0, "{}\n{r:?}", done.stderr);
-    let corrected = r.latency.e2e_corrected.as_ref().unwrap();
-    let uncorrected = r.latency.e2e_uncorrected.as_ref().unwrap();
-    assert!(
-        corrected.p99_us >= 1_000_000.0,
-        "corrected p99 {} µs",
-        corrected.p99_us
+    let m = &r.messages;
+    assert_eq!((m.sent, m.received, m.lost), (5000, 5000, Some(0)), "{m:?}");
+    let corrected = histogram(r.histograms.e2e_corrected.as_ref());
+    let uncorrected = histogram(r.histograms.e2e_uncorrected.as_ref());
+    // Every delivery is timed.
+    assert_eq!((corrected.len(), uncorrected.len()), (5000, 5000));
+    let at_least_half_second = |h: &hdrhistogram::Histogram<u64>| {
+        h.count_between(h.highest_equivalent(500_000_000) + 1, u64::MAX) + h.count_at(500_000_000)
+    };
+    let analytic = |freeze: Duration| RATE * (freeze.as_secs_f64() - 0.5);
+    let slow = at_least_half_second(&corrected) as f64;
+    eprintln!(
+        "freeze {shortest:?}..{longest:?}: {slow} messages >= 0.5 s, corrected p99 {} µs, uncorrected p99 {} µs",
+        corrected.value_at_quantile(0.99) / 1000,
+        uncorrected.value_at_quantile(0.99) / 1000
     );
     assert!(
-        uncorrected.p99_us < corrected.p99_us,
-        "uncorrected p99 {} µs vs corrected {} µs",
-        uncorrected.p99_us,
-        corrected.p99_us
+        slow >= analytic(shortest) * 0.9 && slow <= analytic(longest) * 1.1,
+        "{slow} messages took >= 0.5 s; R·(S − 0.5) = {}..{} for a freeze of {shortest:?}..{longest:?}",
+        analytic(shortest),
+        analytic(longest)
     );
-    assert_eq!(r.messages.lost, Some(0));
-    assert_eq!(r.messages.received, r.messages.sent);
+    // The worst 1 %: the first 0.1 s of the freeze, so p99 >= S − 0.1 s (a 0.05 s margin
+    // for the freeze's own start).
+    let p99 = corrected.value_at_quantile(0.99) as f64 / 1e9;
+    let floor = shortest.as_secs_f64() - 0.1 - 0.05;
+    assert!(p99 >= floor, "corrected p99 {p99} s < {floor} s");
+    assert!(
+        at_least_half_second(&uncorrected) <= INFLIGHT,
+        "uncorrected: {} messages >= 0.5 s from their actual send",
+        at_least_half_second(&uncorrected)
+    );
+    let uncorrected_p99 = uncorrected.value_at_quantile(0.99) as f64 / 1e9;
+    assert!(
+        uncorrected_p99 < p99 / 4.0,
+        "uncorrected p99 {uncorrected_p99} s"
+    );
+    // The run lasted over 10 s with stderr not a terminal: a line showed it was alive.
+    assert!(
+        done.stderr.contains("mqtk: bench: 10s/10s"),
+        "no progress line off a terminal: {}",
+        done.stderr
+    );
 }
 
 #[test]
@@ -696,6 +758,16 @@ fn bench_sub_accounts_a_shared_group_as_one_subscriber() {
 fn bad_values_are_usage_errors_naming_the_flag() {
     let broker = Broker::start();
     assert_fails(bench(&broker, "pub", &["-s", "16"]), 64, "-s/--size 16");
+    // The report's file is created before anything connects: no broker listens on port 1
+    // of 127.0.0.2, so a check after connecting would have exited 69 instead.
+    let mut unwritable = mqtk();
+    unwritable.args(["bench", "pub", "-h", "127.0.0.2", "-p", "1", "--json"]);
+    unwritable.arg("/nonexistent-dir/report.json");
+    assert_fails(
+        unwritable,
+        64,
+        "--json /nonexistent-dir/report.json: cannot create it",
+    );
     assert_fails(
         bench(&broker, "pub", &["--count", "5", "--duration", "1s"]),
         64,

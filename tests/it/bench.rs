@@ -754,6 +754,34 @@ fn bench_sub_accounts_a_shared_group_as_one_subscriber() {
     assert!(!text.contains("corrected = uncorrected"), "{text}");
 }
 
+/// A broker that stops answering after 5 connections: the connect phase still ends
+/// --connect-timeout after it began (clients waiting for a connect slot fail as "not
+/// connected when the ramp-up ended" instead of each waiting its own timeout in turn),
+/// and the five connected clients run.
+#[test]
+fn the_ramp_up_ends_with_the_connect_timeout_however_many_clients_wait() {
+    let broker = Broker::start();
+    let relay = crate::relay::Relay::start_with_limit(broker.port, 5);
+    let mut cmd = mqtk();
+    cmd.args(["bench", "conn", "-h", "127.0.0.1", "-p"])
+        .arg(relay.port.to_string())
+        .args(["-c", "300", "--threads", "1", "--duration", "1s"])
+        .args(["--connect-timeout", "2s", "--json", "-"]);
+    let (code, r) = report_of(cmd);
+    assert_eq!(code, 77, "{r:?}");
+    let c = &r.clients;
+    assert_eq!((c.connected, c.failed), (5, 295), "{c:?}");
+    // One shard connects 32 at a time: the 268 clients behind the first slots never get
+    // one, and the 27 in them started right after the ramp-up did, so each one's own
+    // timeout ends with it too: all 295 end with the ramp-up.
+    assert_eq!(
+        c.connect_failures.get("not connected when the ramp-up ended"),
+        Some(&295),
+        "{c:?}"
+    );
+    assert!(relay.held() >= 27, "{} held", relay.held());
+}
+
 #[test]
 fn bad_values_are_usage_errors_naming_the_flag() {
     let broker = Broker::start();

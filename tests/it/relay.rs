@@ -2,6 +2,10 @@
 //! `reset_all` aborts every current connection with a TCP RST on both sides (SO_LINGER 0,
 //! then close) while new connections keep being accepted — a connection reset, as a NAT
 //! or load balancer dropping its state produces, without touching the broker.
+//! `start_with_limit` forwards only the first N connections and holds the others open in
+//! silence: a broker at its connection limit whose kernel still completes the TCP
+//! handshake but which never answers CONNECT (mosquitto out of file descriptors does this:
+//! the connections wait in its listen backlog).
 #![allow(dead_code)]
 
 use std::io::{self, Read, Write};
@@ -41,6 +45,8 @@ pub struct Relay {
     pub port: u16,
     live: Arc<Mutex<Vec<Pair>>>,
     accepted: Arc<AtomicUsize>,
+    /// Connections held without an answer (beyond the limit).
+    held: Arc<Mutex<Vec<TcpStream>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -48,14 +54,21 @@ pub struct Relay {
 impl Relay {
     /// Relays 127.0.0.1:`port` (new) to 127.0.0.1:`target`.
     pub fn start(target: u16) -> Relay {
+        Relay::start_with_limit(target, usize::MAX)
+    }
+
+    /// Relays the first `forwarded` connections; the ones after them are accepted and
+    /// never answered.
+    pub fn start_with_limit(target: u16, forwarded: usize) -> Relay {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let port = listener.local_addr().unwrap().port();
         listener.set_nonblocking(true).unwrap();
         let live: Arc<Mutex<Vec<Pair>>> = Arc::default();
         let accepted = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
-        let (thread_live, thread_accepted, thread_stop) =
-            (live.clone(), accepted.clone(), stop.clone());
+        let held: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+        let (thread_live, thread_accepted, thread_stop, thread_held) =
+            (live.clone(), accepted.clone(), stop.clone(), held.clone());
         let thread = std::thread::spawn(move || {
             while !thread_stop.load(Ordering::Relaxed) {
                 let client = match listener.accept() {
@@ -67,6 +80,10 @@ impl Relay {
                     Err(_) => break,
                 };
                 client.set_nonblocking(false).unwrap();
+                if thread_accepted.load(Ordering::SeqCst) >= forwarded {
+                    thread_held.lock().unwrap().push(client);
+                    continue;
+                }
                 // No broker: the client sees its connection closed.
                 let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
                     continue;
@@ -88,6 +105,7 @@ impl Relay {
             port,
             live,
             accepted,
+            held,
             stop,
             thread: Some(thread),
         }
@@ -106,6 +124,11 @@ impl Relay {
         }
         open.len()
         // `pairs` is dropped here: with the pumps' clones gone too, each socket closes.
+    }
+
+    /// How many connections are held without an answer.
+    pub fn held(&self) -> usize {
+        self.held.lock().unwrap().len()
     }
 
     /// How many client connections were accepted and relayed so far.

@@ -72,6 +72,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         shard_clients[i % shard_count].push(client.clone());
     }
     let mut shards = Vec::new();
+    let shard_sizes: Vec<u64> = shard_clients.iter().map(|c| c.len() as u64).collect();
     for (i, clients) in shard_clients.into_iter().enumerate() {
         let setup = ShardSetup {
             plan: plan.clone(),
@@ -149,11 +150,16 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let interrupted = signals::was_interrupted();
     phase_tx.send_replace(Phase::Close);
     let mut outcomes: Vec<ShardOutcome> = Vec::new();
-    for shard in shards {
-        if let Ok(outcome) = shard.await {
-            outcomes.push(outcome);
-        }
+    for (shard, size) in shards.into_iter().zip(shard_sizes) {
+        // A worker thread that died took its clients' counts with it: they are failed
+        // clients in the report, not silent losses.
+        let outcome = shard.await.unwrap_or_else(|_| ShardOutcome {
+            crashed: size,
+            ..ShardOutcome::default()
+        });
+        outcomes.push(outcome);
     }
+    let crashed: u64 = outcomes.iter().map(|o| o.crashed).sum();
     let end = Instant::now();
     monitor.finish();
     let snapshot = shared.snapshot();
@@ -201,6 +207,12 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         None => stdout.write_shown(report.to_text().as_bytes(), Escape::Text)?,
     }
     stdout.flush()?;
+    if crashed > 0 {
+        return Err(Failure::Internal(format!(
+            "bench: {crashed} clients' tasks failed; their counts are missing from the report"
+        ))
+        .into());
+    }
     if interrupted {
         return Err(Failure::Interrupted.into());
     }

@@ -31,6 +31,9 @@ pub struct Progress {
     pub p99_us: Option<f64>,
 }
 
+/// The cause shown for clients whose task failed (their counts are missing).
+pub const CRASHED: &str = "mqtk's client task failed (a bug in mqtk; its counts are missing)";
+
 /// How the drain after sending ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Drained {
@@ -64,7 +67,9 @@ pub fn build(run: Run) -> Report {
     let mut stats = ShardStats::default();
     let mut publishers: Vec<PublisherOutcome> = Vec::new();
     let mut subscribers: Vec<SubscriberOutcome> = Vec::new();
+    let mut crashed = 0;
     for outcome in run.outcomes {
+        crashed += outcome.crashed;
         let s = outcome.stats;
         stats.connect.merge(&s.connect);
         stats.ack.merge(&s.ack);
@@ -84,6 +89,9 @@ pub fn build(run: Run) -> Report {
     publishers.sort_by_key(|p| p.index);
     subscribers.sort_by_key(|s| s.index);
 
+    if crashed > 0 {
+        *stats.disconnects.entry(CRASHED.into()).or_default() += crashed;
+    }
     let clients = Clients {
         total: plan.total_clients() as u64,
         connected: run.connected,
@@ -547,4 +555,63 @@ pub fn degraded(report: &Report) -> Option<String> {
         ));
     }
     (!why.is_empty()).then(|| format!("bench: {}", why.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::stats::Sequence;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn plan(args: &[&str]) -> Plan {
+        let cli = Cli::try_parse_from(["mqtk", "bench"].iter().chain(args)).unwrap();
+        let Command::Bench(bench) = cli.command else {
+            unreachable!("a bench command line")
+        };
+        Plan::from_args(&bench.mode).unwrap()
+    }
+
+    /// A subscriber whose task failed is a failed client in the report: what it would
+    /// have received is not counted as lost by the broker.
+    #[test]
+    fn a_crashed_client_is_a_failure_not_a_loss() {
+        let plan = plan(&["pubsub", "--publishers", "1", "--subscribers", "2"]);
+        let start = Instant::now();
+        let mut got_all = Sequence::default();
+        for n in 0..10 {
+            got_all.record(n);
+        }
+        let outcome = ShardOutcome {
+            crashed: 1,
+            publishers: vec![PublisherOutcome {
+                fanout: 2,
+                sent: 10,
+                ..PublisherOutcome::default()
+            }],
+            subscribers: vec![SubscriberOutcome {
+                sequences: [(0, got_all)].into(),
+                ..SubscriberOutcome::default()
+            }],
+            ..ShardOutcome::default()
+        };
+        let report = build(Run {
+            plan: &plan,
+            started_at: chrono::Local::now(),
+            start,
+            t0: Some(start),
+            stopped: Some(start),
+            end: start,
+            drain: Drained::Settled,
+            interrupted: false,
+            connected: 3,
+            outcomes: vec![outcome],
+            series: Vec::new(),
+        });
+        assert_eq!(report.clients.disconnects.get(CRASHED), Some(&1));
+        assert_eq!(report.clients.disconnected, 1);
+        let m = &report.messages;
+        assert_eq!((m.expected, m.received, m.lost), (Some(10), 10, Some(0)));
+        assert!(degraded(&report).is_some_and(|why| why.contains("1 clients were disconnected")));
+    }
 }

@@ -775,7 +775,8 @@ fn the_ramp_up_ends_with_the_connect_timeout_however_many_clients_wait() {
     // one, and the 27 in them started right after the ramp-up did, so each one's own
     // timeout ends with it too: all 295 end with the ramp-up.
     assert_eq!(
-        c.connect_failures.get("not connected when the ramp-up ended"),
+        c.connect_failures
+            .get("not connected when the ramp-up ended"),
         Some(&295),
         "{c:?}"
     );

@@ -358,11 +358,11 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_sub
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s c -l clients -d 'Number of connections' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l duration -d 'Measure for this long after the warmup [default: 10s]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l warmup -d 'Run this long before measuring (its messages are sent and counted, not timed)' -r -f
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l drain -d 'After the last publish, wait this long without progress before counting what is missing as lost' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l drain -d 'Then wait at most this long for acknowledgements and deliveries (a hard cap: what is still arriving then counts as outstanding, not lost)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l connect-rate -d 'New connections per second while ramping up [default: as fast as the broker accepts]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l id-prefix -d 'Client ids are this prefix and a number [default: mqtk-bench-PID-]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l start-number -d 'The first client\'s number (%i); give each concurrent mqtk its own range' -r -f
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l json -d 'Write the whole report as JSON to FILE (- = stdout, instead of the text report)' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l json -d 'Write the whole report as JSON to FILE, created before any client connects (- = stdout, instead of the text report)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l threads -d 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r -f
@@ -432,11 +432,11 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l count -d 'Messages per publisher, then stop [default: run for --duration]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l duration -d 'Measure for this long after the warmup [default: 10s]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l warmup -d 'Run this long before measuring (its messages are sent and counted, not timed)' -r -f
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l drain -d 'After the last publish, wait this long without progress before counting what is missing as lost' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l drain -d 'Then wait at most this long for acknowledgements and deliveries (a hard cap: what is still arriving then counts as outstanding, not lost)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l connect-rate -d 'New connections per second while ramping up [default: as fast as the broker accepts]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l id-prefix -d 'Client ids are this prefix and a number [default: mqtk-bench-PID-]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l start-number -d 'The first client\'s number (%i); give each concurrent mqtk its own range' -r -f
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l json -d 'Write the whole report as JSON to FILE (- = stdout, instead of the text report)' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l json -d 'Write the whole report as JSON to FILE, created before any client connects (- = stdout, instead of the text report)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l threads -d 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r -f
@@ -504,11 +504,11 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l shared -d 'Subscribe as members of this shared-subscription group ($share/GROUP/filter)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l duration -d 'Measure for this long after the warmup [default: 10s]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l warmup -d 'Run this long before measuring (its messages are sent and counted, not timed)' -r -f
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l drain -d 'After the last publish, wait this long without progress before counting what is missing as lost' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l drain -d 'Then wait at most this long for acknowledgements and deliveries (a hard cap: what is still arriving then counts as outstanding, not lost)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l connect-rate -d 'New connections per second while ramping up [default: as fast as the broker accepts]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l id-prefix -d 'Client ids are this prefix and a number [default: mqtk-bench-PID-]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l start-number -d 'The first client\'s number (%i); give each concurrent mqtk its own range' -r -f
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l json -d 'Write the whole report as JSON to FILE (- = stdout, instead of the text report)' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l json -d 'Write the whole report as JSON to FILE, created before any client connects (- = stdout, instead of the text report)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l threads -d 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r -f
@@ -581,11 +581,11 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l shared -d 'Subscribe as members of this shared-subscription group ($share/GROUP/filter)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l duration -d 'Measure for this long after the warmup [default: 10s]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l warmup -d 'Run this long before measuring (its messages are sent and counted, not timed)' -r -f
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l drain -d 'After the last publish, wait this long without progress before counting what is missing as lost' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l drain -d 'Then wait at most this long for acknowledgements and deliveries (a hard cap: what is still arriving then counts as outstanding, not lost)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l connect-rate -d 'New connections per second while ramping up [default: as fast as the broker accepts]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l id-prefix -d 'Client ids are this prefix and a number [default: mqtk-bench-PID-]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l start-number -d 'The first client\'s number (%i); give each concurrent mqtk its own range' -r -f
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l json -d 'Write the whole report as JSON to FILE (- = stdout, instead of the text report)' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l json -d 'Write the whole report as JSON to FILE, created before any client connects (- = stdout, instead of the text report)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l threads -d 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r -f

@@ -819,7 +819,7 @@ pub struct BenchRunArgs {
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration, value_hint = ValueHint::Other)]
     pub warmup: Duration,
 
-    /// After the last publish, wait this long without progress before counting what is missing as lost
+    /// Then wait at most this long for acknowledgements and deliveries (a hard cap: what is still arriving then counts as outstanding, not lost)
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_positive_duration, value_hint = ValueHint::Other)]
     pub drain: Duration,
 
@@ -835,7 +835,7 @@ pub struct BenchRunArgs {
     #[arg(long, value_name = "N", default_value_t = 0, value_hint = ValueHint::Other, value_parser = whole::<u32>(0, u32::MAX as u64))]
     pub start_number: u32,
 
-    /// Write the whole report as JSON to FILE (- = stdout, instead of the text report)
+    /// Write the whole report as JSON to FILE, created before any client connects (- = stdout, instead of the text report)
     #[arg(long, value_name = "FILE", help_heading = "Output", value_hint = ValueHint::FilePath)]
     pub json: Option<PathBuf>,
 

@@ -424,6 +424,14 @@ fn bench_pubsub_counts_match_mosquitto_and_an_independent_subscriber() {
         // after the run) to receive everything; whatever it holds now is what it got.
         let got = independent.wait_for(m.sent as usize, Duration::from_secs(10));
         let distinct = distinct_messages(&got);
+        eprintln!(
+            "QoS {qos}: bench sent {}, received {}; mosquitto's publish/messages/received \
+             {before} -> {after}; independent subscriber got {} ({} distinct)",
+            m.sent,
+            m.received,
+            got.len(),
+            distinct.len()
+        );
         assert_eq!(
             got.len() as u64,
             m.sent,

@@ -50,6 +50,7 @@ pub struct BrokerBuilder {
     custom_tls: Option<CustomTls>,
     /// The plain listener's port, chosen by the test (`free_port()`), not picked here.
     fixed_port: Option<u16>,
+    sys_interval: Option<u32>,
 }
 
 /// The files of a TLS listener a test makes itself (`BrokerBuilder::custom_tls`).
@@ -149,6 +150,13 @@ impl BrokerBuilder {
         self
     }
 
+    /// `sys_interval SECS`: publish the `$SYS/broker/...` topics every SECS seconds
+    /// (mosquitto's default is 10).
+    pub fn sys_interval(mut self, secs: u32) -> Self {
+        self.sys_interval = Some(secs);
+        self
+    }
+
     /// Start mosquitto and wait until it accepts connections. Panics (with the
     /// broker log) if it cannot be started after several attempts.
     pub fn start(self) -> Broker {
@@ -199,6 +207,7 @@ impl BrokerBuilder {
                 max_packet_size: self.max_packet_size,
                 max_qos: self.max_qos,
                 persistence_dir: self.persistence.then(|| dir.path()),
+                sys_interval: self.sys_interval,
             });
             fs::write(&config_path, config).expect("write mosquitto.conf");
             match broker.spawn_and_wait() {
@@ -236,6 +245,7 @@ struct Globals<'a> {
     /// A listener option: written under every `listener` line.
     max_qos: Option<u8>,
     persistence_dir: Option<&'a Path>,
+    sys_interval: Option<u32>,
 }
 
 /// A running mosquitto owned by the test. Killed (SIGKILL) on drop.
@@ -389,6 +399,9 @@ impl Broker {
         c.push_str("connection_messages true\n");
         c.push_str("max_queued_messages 1000000\n");
         c.push_str("set_tcp_nodelay true\n");
+        if let Some(secs) = g.sys_interval {
+            writeln!(c, "sys_interval {secs}").unwrap();
+        }
         match g.persistence_dir {
             Some(dir) => {
                 c.push_str("persistence true\n");

@@ -6,6 +6,8 @@ mod bench;
 mod broker;
 /// Connection settings: auth, passwords off argv, profiles, will, timeouts, URLs.
 mod connection;
+/// A TCP relay that holds every chunk a fixed delay each way, like a WAN link under `tc netem delay`.
+mod delay_relay;
 /// README.md's commands and every --help example parse; man pages carry the same examples.
 mod docs;
 /// The defects of issue 10 the MQTT engine fixes: reconnects, QoS 2 resumption, limits, MQTT 3.1, errors.
@@ -36,5 +38,7 @@ mod subscribe;
 mod subscriber;
 /// TLS, mutual TLS, WebSockets and unix sockets.
 mod transports;
+/// Ground truth: bench and ping latency through a known injected delay; bench counts against mosquitto's $SYS.
+mod truth;
 /// Running mqtk with a hermetic environment.
 mod util;

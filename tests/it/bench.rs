@@ -842,6 +842,48 @@ fn the_ramp_up_ends_with_the_connect_timeout_however_many_clients_wait() {
     assert!(relay.held() >= 27, "{} held", relay.held());
 }
 
+/// The drain is a hard cap. Through a link that holds every chunk 1 s each way, a 2 s run
+/// at 100/s has delivered only its first second when --drain 1s ends: the rest are
+/// outstanding (still arriving), not lost, and the run exits 77 saying so.
+#[test]
+fn the_drain_ends_at_its_cap_and_counts_what_is_still_arriving_as_outstanding() {
+    let broker = Broker::start();
+    let relay = crate::delay_relay::DelayRelay::start(
+        ([127, 0, 0, 1], broker.port).into(),
+        Duration::from_secs(1),
+    );
+    let mut cmd = mqtk();
+    cmd.args(["bench", "pubsub", "-h", "127.0.0.1", "-p"])
+        .arg(relay.port().to_string())
+        .args(["--rate", "100", "--duration", "2s", "--drain", "1s"])
+        .args([
+            "-t",
+            "slow-link/%i",
+            "--connect-timeout",
+            "10s",
+            "--json",
+            "-",
+        ]);
+    let out = run(cmd, b"");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let r: Report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not a report ({e}): {stderr}"));
+    let m = &r.messages;
+    assert_eq!(out.status.code(), Some(77), "{stderr}");
+    assert!(
+        stderr.contains("still on their way when --drain 1s ran out"),
+        "{stderr}"
+    );
+    assert_eq!(
+        (m.sent, m.expected, m.lost),
+        (200, Some(200), Some(0)),
+        "{m:?}"
+    );
+    let outstanding = m.outstanding.expect("pubsub counts outstanding");
+    assert!(m.received > 0 && outstanding > 0, "{m:?}");
+    assert_eq!(m.received + outstanding, 200, "{m:?}");
+}
+
 #[test]
 fn bad_values_are_usage_errors_naming_the_flag() {
     let broker = Broker::start();

@@ -82,34 +82,49 @@ impl Pacer {
         if !self.precise() {
             return tokio::time::sleep_until(at).await;
         }
-        poll_fn(|cx| {
+        loop {
             let now = Instant::now();
             if now >= at {
-                return Poll::Ready(());
+                return;
             }
             if at - now <= self.wake_delay.get() {
-                // Too close for the timer: come back after the shard's other tasks ran.
-                cx.waker().wake_by_ref();
-                return Poll::Pending;
+                // Too close for the timer: spin. `yield_now` lets the event loop poll its
+                // sockets before this task runs again (a plain self-wake would not, and a
+                // subscriber on this thread would read late).
+                tokio::task::yield_now().await;
+                continue;
             }
-            let mut waiters = self.waiters.borrow_mut();
-            match &mut waiters[waiter] {
-                Some((due, waker)) if *due == at => {
-                    if !waker.will_wake(cx.waker()) {
-                        waker.clone_from(cx.waker());
-                    }
+            let mut registered = false;
+            poll_fn(|cx| {
+                if std::mem::replace(&mut registered, true) {
+                    // Woken (by the timer, or polled again by a select): look at the clock.
+                    return Poll::Ready(());
                 }
-                slot => {
-                    *slot = Some((at, cx.waker().clone()));
-                    self.due.borrow_mut().push(Reverse((at, waiter)));
-                    if self.armed.get().is_none_or(|armed| at < armed) {
-                        self.arm(at);
-                    }
+                self.register(waiter, at, cx.waker());
+                Poll::Pending
+            })
+            .await;
+        }
+    }
+
+    /// Puts `waker` on the timer for `at` (once per deadline; a new task's waker replaces
+    /// the old one).
+    fn register(&self, waiter: usize, at: Instant, task: &Waker) {
+        let mut waiters = self.waiters.borrow_mut();
+        match &mut waiters[waiter] {
+            Some((due, waker)) if *due == at => {
+                if !waker.will_wake(task) {
+                    waker.clone_from(task);
                 }
             }
-            Poll::Pending
-        })
-        .await
+            slot => {
+                *slot = Some((at, task.clone()));
+                self.due.borrow_mut().push(Reverse((at, waiter)));
+                if self.armed.get().is_none_or(|armed| at < armed) {
+                    self.arm(at);
+                }
+            }
+        }
     }
 
     /// The shard runs this as a task of its own: wakes the publishers that are due each

@@ -293,6 +293,9 @@ async fn client(
             p.window = p.window.min(usize::from(link.receive_max));
         }
         let ended = drive(&shard, &mut link, &mut behaviour, phase).await;
+        if let Behaviour::Publisher(p) = &mut behaviour {
+            p.written_part(&shard, link.written);
+        }
         match ended {
             Ok(()) => link.close().await,
             Err(cause) => {
@@ -842,6 +845,10 @@ struct Publisher {
     /// Messages in the write buffer, not yet written out.
     batch: u64,
     batch_measured: u64,
+    /// Where each message of the batch ends in the write buffer, and whether it is
+    /// measured: a batch cut short (the run's end, a lost connection) still delivered the
+    /// messages written out whole, and they count as sent.
+    batch_ends: Vec<(usize, bool)>,
     /// Counts not yet added to the shared counters.
     unreported_acked: u64,
     unreported_rejected: u64,
@@ -885,6 +892,7 @@ impl Publisher {
             in_flight: 0,
             batch: 0,
             batch_measured: 0,
+            batch_ends: Vec::new(),
             unreported_acked: 0,
             unreported_rejected: 0,
         }
@@ -978,6 +986,7 @@ impl Publisher {
             }
             self.batch += 1;
             self.batch_measured += u64::from(measured);
+            self.batch_ends.push((out.len(), measured));
             self.seq += 1;
             if intended.is_none() {
                 now = Instant::now();
@@ -995,20 +1004,42 @@ impl Publisher {
         self.slots.len() as u16
     }
 
+    /// The whole batch is written.
     fn flushed(&mut self, shard: &Shard) {
-        if self.batch == 0 {
+        let (count, measured) = (self.batch, self.batch_measured);
+        self.count_sent(shard, count, measured);
+        self.batch_ends.clear();
+    }
+
+    /// The connection ends with the batch written up to `written` bytes: the messages
+    /// written out whole were sent (the broker reads them before our FIN); the rest never
+    /// left.
+    fn written_part(&mut self, shard: &Shard, written: usize) {
+        let whole = self
+            .batch_ends
+            .iter()
+            .take_while(|(end, _)| *end <= written);
+        let (count, measured) = whole.fold((0, 0), |(n, m), &(_, measured)| {
+            (n + 1, m + u64::from(measured))
+        });
+        self.count_sent(shard, count, measured);
+        self.batch_ends.clear();
+    }
+
+    fn count_sent(&mut self, shard: &Shard, count: u64, measured: u64) {
+        if count == 0 {
             return;
         }
-        self.outcome.sent += self.batch;
-        self.outcome.sent_measured += self.batch_measured;
+        self.outcome.sent += count;
+        self.outcome.sent_measured += measured;
         self.outcome.last_sent = Some(Instant::now());
-        shard.shared.sent.fetch_add(self.batch, Relaxed);
+        shard.shared.sent.fetch_add(count, Relaxed);
         shard
             .shared
             .expected
-            .fetch_add(self.batch * u64::from(self.outcome.fanout), Relaxed);
-        self.batch = 0;
-        self.batch_measured = 0;
+            .fetch_add(count * u64::from(self.outcome.fanout), Relaxed);
+        self.batch -= count;
+        self.batch_measured -= measured;
     }
 
     fn on_ack(

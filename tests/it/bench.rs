@@ -177,9 +177,14 @@ struct Second {
 
 /// `mqtk bench MODE -p PORT --json - ARGS…` on 127.0.0.1.
 fn bench(broker: &Broker, mode: &str, args: &[&str]) -> Command {
+    bench_at(broker.port, mode, args)
+}
+
+/// The same against any port (a relay in front of the broker).
+pub fn bench_at(port: u16, mode: &str, args: &[&str]) -> Command {
     let mut cmd = mqtk();
     cmd.args(["bench", mode, "-h", "127.0.0.1", "-p"])
-        .arg(broker.port.to_string())
+        .arg(port.to_string())
         .args(["--json", "-", "--connect-timeout", "10s"])
         .args(args);
     cmd
@@ -187,6 +192,12 @@ fn bench(broker: &Broker, mode: &str, args: &[&str]) -> Command {
 
 /// Runs to the end; returns the exit code and the parsed report.
 fn report_of(cmd: Command) -> (i32, Report) {
+    parse_report(cmd)
+}
+
+/// Runs to the end; the exit code and the report read as `R` (the whole frozen shape here,
+/// the parts another test reads elsewhere).
+pub fn parse_report<R: serde::de::DeserializeOwned>(cmd: Command) -> (i32, R) {
     let out = run(cmd, b"");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);

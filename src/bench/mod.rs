@@ -68,8 +68,8 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
 
     let shard_count = plan.threads.clamp(1, plan.total_clients().max(1));
     let mut shard_clients = vec![Vec::new(); shard_count];
-    for (i, client) in plan.clients.iter().enumerate() {
-        shard_clients[i % shard_count].push(client.clone());
+    for (client, shard) in plan.clients.iter().zip(plan::placement(&plan, shard_count)) {
+        shard_clients[shard].push(client.clone());
     }
     let mut shards = Vec::new();
     let shard_sizes: Vec<u64> = shard_clients.iter().map(|c| c.len() as u64).collect();

@@ -498,6 +498,40 @@ impl Plan {
     }
 }
 
+/// Which worker thread (of `shards`) runs each client of the plan, in the plan's order.
+/// With publishers and subscribers both, and two threads or more, the subscribers get half
+/// the threads to themselves: a subscriber sharing its event loop with publishers reads
+/// what arrives only between their sends (and their pacer's last-microseconds spin), which
+/// measured 50-70 µs on every end-to-end latency at 10 × 1 000 msg/s. Otherwise clients
+/// are dealt round-robin.
+pub fn placement(plan: &Plan, shards: usize) -> Vec<usize> {
+    let split = plan.publishers > 0 && plan.subscribers > 0 && shards >= 2;
+    let subscriber_shards = if split { shards / 2 } else { shards };
+    let publisher_shards = if split {
+        shards - subscriber_shards
+    } else {
+        shards
+    };
+    let mut dealt = [0usize; 2];
+    plan.clients
+        .iter()
+        .map(|client| match client.role {
+            Role::Subscriber if split => {
+                dealt[1] += 1;
+                publisher_shards + (dealt[1] - 1) % subscriber_shards
+            }
+            _ if split => {
+                dealt[0] += 1;
+                (dealt[0] - 1) % publisher_shards
+            }
+            _ => {
+                dealt[0] += 1;
+                (dealt[0] - 1) % shards
+            }
+        })
+        .collect()
+}
+
 /// One event loop per CPU, except at QoS 1/2: there the flow is a ping-pong of small
 /// packets with the broker (mosquitto keeps 20 messages in flight to a subscriber), and a
 /// second, mostly idle thread adds a wake-up to every round trip. Measured on 2 cores with a
@@ -546,5 +580,26 @@ mod tests {
         let e = Template::parse("a/%n", "--filter", false).unwrap_err();
         assert!(e.to_string().contains("use %i, %c or %%"), "{e}");
         assert!(Template::parse("a/%", "-t", true).is_err());
+    }
+
+    fn plan_of(args: &[&str]) -> Plan {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(["mqtk", "bench"].iter().chain(args)).unwrap();
+        let crate::cli::Command::Bench(bench) = cli.command else {
+            unreachable!("a bench command line")
+        };
+        Plan::from_args(&bench.mode).unwrap()
+    }
+
+    #[test]
+    fn subscribers_get_threads_of_their_own() {
+        let fan_in = plan_of(&["pubsub", "--publishers", "10", "--subscribers", "1"]);
+        let shards = placement(&fan_in, 2);
+        assert_eq!(shards, [vec![0; 10], vec![1]].concat());
+        let many = plan_of(&["pubsub", "--publishers", "3", "--subscribers", "3"]);
+        assert_eq!(placement(&many, 4), [0, 1, 0, 2, 3, 2]);
+        assert_eq!(placement(&many, 1), [0; 6]);
+        let publishers = plan_of(&["pub", "-c", "5"]);
+        assert_eq!(placement(&publishers, 2), [0, 1, 0, 1, 0]);
     }
 }

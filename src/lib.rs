@@ -102,15 +102,14 @@ fn parse(args: Vec<OsString>, name: Option<&'static Name>) -> Result<Cli, ExitCo
         argv.push(name.command.into());
     }
     argv.extend(args.into_iter().skip(1));
-    let command = |last_wins: bool| {
-        let command = root.clone();
-        if last_wins {
-            last_value_wins(command)
-        } else {
-            command
-        }
+    // The tree is used once, not cloned (a clone of every command's definition was a sixth
+    // of a one-shot `pub`'s page faults); an options file, which is rare, builds it again.
+    let root = if name.is_some() {
+        last_value_wins(root)
+    } else {
+        root
     };
-    let matches = command(name.is_some())
+    let matches = root
         .try_get_matches_from(&argv)
         .map_err(|e| clap_exit(e, name, None))?;
     // The command path (`pub`, `bench pub`) is argv[1..=depth]; the file goes after it.
@@ -144,7 +143,7 @@ fn parse(args: Vec<OsString>, name: Option<&'static Name>) -> Result<Cli, ExitCo
     let mut with_file = argv[..=depth].to_vec();
     with_file.extend(options);
     with_file.extend_from_slice(&argv[depth + 1..]);
-    let matches = command(true)
+    let matches = last_value_wins(cli::command())
         .try_get_matches_from(&with_file)
         .map_err(|e| clap_exit(e, name, Some(&path)))?;
     Cli::from_arg_matches(&matches).map_err(|e| clap_exit(e, name, Some(&path)))

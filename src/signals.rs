@@ -1,94 +1,94 @@
 //! SIGINT (Ctrl-C) and SIGTERM mean the same to every command: the first asks it to stop
 //! the way it documents (pub says what was not acknowledged, sub flushes what arrived,
 //! ping prints its summary, bench its partial report), the second ends the process at
-//! once with 130. They are counted on a thread of their own, with its own small runtime,
-//! so the second one works even while the command is stuck (writing to a full pipe, say).
+//! once with 130. The second is acted on inside the signal handler (signal-hook's
+//! conditional shutdown), so it works even while the command is stuck (writing to a full
+//! pipe, say); the first sets a flag and wakes a task on the command's own runtime. No
+//! thread of its own: a one-shot `pub` pays only for what it uses.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use tokio::sync::watch;
 
 use crate::error::code;
 
-/// Signals received so far; the listener thread holds the sender.
-static RECEIVED: OnceLock<watch::Receiver<u32>> = OnceLock::new();
+/// Set by the handler of the first SIGINT or SIGTERM; the second, finding it set, exits.
+static SIGNALLED: AtomicBool = AtomicBool::new(false);
+/// Wakes the waiters of [`interrupted`]; the listener task holds the sender.
+static WOKEN: OnceLock<watch::Receiver<bool>> = OnceLock::new();
 
-/// Starts listening, once per process: from here on SIGINT and SIGTERM are counted rather
-/// than fatal. Returns when the handlers are in place.
+/// Starts listening, once per process, from inside the command's runtime: from here on
+/// SIGINT and SIGTERM are counted rather than fatal.
 pub fn install() {
-    received();
+    WOKEN.get_or_init(listen);
 }
 
-fn received() -> &'static watch::Receiver<u32> {
-    RECEIVED.get_or_init(|| {
-        let (tx, rx) = watch::channel(0);
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let spawned = std::thread::Builder::new()
-            .name("mqtk-signals".into())
-            .spawn(move || listen(&tx, ready_tx));
-        if spawned.is_ok() {
-            // Err: the thread could not listen; signals keep their default action.
-            let _ = ready_rx.recv();
-        }
-        rx
-    })
+#[cfg(unix)]
+fn listen() -> watch::Receiver<bool> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    use tokio::signal::unix::{signal, SignalKind};
+    let (tx, rx) = watch::channel(false);
+    // tokio's streams first, so no signal after the handlers exist goes unheard by them.
+    let streams = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    );
+    for sig in [SIGINT, SIGTERM] {
+        // In this order: the shutdown checks the flag before the flag is set, so the first
+        // signal only sets it and the second exits.
+        let _ = signal_hook::flag::register_conditional_shutdown(
+            sig,
+            i32::from(code::INTERRUPTED),
+            &SIGNALLED,
+        );
+        let _ = signal_hook::flag::register(sig, &SIGNALLED);
+    }
+    if let (Ok(mut interrupt), Ok(mut terminate)) = streams {
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+            tx.send_replace(true);
+            // Keep the streams (and the sender) for the life of the runtime.
+            std::future::pending::<()>().await;
+        });
+    }
+    rx
 }
 
-/// The listener thread: counts signals, ends the process at the second.
-fn listen(count: &watch::Sender<u32>, ready: std::sync::mpsc::Sender<()>) {
-    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .build()
-    else {
-        return;
-    };
-    runtime.block_on(async move {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            let (Ok(mut interrupt), Ok(mut terminate)) = (
-                signal(SignalKind::interrupt()),
-                signal(SignalKind::terminate()),
-            ) else {
-                return;
-            };
-            let _ = ready.send(());
-            loop {
-                tokio::select! {
-                    _ = interrupt.recv() => {}
-                    _ = terminate.recv() => {}
-                }
-                count_one(count);
+#[cfg(not(unix))]
+fn listen() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            if SIGNALLED.swap(true, Ordering::SeqCst) {
+                std::process::exit(i32::from(code::INTERRUPTED));
             }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = ready.send(());
-            while tokio::signal::ctrl_c().await.is_ok() {
-                count_one(count);
-            }
+            tx.send_replace(true);
         }
     });
-}
-
-fn count_one(count: &watch::Sender<u32>) {
-    let n = *count.borrow() + 1;
-    if n >= 2 {
-        std::process::exit(i32::from(code::INTERRUPTED));
-    }
-    count.send_replace(n);
+    rx
 }
 
 /// Resolves once SIGINT or SIGTERM has come (at once if one came already).
 pub async fn interrupted() {
-    let mut signals = received().clone();
-    if signals.wait_for(|&n| n > 0).await.is_err() {
-        // Nobody listens (the thread failed to start): no signal will be counted.
+    if was_interrupted() {
+        return;
+    }
+    let Some(woken) = WOKEN.get() else {
+        // Not listening (`gen`): no signal will be counted.
+        return std::future::pending().await;
+    };
+    let mut woken = woken.clone();
+    if woken.wait_for(|&signalled| signalled).await.is_err() {
+        // The listener is gone with its runtime: the flag is all there is.
         std::future::pending::<()>().await;
     }
 }
 
 /// Whether SIGINT or SIGTERM has come.
 pub fn was_interrupted() -> bool {
-    *received().borrow() > 0
+    SIGNALLED.load(Ordering::SeqCst)
 }

@@ -66,10 +66,28 @@ fn first_hop(opts: &ConnectOptions) -> Option<(&str, u16)> {
 }
 
 async fn lookup(opts: &ConnectOptions, host: &str, port: u16) -> Result<Vec<SocketAddr>, Failure> {
+    if let Some(loopback) = localhost(host, port) {
+        return Ok(loopback);
+    }
+    // Literal addresses are parsed in place; names go to the system's resolver on a
+    // blocking thread.
     Ok(tokio::net::lookup_host((host, port))
         .await
         .map_err(|_| dns_failed(host, opts.proxy.is_some()))?
         .collect())
+}
+
+/// `localhost` and names under `.localhost` are the loopback addresses (RFC 6761 §6.3),
+/// IPv4 first: no resolver thread, no lookup (mosquitto listens on both by default, and a
+/// refused loopback connection fails at once, so the second costs nothing when needed).
+fn localhost(host: &str, port: u16) -> Option<Vec<SocketAddr>> {
+    let name = host.trim_end_matches('.').to_ascii_lowercase();
+    (name == "localhost" || name.ends_with(".localhost")).then(|| {
+        vec![
+            SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port)),
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port)),
+        ]
+    })
 }
 
 /// Opens the byte stream to the broker (through the proxy, TLS and WebSocket layers the
@@ -478,6 +496,22 @@ pub(crate) fn tls_message(error: &rustls::Error, broker: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn localhost_is_loopback_without_a_lookup() {
+        let both = |port| {
+            Some(vec![
+                SocketAddr::from(([127, 0, 0, 1], port)),
+                SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port)),
+            ])
+        };
+        assert_eq!(localhost("localhost", 1883), both(1883));
+        assert_eq!(localhost("LocalHost.", 8883), both(8883));
+        assert_eq!(localhost("broker.localhost", 1), both(1));
+        assert_eq!(localhost("localhost.example.com", 1), None);
+        assert_eq!(localhost("127.0.0.1", 1), None);
+    }
+
     use super::*;
 
     #[test]

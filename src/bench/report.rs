@@ -441,6 +441,7 @@ fn account(
         lost_after_ack: None,
         gaps: None,
         foreign,
+        stale: (plan.mode == Mode::PubSub).then(|| subscribers.iter().map(|s| s.stale).sum()),
         size_min: sizes.clone().map(|(min, _)| min).min(),
         size_max: sizes.map(|(_, max)| max).max(),
     };

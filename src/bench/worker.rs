@@ -129,6 +129,8 @@ pub struct SubscriberOutcome {
     pub foreign: u64,
     /// The smallest and largest payload received, in bytes.
     pub sizes: Option<(u64, u64)>,
+    /// pubsub: messages with mqtk's header meant before this run's t0 (an earlier run's).
+    pub stale: u64,
     pub last_received: Option<Instant>,
 }
 
@@ -725,6 +727,7 @@ impl Behaviour {
                 // Without a warmup everything counts, whatever the clocks of two CPUs say
                 // about a message encoded a microsecond after t0.
                 let warmup = shard.plan.warmup;
+                s.t0_ns = Some(shard.clock.at_ns(t0.into_std()));
                 s.warm_end_ns = Some(if warmup.is_zero() {
                     0
                 } else {
@@ -1179,6 +1182,8 @@ struct Subscriber {
     /// A member of a `--shared` group: keeps every number it got, for the group's union.
     shared: bool,
     warm_end_ns: Option<u64>,
+    /// t0 on the payload clock, once known.
+    t0_ns: Option<u64>,
     unreported_received: u64,
     unreported_duplicates: u64,
 }
@@ -1193,6 +1198,7 @@ impl Subscriber {
                 ..SubscriberOutcome::default()
             },
             warm_end_ns: None,
+            t0_ns: None,
             unreported_received: 0,
             unreported_duplicates: 0,
         }
@@ -1215,6 +1221,13 @@ impl Subscriber {
             }
             return;
         };
+        // pubsub: our publishers send nothing meant before t0. A header meant earlier is an
+        // earlier run's leftover on the same topics (a broker still reading what its
+        // publishers had queued, a retained message): counted apart, never as received.
+        if !self.joins_late && self.t0_ns.is_none_or(|t0| header.intended_ns < t0) {
+            self.outcome.stale += 1;
+            return;
+        }
         let (joined_late, shared) = (self.joins_late, self.shared);
         let sequence = self
             .outcome

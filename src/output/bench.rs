@@ -104,6 +104,9 @@ pub struct Messages {
     pub lost_after_ack: Option<u64>,
     pub gaps: Option<u64>,
     pub foreign: u64,
+    /// `pubsub`: messages with mqtk's header meant before this run began: an earlier run's
+    /// leftovers on the same topics, not counted as received.
+    pub stale: Option<u64>,
     /// The smallest and largest payload the subscribers received (null: none received).
     pub size_min: Option<u64>,
     pub size_max: Option<u64>,
@@ -314,6 +317,13 @@ impl Report {
             }
             rows.push(("  duplicates".into(), count(m.duplicates), String::new()));
             rows.push(("  out of order".into(), count(m.reordered), String::new()));
+            if let Some(stale) = m.stale.filter(|&n| n > 0) {
+                rows.push((
+                    "  from an earlier run".into(),
+                    count(stale),
+                    "mqtk headers meant before this run began (same topics): not counted".into(),
+                ));
+            }
             if m.foreign > 0 {
                 rows.push((
                     "  without header".into(),

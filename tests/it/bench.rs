@@ -109,6 +109,7 @@ struct Messages {
     lost_after_ack: Option<u64>,
     gaps: Option<u64>,
     foreign: u64,
+    stale: Option<u64>,
     size_min: Option<u64>,
     size_max: Option<u64>,
 }
@@ -893,6 +894,42 @@ fn the_drain_ends_at_its_cap_and_counts_what_is_still_arriving_as_outstanding() 
     let outstanding = m.outstanding.expect("pubsub counts outstanding");
     assert!(m.received > 0 && outstanding > 0, "{m:?}");
     assert_eq!(m.received + outstanding, 200, "{m:?}");
+}
+
+/// An earlier run's leftover on the same topics (here a retained message with mqtk's
+/// header, meant in 1970) is counted apart, not as a delivery: without that it would have
+/// been publisher 0's message 0, and the real one a duplicate.
+#[test]
+fn a_message_from_an_earlier_run_is_not_counted_as_received() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let stale = dir.path().join("stale");
+    let mut header = Vec::from(*b"MQ\x01\x00");
+    header.extend_from_slice(&0u32.to_be_bytes()); // publisher 0
+    header.extend_from_slice(&0u64.to_be_bytes()); // its message 0
+    header.extend_from_slice(&1u64.to_be_bytes()); // meant 1 ns after the epoch
+    header.extend_from_slice(&1u64.to_be_bytes()); // and sent then
+    std::fs::write(&stale, &header).unwrap();
+    let status = Command::new("mosquitto_pub")
+        .args(["-h", "127.0.0.1", "-p", &broker.port.to_string()])
+        .args(["-t", "leftover/0", "-r", "-f"])
+        .arg(&stale)
+        .status()
+        .expect("mosquitto_pub");
+    assert!(status.success());
+    let (code, r) = report_of(bench(
+        &broker,
+        "pubsub",
+        &["--publishers", "1", "--count", "100", "-t", "leftover/%i"],
+    ));
+    let m = &r.messages;
+    assert_eq!(code, 0, "{m:?}");
+    assert_eq!(m.stale, Some(1), "{m:?}");
+    assert_eq!(
+        (m.received, m.duplicates, m.lost),
+        (100, 0, Some(0)),
+        "{m:?}"
+    );
 }
 
 #[test]

@@ -932,6 +932,29 @@ fn a_message_from_an_earlier_run_is_not_counted_as_received() {
     );
 }
 
+/// A paced run whose load does not get through in its window is overloaded: exit 79 and
+/// one OVERLOAD line, with nothing lost. Through a link holding every chunk 1 s each way,
+/// the 200 messages of a 2 s run at 100/s take until 2 s after the run to arrive, so 200
+/// are delivered over about 4 s: about half the offered rate.
+#[test]
+fn a_paced_run_whose_load_does_not_get_through_exits_79() {
+    let broker = Broker::start();
+    let relay = crate::delay_relay::DelayRelay::start(
+        ([127, 0, 0, 1], broker.port).into(),
+        Duration::from_secs(1),
+    );
+    let (code, r) = report_of(bench_at(
+        relay.port(),
+        "pubsub",
+        &["--rate", "100", "--duration", "2s", "--drain", "5s", "-t", "overload/%i"],
+    ));
+    let m = &r.messages;
+    assert_eq!((m.sent, m.received, m.lost), (200, 200, Some(0)), "{m:?}");
+    assert_eq!(code, 79, "{:?}", r.overload);
+    let why = r.overload.as_deref().unwrap_or_default();
+    assert!(why.starts_with("delivered ") && why.contains("of the 100/s offered"), "{why}");
+}
+
 #[test]
 fn bad_values_are_usage_errors_naming_the_flag() {
     let broker = Broker::start();

@@ -25,7 +25,7 @@ use super::plan::{ClientSpec, Mode, Plan, Role, Stop};
 use super::stats::{Arrival, Latency, Sequence};
 use super::wire::{self, Frame, PublishSpec};
 use crate::conn::codes::reason_text;
-use crate::conn::ProtocolVersion;
+use crate::conn::{ConnectOptions, ProtocolVersion};
 use crate::engine::link::{self, LinkError};
 use crate::engine::packets::{Packet, Subscription};
 use crate::engine::session::Limits;
@@ -469,7 +469,7 @@ async fn connect(shard: &Shard, spec: &ClientSpec, phase: &watch::Receiver<Phase
 /// that stops accepting cannot hold the run for one timeout per batch of clients.
 const RAMP_UP_OVER: &str = "not connected when the ramp-up ended";
 
-fn ramp_up_over(opts: &crate::conn::ConnectOptions) -> Failure {
+fn ramp_up_over(opts: &ConnectOptions) -> Failure {
     Failure::ConnectTimeout(format!(
         "{RAMP_UP_OVER} (--connect-timeout {} after the last scheduled connect to {})",
         humantime::format_duration(opts.connect_timeout),
@@ -723,17 +723,7 @@ impl Behaviour {
         match self {
             Behaviour::Idle => {}
             Behaviour::Publisher(p) => p.t0 = Some(t0),
-            Behaviour::Subscriber(s) => {
-                // Without a warmup everything counts, whatever the clocks of two CPUs say
-                // about a message encoded a microsecond after t0.
-                let warmup = shard.plan.warmup;
-                s.t0_ns = Some(shard.clock.at_ns(t0.into_std()));
-                s.warm_end_ns = Some(if warmup.is_zero() {
-                    0
-                } else {
-                    shard.clock.at_ns((t0 + warmup).into_std())
-                });
-            }
+            Behaviour::Subscriber(s) => s.t0_ns = Some(shard.clock.at_ns(t0.into_std())),
         }
     }
 
@@ -1181,7 +1171,6 @@ struct Subscriber {
     joins_late: bool,
     /// A member of a `--shared` group: keeps every number it got, for the group's union.
     shared: bool,
-    warm_end_ns: Option<u64>,
     /// t0 on the payload clock, once known.
     t0_ns: Option<u64>,
     unreported_received: u64,
@@ -1197,14 +1186,27 @@ impl Subscriber {
                 index: spec.index,
                 ..SubscriberOutcome::default()
             },
-            warm_end_ns: None,
             t0_ns: None,
             unreported_received: 0,
             unreported_duplicates: 0,
         }
     }
 
+    /// From when on (payload clock) messages are measured; None before t0 is known.
+    /// Without a warmup everything counts, whatever the clocks of two CPUs say about a
+    /// message encoded a microsecond after t0 (and, in `sub`, whenever it was meant).
+    fn warm_end_ns(&self, warmup: Duration) -> Option<u64> {
+        self.t0_ns.map(|t0| {
+            if warmup.is_zero() {
+                0
+            } else {
+                t0 + warmup.as_nanos() as u64
+            }
+        })
+    }
+
     fn on_publish(&mut self, shard: &Shard, payload: &[u8], arrived_ns: u64) {
+        let warm_end_ns = self.warm_end_ns(shard.plan.warmup);
         let size = payload.len() as u64;
         self.outcome.sizes = Some(match self.outcome.sizes {
             Some((min, max)) => (min.min(size), max.max(size)),
@@ -1213,10 +1215,7 @@ impl Subscriber {
         let Some(header) = Header::read(payload) else {
             self.outcome.foreign += 1;
             self.unreported_received += 1;
-            if self
-                .warm_end_ns
-                .is_some_and(|warm_end| arrived_ns >= warm_end)
-            {
+            if warm_end_ns.is_some_and(|warm_end| arrived_ns >= warm_end) {
                 self.outcome.received_measured += 1;
             }
             return;
@@ -1246,10 +1245,7 @@ impl Subscriber {
             return;
         }
         self.unreported_received += 1;
-        if self
-            .warm_end_ns
-            .is_some_and(|warm_end| header.intended_ns >= warm_end)
-        {
+        if warm_end_ns.is_some_and(|warm_end| header.intended_ns >= warm_end) {
             let corrected = arrived_ns.saturating_sub(header.intended_ns);
             let uncorrected = arrived_ns.saturating_sub(header.sent_ns);
             let mut stats = shard.stats.borrow_mut();

@@ -864,18 +864,20 @@ fn the_drain_ends_at_its_cap_and_counts_what_is_still_arriving_as_outstanding() 
         ([127, 0, 0, 1], broker.port).into(),
         Duration::from_secs(1),
     );
-    let mut cmd = mqtk();
-    cmd.args(["bench", "pubsub", "-h", "127.0.0.1", "-p"])
-        .arg(relay.port().to_string())
-        .args(["--rate", "100", "--duration", "2s", "--drain", "1s"])
-        .args([
+    let cmd = bench_at(
+        relay.port(),
+        "pubsub",
+        &[
+            "--rate",
+            "100",
+            "--duration",
+            "2s",
+            "--drain",
+            "1s",
             "-t",
             "slow-link/%i",
-            "--connect-timeout",
-            "10s",
-            "--json",
-            "-",
-        ]);
+        ],
+    );
     let out = run(cmd, b"");
     let stderr = String::from_utf8_lossy(&out.stderr);
     let r: Report = serde_json::from_slice(&out.stdout)
@@ -946,13 +948,25 @@ fn a_paced_run_whose_load_does_not_get_through_exits_79() {
     let (code, r) = report_of(bench_at(
         relay.port(),
         "pubsub",
-        &["--rate", "100", "--duration", "2s", "--drain", "5s", "-t", "overload/%i"],
+        &[
+            "--rate",
+            "100",
+            "--duration",
+            "2s",
+            "--drain",
+            "5s",
+            "-t",
+            "overload/%i",
+        ],
     ));
     let m = &r.messages;
     assert_eq!((m.sent, m.received, m.lost), (200, 200, Some(0)), "{m:?}");
     assert_eq!(code, 79, "{:?}", r.overload);
     let why = r.overload.as_deref().unwrap_or_default();
-    assert!(why.starts_with("delivered ") && why.contains("of the 100/s offered"), "{why}");
+    assert!(
+        why.starts_with("delivered ") && why.contains("of the 100/s offered"),
+        "{why}"
+    );
 }
 
 #[test]

@@ -13,7 +13,7 @@ use super::worker::{PublisherOutcome, ShardOutcome, ShardStats, Snapshot, Subscr
 use crate::conn::codes::reason_text;
 use crate::output::bench::{
     rate, time_us, Clients, Config, Histograms, Latencies, Messages, Rates, Report, Schedule,
-    Second,
+    Second, ThreadIo,
 };
 
 /// Sending stopped this much behind the schedule (or more): the generator fell behind.
@@ -68,13 +68,17 @@ pub fn build(run: Run) -> Report {
     let mut publishers: Vec<PublisherOutcome> = Vec::new();
     let mut subscribers: Vec<SubscriberOutcome> = Vec::new();
     let mut crashed = 0;
+    let mut io = Vec::new();
     for outcome in run.outcomes {
         crashed += outcome.crashed;
+        io.push(thread_io(&outcome));
         let s = outcome.stats;
         stats.connect.merge(&s.connect);
         stats.ack.merge(&s.ack);
         stats.e2e_corrected.merge(&s.e2e_corrected);
         stats.e2e_uncorrected.merge(&s.e2e_uncorrected);
+        stats.e2e_corrected.merge(&s.e2e_same);
+        stats.e2e_uncorrected.merge(&s.e2e_same);
         stats.lateness.merge(&s.lateness);
         for (k, v) in s.connect_failures {
             *stats.connect_failures.entry(k).or_default() += v;
@@ -247,7 +251,25 @@ pub fn build(run: Run) -> Report {
         overload,
         latency,
         histograms,
+        io,
         series,
+    }
+}
+
+fn thread_io(outcome: &ShardOutcome) -> ThreadIo {
+    let (publishers, subscribers, idle) = outcome.roles;
+    let io = outcome.stats.io;
+    ThreadIo {
+        publishers,
+        subscribers,
+        idle,
+        cpu_s: outcome.usage.cpu.as_secs_f64(),
+        voluntary_context_switches: outcome.usage.voluntary_switches,
+        involuntary_context_switches: outcome.usage.involuntary_switches,
+        publisher_writes: io.publisher_writes,
+        publisher_write_bytes: io.publisher_write_bytes,
+        subscriber_reads: io.subscriber_reads,
+        subscriber_read_bytes: io.subscriber_read_bytes,
     }
 }
 
@@ -383,6 +405,8 @@ fn config(plan: &Plan) -> Config {
         start_number: plan.start_number,
         keepalive_s: plan.conn.keepalive.as_secs(),
         threads: plan.threads,
+        send_buffer_bytes: plan.conn.send_buffer.map(|b| b as u64),
+        read_pause_ms: (!plan.read_pause.is_zero()).then_some(plan.read_pause.as_secs_f64() * 1e3),
     }
 }
 
@@ -591,7 +615,7 @@ mod tests {
                 ..PublisherOutcome::default()
             }],
             subscribers: vec![SubscriberOutcome {
-                sequences: [(0, got_all)].into(),
+                sequences: [(0, got_all)].into_iter().collect(),
                 ..SubscriberOutcome::default()
             }],
             ..ShardOutcome::default()

@@ -4,18 +4,18 @@
 //! copying the payload. Connection setup (CONNECT/CONNACK, SUBSCRIBE) goes through
 //! `conn::raw` and rumqttc's codec; only the hot path lives here.
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, BytesMut};
 
 use crate::engine::packets::put_varint;
 use crate::output::stdio::stderr;
 
 /// An incoming packet, reduced to what the bench counts.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Frame {
+pub enum Frame<'a> {
     Publish {
         qos: u8,
         pkid: u16,
-        payload: Bytes,
+        payload: &'a [u8],
     },
     PubAck {
         pkid: u16,
@@ -39,7 +39,7 @@ pub enum Frame {
     Other(u8),
 }
 
-impl std::fmt::Display for Frame {
+impl std::fmt::Display for Frame<'_> {
     /// The `-d` trace's words for a frame.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -63,9 +63,10 @@ impl std::fmt::Display for Frame {
 /// Prints the `-d` trace of the packets a bench client is about to write (the ones it
 /// reads are traced as they are decoded), with the client's id.
 pub fn trace_sent(client: &str, bytes: &[u8], v5: bool) {
-    let mut buf = BytesMut::from(bytes);
-    while let Ok(Some(frame)) = decode(&mut buf, v5, usize::MAX) {
+    let mut at = 0;
+    while let Ok(Some((frame, len))) = decode(&bytes[at..], v5, usize::MAX) {
         stderr!("mqtk: debug: {client}: sending {frame}");
+        at += len;
     }
 }
 
@@ -132,9 +133,9 @@ pub const PUBREL: u8 = 0x62;
 pub const PUBCOMP: u8 = 0x70;
 pub const PINGREQ: [u8; 2] = [0xC0, 0];
 
-/// Splits the next whole frame off `buf`; Ok(None) when more bytes are needed. A frame
-/// whose header announces more than `max` bytes is refused before its body is read.
-pub fn decode(buf: &mut BytesMut, v5: bool, max: usize) -> Result<Option<Frame>, Malformed> {
+/// Decodes the packet at the start of `buf` without copying: the frame (a PUBLISH's payload
+/// borrows from `buf`) and how many bytes it took; None while the packet is incomplete.
+pub fn decode(buf: &[u8], v5: bool, max: usize) -> Result<Option<(Frame<'_>, usize)>, Malformed> {
     let Some(&first) = buf.first() else {
         return Ok(None);
     };
@@ -156,11 +157,9 @@ pub fn decode(buf: &mut BytesMut, v5: bool, max: usize) -> Result<Option<Frame>,
     if header_len + length > max {
         return Err(Malformed("a packet above --max-packet-size"));
     }
-    if buf.len() < header_len + length {
+    let Some(mut body) = buf.get(header_len..header_len + length) else {
         return Ok(None);
-    }
-    buf.advance(header_len);
-    let mut body = buf.split_to(length);
+    };
     let short = Malformed("packet shorter than its fields");
     let frame = match first >> 4 {
         3 => {
@@ -184,7 +183,7 @@ pub fn decode(buf: &mut BytesMut, v5: bool, max: usize) -> Result<Option<Frame>,
             Frame::Publish {
                 qos,
                 pkid,
-                payload: body.freeze(),
+                payload: body,
             }
         }
         4..=7 => {
@@ -206,10 +205,10 @@ pub fn decode(buf: &mut BytesMut, v5: bool, max: usize) -> Result<Option<Frame>,
         },
         _ => Frame::Other(first),
     };
-    Ok(Some(frame))
+    Ok(Some((frame, header_len + length)))
 }
 
-fn read_varint(body: &mut BytesMut) -> Option<usize> {
+fn read_varint(body: &mut &[u8]) -> Option<usize> {
     let (mut value, mut shift) = (0usize, 0);
     loop {
         if body.is_empty() || shift > 21 {
@@ -299,8 +298,10 @@ mod tests {
         v4::Packet::PingResp.write(&mut buf, 1 << 20).unwrap();
         let whole = buf.clone();
         let mut frames = Vec::new();
-        while let Some(frame) = decode(&mut buf, false, 1 << 20).unwrap() {
+        let mut at = 0;
+        while let Some((frame, len)) = decode(&buf[at..], false, 1 << 20).unwrap() {
             frames.push(frame);
+            at += len;
         }
         assert_eq!(
             frames,
@@ -308,20 +309,21 @@ mod tests {
                 Frame::Publish {
                     qos: 1,
                     pkid: 9,
-                    payload: Bytes::from_static(&[1, 2, 3])
+                    payload: &[1, 2, 3]
                 },
                 Frame::PubAck { pkid: 5, reason: 0 },
                 Frame::PubRel { pkid: 6 },
                 Frame::PingResp,
             ]
         );
-        assert!(buf.is_empty());
+        assert_eq!(at, buf.len());
         // Fed one byte at a time, the same frames come out.
         let mut partial = BytesMut::new();
         let mut count = 0;
         for byte in whole {
             partial.put_u8(byte);
-            while decode(&mut partial, false, 1 << 20).unwrap().is_some() {
+            while let Some((_, len)) = decode(&partial, false, 1 << 20).unwrap() {
+                partial.advance(len);
                 count += 1;
             }
         }
@@ -344,22 +346,25 @@ mod tests {
         publish.pkid = 3;
         v5::Packet::Publish(publish).write(&mut buf, None).unwrap();
         assert_eq!(
-            decode(&mut buf, true, 1 << 20).unwrap(),
-            Some(Frame::Publish {
-                qos: 2,
-                pkid: 3,
-                payload: Bytes::from_static(&[9])
-            })
+            decode(&buf, true, 1 << 20).unwrap(),
+            Some((
+                Frame::Publish {
+                    qos: 2,
+                    pkid: 3,
+                    payload: &[9]
+                },
+                buf.len()
+            ))
         );
-        let mut garbage = BytesMut::from(&[0x30, 0xff, 0xff, 0xff, 0xff, 0x01][..]);
-        assert!(decode(&mut garbage, false, 1 << 20).is_err());
-        let mut huge = BytesMut::from(&[0x30u8, 0xff, 0xff, 0xff, 0x7f][..]);
+        let garbage = [0x30, 0xff, 0xff, 0xff, 0xff, 0x01];
+        assert!(decode(&garbage, false, 1 << 20).is_err());
+        let huge = [0x30u8, 0xff, 0xff, 0xff, 0x7f];
         assert_eq!(
-            decode(&mut huge, false, 1 << 20),
+            decode(&huge, false, 1 << 20),
             Err(Malformed("a packet above --max-packet-size"))
         );
-        let mut short = BytesMut::from(&[0x32, 0x02, 0x00, 0x05][..]);
-        assert!(decode(&mut short, false, 1 << 20).is_err());
+        let short = [0x32, 0x02, 0x00, 0x05];
+        assert!(decode(&short, false, 1 << 20).is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::SocketAddr;
 use std::pin::pin;
 use std::rc::Rc;
@@ -14,7 +15,7 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::{mpsc, oneshot, watch, Semaphore};
 use tokio::time::Instant;
@@ -74,6 +75,29 @@ pub struct Shared {
     pub first_failure: Mutex<Option<Failure>>,
 }
 
+/// A map keyed by publisher number. A subscriber looks one up per message: SipHash's
+/// resistance to hostile keys buys nothing for our own small numbers and cost about 3 % of
+/// a flat-out subscriber's CPU.
+pub type ByPublisher<V> = HashMap<u32, V, BuildHasherDefault<NumberHasher>>;
+
+/// Hashes a publisher number by one multiplication (Fibonacci hashing).
+#[derive(Default)]
+pub struct NumberHasher(u64);
+
+impl Hasher for NumberHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0 ^ u64::from(n)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// One second's latency of a shard (the mode's headline latency), for the time series.
 pub struct Tick {
     pub second: u64,
@@ -87,6 +111,9 @@ pub struct ShardStats {
     pub ack: Latency,
     pub e2e_corrected: Latency,
     pub e2e_uncorrected: Latency,
+    /// Deliveries whose corrected and uncorrected latencies are the same (sent when
+    /// intended: every unpaced message), recorded once and counted in both.
+    pub e2e_same: Latency,
     /// Paced runs: how late mqtk put each message out, actual − intended send time.
     pub lateness: Latency,
     /// The headline latency since the last tick.
@@ -94,6 +121,47 @@ pub struct ShardStats {
     pub connect_failures: BTreeMap<String, u64>,
     pub disconnects: BTreeMap<String, u64>,
     pub last_connected: Option<Instant>,
+    pub io: IoCounts,
+}
+
+/// The reads and writes of one shard's clients, by role: how many messages each syscall
+/// carried is what decides how much CPU a run costs (issue: small reads).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IoCounts {
+    pub publisher_writes: u64,
+    pub publisher_write_bytes: u64,
+    pub subscriber_reads: u64,
+    pub subscriber_read_bytes: u64,
+}
+
+/// What one worker thread used over its whole life (connecting included).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ThreadUsage {
+    pub cpu: Duration,
+    pub voluntary_switches: u64,
+    pub involuntary_switches: u64,
+}
+
+impl ThreadUsage {
+    /// The calling thread's usage so far (zero where the system cannot tell).
+    fn of_this_thread() -> ThreadUsage {
+        #[cfg(target_os = "linux")]
+        {
+            use nix::sys::resource::{getrusage, UsageWho};
+            if let Ok(usage) = getrusage(UsageWho::RUSAGE_THREAD) {
+                let micros = |t: nix::sys::time::TimeVal| {
+                    Duration::from_secs(t.tv_sec().max(0) as u64)
+                        + Duration::from_micros(t.tv_usec().max(0) as u64)
+                };
+                return ThreadUsage {
+                    cpu: micros(usage.user_time()) + micros(usage.system_time()),
+                    voluntary_switches: usage.voluntary_context_switches().max(0) as u64,
+                    involuntary_switches: usage.involuntary_context_switches().max(0) as u64,
+                };
+            }
+        }
+        ThreadUsage::default()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -123,7 +191,7 @@ pub struct PublisherOutcome {
 pub struct SubscriberOutcome {
     pub index: u32,
     /// By publisher number (from the payload header).
-    pub sequences: HashMap<u32, Sequence>,
+    pub sequences: ByPublisher<Sequence>,
     pub received_measured: u64,
     /// Messages without mqtk's header (counted, not timed).
     pub foreign: u64,
@@ -139,6 +207,9 @@ pub struct ShardOutcome {
     /// Clients whose task failed (a bug in mqtk); their counts are not in the report.
     pub crashed: u64,
     pub stats: ShardStats,
+    pub usage: ThreadUsage,
+    /// The clients this shard ran: publishers, subscribers, idle.
+    pub roles: (u32, u32, u32),
     pub publishers: Vec<PublisherOutcome>,
     pub subscribers: Vec<SubscriberOutcome>,
 }
@@ -222,6 +293,14 @@ async fn run_shard(setup: ShardSetup) -> ShardOutcome {
         async move { shard.pacer.run().await }
     });
     let ticker = tokio::task::spawn_local(tick(shard.clone(), setup.ticks, setup.phase.clone()));
+    let mut roles = (0, 0, 0);
+    for spec in &setup.clients {
+        match spec.role {
+            Role::Publisher => roles.0 += 1,
+            Role::Subscriber => roles.1 += 1,
+            Role::Idle => roles.2 += 1,
+        }
+    }
     let tasks: Vec<_> = setup
         .clients
         .into_iter()
@@ -241,6 +320,8 @@ async fn run_shard(setup: ShardSetup) -> ShardOutcome {
     ticker.abort();
     pacer.abort();
     outcome.stats = std::mem::take(&mut *shard.stats.borrow_mut());
+    outcome.usage = ThreadUsage::of_this_thread();
+    outcome.roles = roles;
     outcome
 }
 
@@ -572,6 +653,18 @@ async fn drive(
     let mut timer = pin!(tokio::time::sleep_until(keepalive_check));
     let mut waiter: Option<usize> = None;
     let mut armed = keepalive_check;
+    let is_subscriber = matches!(behaviour, Behaviour::Subscriber(_));
+    let read_pause = if is_subscriber {
+        shard.plan.read_pause
+    } else {
+        Duration::ZERO
+    };
+    // While messages stream in, the next read waits for this (see plan::READ_PAUSE).
+    let mut pause = pin!(tokio::time::sleep_until(far));
+    let mut pausing = false;
+    let mut last_read = Instant::now()
+        .checked_sub(Duration::from_secs(1))
+        .unwrap_or_else(Instant::now);
     // Packets that came with CONNACK/SUBACK (retained messages, a DISCONNECT).
     decode_all(shard, link, behaviour)?;
     // The phase may have moved on while we connected.
@@ -606,6 +699,7 @@ async fn drive(
         if link.read_buf.capacity() - link.read_buf.len() < read_chunk / 4 {
             link.read_buf.reserve(read_chunk);
         }
+        let room = link.read_buf.capacity() - link.read_buf.len();
         if std::mem::take(&mut full_batch) {
             // A publisher whose socket always has room would keep the event loop for a
             // whole scheduling budget (128 writes, megabytes) and starve the subscribers
@@ -619,11 +713,27 @@ async fn drive(
                     return Ok(());
                 }
             }
-            read = link.reader.read_buf(&mut link.read_buf) => {
-                match read {
+            () = &mut pause, if pausing => pausing = false,
+            read = link.reader.read_buf(&mut link.read_buf), if !pausing => {
+                let read = match read {
                     Ok(0) => return Err("the broker closed the connection".into()),
                     Err(e) => return Err(format!("read failed: {}", e.kind())),
-                    Ok(_) => {}
+                    Ok(n) => n,
+                };
+                if is_subscriber {
+                    let mut stats = shard.stats.borrow_mut();
+                    stats.io.subscriber_reads += 1;
+                    stats.io.subscriber_read_bytes += read as u64;
+                }
+                if !read_pause.is_zero() {
+                    // Streaming: the last read was recent, and this one did not fill the
+                    // buffer (when it did, more is waiting now).
+                    let now = Instant::now();
+                    if now - last_read < 2 * read_pause && read < room {
+                        pause.as_mut().reset(now + read_pause);
+                        pausing = true;
+                    }
+                    last_read = now;
                 }
                 ping_sent = None;
                 // The phase may have changed after `changed()` was polled and before these
@@ -636,6 +746,11 @@ async fn drive(
                     Ok(0) => return Err("write failed: the connection is closed".into()),
                     Err(e) => return Err(format!("write failed: {}", e.kind())),
                     Ok(n) => {
+                        if !is_subscriber {
+                            let mut stats = shard.stats.borrow_mut();
+                            stats.io.publisher_writes += 1;
+                            stats.io.publisher_write_bytes += n as u64;
+                        }
                         link.written += n;
                         link.last_write = Instant::now();
                         if link.written == link.write_buf.len() {
@@ -700,20 +815,27 @@ fn decode_all(shard: &Shard, link: &mut Link, behaviour: &mut Behaviour) -> Resu
         return Ok(());
     }
     let arrived = shard.clock.now_ns();
-    loop {
-        match wire::decode(&mut link.read_buf, link.v5, link.max_incoming) {
-            Ok(Some(frame)) => {
+    let mut at = 0;
+    let result = loop {
+        match wire::decode(&link.read_buf[at..], link.v5, link.max_incoming) {
+            Ok(Some((frame, len))) => {
+                at += len;
                 if let Some(client) = &link.trace {
                     stderr!("mqtk: debug: {client}: received {frame}");
                 }
-                behaviour.on_frame(shard, frame, arrived, &mut link.write_buf)?
+                if let Err(e) = behaviour.on_frame(shard, frame, arrived, &mut link.write_buf) {
+                    break Err(e);
+                }
             }
-            Ok(None) => break,
+            Ok(None) => break Ok(()),
             Err(malformed) => {
-                return Err(format!("malformed packet from the broker: {}", malformed.0))
+                break Err(format!("malformed packet from the broker: {}", malformed.0))
             }
         }
-    }
+    };
+    // One advance per read, not one split per packet.
+    link.read_buf.advance(at);
+    result?;
     behaviour.after_read(shard);
     Ok(())
 }
@@ -764,7 +886,7 @@ impl Behaviour {
             Frame::PingResp | Frame::Other(_) => {}
             Frame::Publish { qos, pkid, payload } => {
                 if let Behaviour::Subscriber(s) = self {
-                    s.on_publish(shard, &payload, arrived_ns);
+                    s.on_publish(shard, payload, arrived_ns);
                 }
                 match qos {
                     1 => wire::encode_ack(out, wire::PUBACK, pkid),
@@ -1247,10 +1369,15 @@ impl Subscriber {
         self.unreported_received += 1;
         if warm_end_ns.is_some_and(|warm_end| header.intended_ns >= warm_end) {
             let corrected = arrived_ns.saturating_sub(header.intended_ns);
-            let uncorrected = arrived_ns.saturating_sub(header.sent_ns);
             let mut stats = shard.stats.borrow_mut();
-            stats.e2e_corrected.record(corrected);
-            stats.e2e_uncorrected.record(uncorrected);
+            if header.sent_ns == header.intended_ns {
+                stats.e2e_same.record(corrected);
+            } else {
+                stats.e2e_corrected.record(corrected);
+                stats
+                    .e2e_uncorrected
+                    .record(arrived_ns.saturating_sub(header.sent_ns));
+            }
             stats.interval.record(corrected);
             self.outcome.received_measured += 1;
         }

@@ -152,6 +152,9 @@ pub struct ConnectOptions {
     /// `--reconnect-limit`, when given (each command has its own default).
     pub reconnect_limit: Option<Duration>,
     pub reconnect_max_delay: Duration,
+    /// Caps the TCP socket's send buffer (SO_SNDBUF) when set: `bench` sets it for
+    /// flat-out QoS 0 publishers, so what they measure is the broker, not kernel buffers.
+    pub send_buffer: Option<usize>,
     pub debug: bool,
     pub quiet: bool,
 }
@@ -430,6 +433,7 @@ impl Resolver<'_> {
             reconnect_max_delay: args
                 .reconnect_max_delay
                 .unwrap_or(DEFAULT_RECONNECT_MAX_DELAY),
+            send_buffer: None,
             debug: args.debug,
             quiet: args.quiet,
         })

@@ -166,6 +166,14 @@ pub async fn open_stream(
             phases.tcp = Some(started.elapsed());
             phases.address = tcp.peer_addr().ok();
             let _ = tcp.set_nodelay(true);
+            if let Some(bytes) = opts.send_buffer {
+                use nix::sys::socket::{setsockopt, sockopt::SndBuf};
+                setsockopt(&tcp, SndBuf, &bytes).map_err(|e| {
+                    Failure::Unreachable(format!(
+                        "cannot cap the send buffer of the connection to {broker}: {e}"
+                    ))
+                })?;
+            }
             let mut stream: Box<dyn Stream> = Box::new(tcp);
             if let Some(proxy) = &opts.proxy {
                 let started = Instant::now();

@@ -33,7 +33,25 @@ pub struct Report {
     pub latency: Latencies,
     /// Each latency's whole histogram (ns), for merging runs and for HdrHistogram's tools.
     pub histograms: Histograms,
+    /// What mqtk itself spent, per worker thread.
+    pub io: Vec<ThreadIo>,
     pub series: Vec<Second>,
+}
+
+/// One worker thread of mqtk: its clients, its CPU and context switches over its whole life
+/// (connecting included), and how many reads and writes carried the messages.
+#[derive(Debug, Clone, Serialize)]
+pub struct ThreadIo {
+    pub publishers: u32,
+    pub subscribers: u32,
+    pub idle: u32,
+    pub cpu_s: f64,
+    pub voluntary_context_switches: u64,
+    pub involuntary_context_switches: u64,
+    pub publisher_writes: u64,
+    pub publisher_write_bytes: u64,
+    pub subscriber_reads: u64,
+    pub subscriber_read_bytes: u64,
 }
 
 /// HdrHistogram V2 compressed base64 ("HISTF..."), values in nanoseconds; null when empty.
@@ -72,6 +90,10 @@ pub struct Config {
     pub start_number: u32,
     pub keepalive_s: u64,
     pub threads: usize,
+    /// The send buffer asked for each socket (flat-out QoS 0); null: the system's.
+    pub send_buffer_bytes: Option<u64>,
+    /// Flat-out QoS 0 pubsub: a subscriber's pause between reads while messages stream in.
+    pub read_pause_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -35,6 +35,7 @@ struct Report {
     overload: Option<String>,
     latency: Latencies,
     histograms: Histograms,
+    io: Vec<ThreadIo>,
     series: Vec<Second>,
 }
 
@@ -75,6 +76,24 @@ struct Config {
     start_number: u32,
     keepalive_s: u64,
     threads: usize,
+    send_buffer_bytes: Option<u64>,
+    read_pause_ms: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // every field is parsed to freeze the shape; not all are asserted
+struct ThreadIo {
+    publishers: u32,
+    subscribers: u32,
+    idle: u32,
+    cpu_s: f64,
+    voluntary_context_switches: u64,
+    involuntary_context_switches: u64,
+    publisher_writes: u64,
+    publisher_write_bytes: u64,
+    subscriber_reads: u64,
+    subscriber_read_bytes: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -354,6 +373,66 @@ fn fan_out_and_shared_subscriptions_are_accounted_per_audience() {
 /// ten middle seconds: a rate too high fails as surely as one too low), and the report
 /// carries mqtk's own send lateness, which is exactly what separates corrected from
 /// uncorrected latency message by message.
+/// Flat-out QoS 0 (issue 15): each socket's send buffer is capped, so what the publishers
+/// put in flight is bounded and the whole run is delivered within the drain (before the
+/// cap, 10 publishers to mosquitto ended with 200 000+ messages still in kernel buffers);
+/// and the subscriber reads at most about once a millisecond while messages stream in,
+/// instead of once per packet (70 000 reads a second before, for one or two messages each).
+/// Paced and QoS 1 runs keep reading on every wake-up: their latency is the point, and a
+/// QoS 1 subscriber's pause would hold back its acknowledgements.
+#[test]
+fn a_flat_out_qos0_run_reads_in_batches_and_bounds_what_is_in_flight() {
+    let broker = Broker::start();
+    let (code, r) = report_of(bench(
+        &broker,
+        "pubsub",
+        &[
+            "--publishers",
+            "10",
+            "--subscribers",
+            "1",
+            "-q",
+            "0",
+            "--duration",
+            "3s",
+            "--drain",
+            "5s",
+            "-t",
+            "batched/%i",
+        ],
+    ));
+    let m = &r.messages;
+    assert_eq!(code, 0, "{r:?}");
+    assert_eq!(r.config.send_buffer_bytes, Some(16 * 1024));
+    assert_eq!(r.config.read_pause_ms, Some(1.0));
+    assert_eq!(m.received, m.sent, "{m:?}");
+    assert_eq!((m.lost, m.outstanding), (Some(0), Some(0)), "{m:?}");
+    assert!(m.sent > 10_000, "{m:?}");
+    let reads: u64 = r.io.iter().map(|t| t.subscriber_reads).sum();
+    let writes: u64 = r.io.iter().map(|t| t.publisher_writes).sum();
+    // At most one read per pause while streaming, plus one after each quiet spell.
+    let bound = (r.elapsed_s * 1000.0) as u64 + 200;
+    assert!(
+        reads <= bound,
+        "{reads} reads in {} s: {:?}",
+        r.elapsed_s,
+        r.io
+    );
+    assert!(writes > 0 && reads > 0, "{:?}", r.io);
+    let subscriber_threads = r.io.iter().filter(|t| t.subscribers > 0).count();
+    assert_eq!(subscriber_threads, 1, "{:?}", r.io);
+
+    for extra in [&["-q", "1"][..], &["-q", "0", "--rate", "200"][..]] {
+        let mut args = vec!["--publishers", "2", "--subscribers", "1", "--count", "100"];
+        args.extend_from_slice(extra);
+        let (code, r) = report_of(bench(&broker, "pubsub", &args));
+        assert_eq!(code, 0, "{extra:?}: {r:?}");
+        assert_eq!(r.config.send_buffer_bytes, None, "{extra:?}");
+        assert_eq!(r.config.read_pause_ms, None, "{extra:?}");
+        assert_eq!(r.messages.received, 200, "{extra:?}");
+    }
+}
+
 #[test]
 fn a_low_open_loop_rate_is_achieved_within_five_percent() {
     let broker = Broker::start();

@@ -60,7 +60,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     };
     let resolved = transport::resolve(&plan.conn).await?.map(Arc::from);
     let started_at = chrono::Local::now();
-    let shared = Arc::new(Shared::default());
+    let shared = Arc::new(Shared::for_plan(&plan));
     let (phase_tx, phase_rx) = watch::channel(Phase::Connecting);
     let (tick_tx, tick_rx) = mpsc::unbounded_channel();
     let clock = BenchClock::new();

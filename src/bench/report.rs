@@ -270,6 +270,8 @@ fn thread_io(outcome: &ShardOutcome) -> ThreadIo {
         publisher_write_bytes: io.publisher_write_bytes,
         subscriber_reads: io.subscriber_reads,
         subscriber_read_bytes: io.subscriber_read_bytes,
+        gate_waits: io.gate_waits,
+        gate_timeouts: io.gate_timeouts,
     }
 }
 
@@ -407,6 +409,7 @@ fn config(plan: &Plan) -> Config {
         threads: plan.threads,
         send_buffer_bytes: plan.conn.send_buffer.map(|b| b as u64),
         read_pause_ms: (!plan.read_pause.is_zero()).then_some(plan.read_pause.as_secs_f64() * 1e3),
+        in_flight_window: plan.gate_window,
     }
 }
 

@@ -11,13 +11,13 @@ use std::net::SocketAddr;
 use std::pin::pin;
 use std::rc::Rc;
 use std::sync::atomic::AtomicU64;
-use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
-use tokio::sync::{mpsc, oneshot, watch, Semaphore};
+use tokio::sync::{mpsc, oneshot, watch, Notify, Semaphore};
 use tokio::time::Instant;
 
 use super::header::{BenchClock, Header, HEADER_LEN};
@@ -73,6 +73,57 @@ pub struct Shared {
     pub publishers_done: AtomicU64,
     /// The first connection failure, kept for the error when no client connects.
     pub first_failure: Mutex<Option<Failure>>,
+    /// Flat-out QoS 0 pubsub: one per publisher (by index), else none.
+    pub gates: Vec<Gate>,
+}
+
+impl Shared {
+    pub fn for_plan(plan: &Plan) -> Shared {
+        let gates = match plan.gate_window {
+            Some(_) => (0..plan.publishers).map(|_| Gate::default()).collect(),
+            None => Vec::new(),
+        };
+        Shared {
+            gates,
+            ..Shared::default()
+        }
+    }
+}
+
+/// How far one flat-out QoS 0 publisher may run ahead of its subscribers
+/// ([`Plan::gate_window`]): subscribers move it, the publisher waits on it.
+#[derive(Debug)]
+pub struct Gate {
+    /// One past the newest sequence number a subscriber received from the publisher.
+    delivered: AtomicU64,
+    /// The publisher waits until `delivered` reaches this (u64::MAX: it does not wait).
+    wake_at: AtomicU64,
+    moved: Notify,
+}
+
+impl Default for Gate {
+    fn default() -> Gate {
+        Gate {
+            delivered: AtomicU64::new(0),
+            wake_at: AtomicU64::new(u64::MAX),
+            moved: Notify::new(),
+        }
+    }
+}
+
+/// A publisher whose window stays shut this long assumes its messages in flight were
+/// dropped (QoS 0 allows a broker that) and opens it from where it stands.
+const GATE_PATIENCE: Duration = Duration::from_millis(250);
+
+/// Waits for a subscriber to move the gate: true, or false after [`GATE_PATIENCE`]. Never
+/// ready without a gate.
+async fn gate_moved(gate: Option<&Gate>) -> bool {
+    match gate {
+        Some(gate) => tokio::time::timeout(GATE_PATIENCE, gate.moved.notified())
+            .await
+            .is_ok(),
+        None => std::future::pending().await,
+    }
 }
 
 /// A map keyed by publisher number. A subscriber looks one up per message: SipHash's
@@ -132,6 +183,10 @@ pub struct IoCounts {
     pub publisher_write_bytes: u64,
     pub subscriber_reads: u64,
     pub subscriber_read_bytes: u64,
+    /// Times a flat-out QoS 0 publisher waited for its subscribers (its window was full).
+    pub gate_waits: u64,
+    /// ...and gave up waiting after GATE_PATIENCE.
+    pub gate_timeouts: u64,
 }
 
 /// What one worker thread used over its whole life (connecting included).
@@ -405,8 +460,7 @@ async fn client(
 
 /// An open connection, after CONNACK (and SUBACK).
 struct Link {
-    reader: ReadHalf<Box<dyn Stream>>,
-    writer: WriteHalf<Box<dyn Stream>>,
+    io: Io,
     read_buf: BytesMut,
     write_buf: BytesMut,
     /// Bytes of `write_buf` already written.
@@ -422,18 +476,115 @@ struct Link {
     traced: usize,
 }
 
+/// How a link's bytes move.
+enum Io {
+    /// The event loop wakes the client when bytes come or room frees up.
+    Evented {
+        reader: ReadHalf<Box<dyn Stream>>,
+        writer: WriteHalf<Box<dyn Stream>>,
+    },
+    /// A flat-out QoS 0 subscriber's plain TCP socket, taken out of the event loop and read
+    /// on a timer (see [`POLL_BACKOFF`]). Registered, every packet the broker writes would
+    /// wake the thread, pause or not: a broker with `set_tcp_nodelay true` sends each
+    /// message in its own packet (68 000 wake-ups for 123 000 messages, 10 µs of CPU each).
+    Polled(std::net::TcpStream),
+}
+
+impl Io {
+    /// The socket out of the event loop for a subscriber that polls (plain TCP only; TLS,
+    /// WebSocket and unix sockets stay evented), else the event loop's halves.
+    fn new(stream: Box<dyn Stream>, polled: bool) -> std::io::Result<Io> {
+        if polled && (stream.as_ref() as &dyn std::any::Any).is::<tokio::net::TcpStream>() {
+            let any: Box<dyn std::any::Any> = stream;
+            return match any.downcast::<tokio::net::TcpStream>() {
+                // Deregistered; it stays non-blocking.
+                Ok(tcp) => Ok(Io::Polled((*tcp).into_std()?)),
+                Err(_) => Err(std::io::Error::other("not a TCP stream")),
+            };
+        }
+        let (reader, writer) = tokio::io::split(stream);
+        Ok(Io::Evented { reader, writer })
+    }
+}
+
+/// Reads what the socket holds now, without waiting: the bytes read (0 when nothing was
+/// there), or Err(None) when the broker closed the connection.
+fn read_now(
+    tcp: &std::net::TcpStream,
+    buf: &mut BytesMut,
+) -> Result<usize, Option<std::io::Error>> {
+    use std::io::Read;
+    let mut total = 0;
+    loop {
+        let start = buf.len();
+        // std's read wants initialised bytes: zeroing 64 KiB per poll is cheap next to a
+        // wake-up per packet.
+        buf.resize(start + READ_BYTES, 0);
+        let read = (&*tcp).read(&mut buf[start..]);
+        let n = *read.as_ref().unwrap_or(&0);
+        buf.truncate(start + n);
+        match read {
+            Ok(0) => return Err(None),
+            Ok(n) if n < READ_BYTES => return Ok(total + n),
+            Ok(n) => total += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) if would_block(&e) => return Ok(total),
+            Err(e) => return Err(Some(e)),
+        }
+    }
+}
+
+/// Reads on the event loop; never ready for a polled link.
+async fn read_evented(
+    io: Option<&mut ReadHalf<Box<dyn Stream>>>,
+    buf: &mut BytesMut,
+) -> std::io::Result<usize> {
+    match io {
+        Some(reader) => reader.read_buf(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Writes on the event loop; never ready for a polled link.
+async fn write_evented(
+    io: Option<&mut WriteHalf<Box<dyn Stream>>>,
+    bytes: &[u8],
+) -> std::io::Result<usize> {
+    match io {
+        Some(writer) => writer.write(bytes).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A polled link's next read after one that found nothing waits this many times longer,
+/// up to [`POLL_BACKOFF`] times the pause: an idle subscriber costs a few hundred reads a
+/// second, and the first message after a quiet spell waits at most that long.
+const POLL_BACKOFF: u32 = 8;
+
 impl Link {
     /// Sends DISCONNECT and closes. What is still unwritten is dropped, not flushed: those
     /// messages were not sent (and are not counted), and a packet cut in half cannot be
     /// followed by DISCONNECT, so then the connection is just closed.
-    async fn close(mut self) {
-        let leave = async {
-            if self.written == 0 || self.written == self.write_buf.len() {
-                self.writer.write_all(&[0xE0, 0]).await?;
+    async fn close(self) {
+        let whole = self.written == 0 || self.written == self.write_buf.len();
+        match self.io {
+            Io::Evented { mut writer, .. } => {
+                let leave = async {
+                    if whole {
+                        writer.write_all(&[0xE0, 0]).await?;
+                    }
+                    writer.shutdown().await
+                };
+                let _ = tokio::time::timeout(Duration::from_secs(1), leave).await;
             }
-            self.writer.shutdown().await
-        };
-        let _ = tokio::time::timeout(Duration::from_secs(1), leave).await;
+            Io::Polled(tcp) => {
+                use std::io::Write;
+                if whole {
+                    let _ = (&tcp).write(&[0xE0, 0]);
+                }
+                let _ = tcp.shutdown(std::net::Shutdown::Write);
+            }
+        }
     }
 }
 
@@ -480,7 +631,15 @@ async fn connect(shard: &Shard, spec: &ClientSpec, phase: &watch::Receiver<Phase
         if spec.role == Role::Subscriber {
             subscribe(&mut connection, &spec.topic, plan.qos).await?;
         }
-        Ok::<_, Failure>((connection, phases, connack))
+        let (stream, read_buf) = connection.into_parts();
+        let polled = spec.role == Role::Subscriber && !plan.read_pause.is_zero();
+        let io = Io::new(stream, polled).map_err(|e| {
+            Failure::Unreachable(format!(
+                "cannot take the connection to {} out of the event loop: {e}",
+                opts.broker_display()
+            ))
+        })?;
+        Ok::<_, Failure>(((io, read_buf), phases, connack))
     };
     // Each attempt has --connect-timeout, and all of them end with the ramp-up.
     let own_deadline = Instant::now() + opts.connect_timeout;
@@ -512,15 +671,13 @@ async fn connect(shard: &Shard, spec: &ClientSpec, phase: &watch::Receiver<Phase
                 .and_then(|p| p.receive_max)
                 .unwrap_or(u16::MAX)
                 .max(1);
-            let (stream, mut read_buf) = connection.into_parts();
+            let (io, mut read_buf) = connection;
             if spec.role == Role::Idle && read_buf.is_empty() {
                 // An idle client reads a PINGRESP now and then: no need for a 4 KiB buffer.
                 read_buf = BytesMut::new();
             }
-            let (reader, writer) = tokio::io::split(stream);
             Some(Link {
-                reader,
-                writer,
+                io,
                 read_buf,
                 write_buf: BytesMut::new(),
                 written: 0,
@@ -662,6 +819,12 @@ async fn drive(
     // While messages stream in, the next read waits for this (see plan::READ_PAUSE).
     let mut pause = pin!(tokio::time::sleep_until(far));
     let mut pausing = false;
+    // A polled link reads only when its pause ends: the first one is now.
+    if matches!(link.io, Io::Polled(_)) {
+        pause.as_mut().reset(Instant::now());
+        pausing = true;
+    }
+    let mut idle_polls: u32 = 0;
     let mut last_read = Instant::now()
         .checked_sub(Duration::from_secs(1))
         .unwrap_or_else(Instant::now);
@@ -706,6 +869,23 @@ async fn drive(
             // sharing it; after each full batch, the others get their turn.
             tokio::task::yield_now().await;
         }
+        if let Io::Polled(tcp) = &link.io {
+            if link.written < link.write_buf.len() {
+                use std::io::Write;
+                match (&*tcp).write(&link.write_buf[link.written..]) {
+                    Ok(0) => return Err("write failed: the connection is closed".into()),
+                    Ok(n) => full_batch = wrote(shard, link, behaviour, n),
+                    // No room now: the next poll tries again.
+                    Err(e) if would_block(&e) => {}
+                    Err(e) => return Err(format!("write failed: {}", e.kind())),
+                }
+            }
+        }
+        let gate = behaviour.waits_on(shard);
+        let (reader, writer) = match &mut link.io {
+            Io::Evented { reader, writer } => (Some(reader), Some(writer)),
+            Io::Polled(_) => (None, None),
+        };
         tokio::select! {
             biased;
             changed = phase.changed() => {
@@ -713,8 +893,33 @@ async fn drive(
                     return Ok(());
                 }
             }
-            () = &mut pause, if pausing => pausing = false,
-            read = link.reader.read_buf(&mut link.read_buf), if !pausing => {
+            () = &mut pause, if pausing => {
+                pausing = false;
+                if let Io::Polled(tcp) = &link.io {
+                    let read = match read_now(tcp, &mut link.read_buf) {
+                        Ok(n) => n,
+                        Err(None) => return Err("the broker closed the connection".into()),
+                        Err(Some(e)) => return Err(format!("read failed: {}", e.kind())),
+                    };
+                    {
+                        let mut stats = shard.stats.borrow_mut();
+                        stats.io.subscriber_reads += 1;
+                        stats.io.subscriber_read_bytes += read as u64;
+                    }
+                    // Every pause while bytes come; longer and longer ones after polls that
+                    // found nothing.
+                    idle_polls = if read > 0 { 0 } else { (idle_polls + 1).min(POLL_BACKOFF) };
+                    let wait = read_pause * idle_polls.max(1).next_power_of_two().min(POLL_BACKOFF);
+                    pause.as_mut().reset(Instant::now() + wait);
+                    pausing = true;
+                    if read > 0 {
+                        ping_sent = None;
+                        follow(shard, &mut phase, &mut current, behaviour);
+                        decode_all(shard, link, behaviour)?;
+                    }
+                }
+            }
+            read = read_evented(reader, &mut link.read_buf), if !pausing => {
                 let read = match read {
                     Ok(0) => return Err("the broker closed the connection".into()),
                     Err(e) => return Err(format!("read failed: {}", e.kind())),
@@ -741,26 +946,23 @@ async fn drive(
                 follow(shard, &mut phase, &mut current, behaviour);
                 decode_all(shard, link, behaviour)?;
             }
-            written = link.writer.write(&link.write_buf[link.written..]), if link.written < link.write_buf.len() => {
+            written = write_evented(writer, &link.write_buf[link.written..]), if link.written < link.write_buf.len() => {
                 match written {
                     Ok(0) => return Err("write failed: the connection is closed".into()),
                     Err(e) => return Err(format!("write failed: {}", e.kind())),
-                    Ok(n) => {
-                        if !is_subscriber {
-                            let mut stats = shard.stats.borrow_mut();
-                            stats.io.publisher_writes += 1;
-                            stats.io.publisher_write_bytes += n as u64;
-                        }
-                        link.written += n;
-                        link.last_write = Instant::now();
-                        if link.written == link.write_buf.len() {
-                            behaviour.flushed(shard);
-                            full_batch = link.written >= BATCH_BYTES;
-                        }
-                    }
+                    Ok(n) => full_batch = wrote(shard, link, behaviour, n),
                 }
             }
             () = shard.pacer.until(waiter, due), if wake.is_some() => {}
+            moved = gate_moved(gate), if gate.is_some() => {
+                let mut stats = shard.stats.borrow_mut();
+                stats.io.gate_waits += 1;
+                if !moved {
+                    stats.io.gate_timeouts += 1;
+                    drop(stats);
+                    behaviour.gate_expired(shard);
+                }
+            }
             () = &mut timer => {
                 // A fired timer stays ready: re-arm it on the next turn, whatever the deadline.
                 armed = far;
@@ -785,6 +987,29 @@ async fn drive(
             }
         }
     }
+}
+
+/// Counts `n` bytes of the write buffer as written; true when that completed a full batch.
+fn wrote(shard: &Shard, link: &mut Link, behaviour: &mut Behaviour, n: usize) -> bool {
+    if !matches!(behaviour, Behaviour::Subscriber(_)) {
+        let mut stats = shard.stats.borrow_mut();
+        stats.io.publisher_writes += 1;
+        stats.io.publisher_write_bytes += n as u64;
+    }
+    link.written += n;
+    link.last_write = Instant::now();
+    if link.written == link.write_buf.len() {
+        behaviour.flushed(shard);
+        return link.written >= BATCH_BYTES;
+    }
+    false
+}
+
+fn would_block(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+    )
 }
 
 /// Applies a new phase to the client (start the schedule, stop sending); returns it.
@@ -914,6 +1139,20 @@ impl Behaviour {
         Ok(())
     }
 
+    /// The gate a flat-out QoS 0 publisher waits on now (its window is full).
+    fn waits_on<'a>(&self, shard: &'a Shard) -> Option<&'a Gate> {
+        match self {
+            Behaviour::Publisher(p) => p.waits_on(shard),
+            _ => None,
+        }
+    }
+
+    fn gate_expired(&mut self, shard: &Shard) {
+        if let Behaviour::Publisher(p) = self {
+            p.gate_expired(shard);
+        }
+    }
+
     fn after_read(&mut self, shard: &Shard) {
         match self {
             Behaviour::Subscriber(s) => s.publish_counts(shard),
@@ -967,6 +1206,12 @@ struct Publisher {
     /// Counts not yet added to the shared counters.
     unreported_acked: u64,
     unreported_rejected: u64,
+    /// Flat-out QoS 0 pubsub: the gate's index and this publisher's window.
+    gate: Option<(usize, u64)>,
+    /// The window is full: produce() waits for the gate to move.
+    gated: bool,
+    /// Where the window starts when deliveries stopped coming (see gate_expired).
+    gate_floor: u64,
 }
 
 impl Publisher {
@@ -1010,7 +1255,57 @@ impl Publisher {
             batch_ends: Vec::new(),
             unreported_acked: 0,
             unreported_rejected: 0,
+            gate: plan
+                .gate_window
+                .filter(|_| plan.fanout(spec) > 0)
+                .map(|window| (spec.index as usize, window)),
+            gated: false,
+            gate_floor: 0,
         }
+    }
+
+    /// The gate this publisher waits on now, if its window is full.
+    fn waits_on<'a>(&self, shard: &'a Shard) -> Option<&'a Gate> {
+        let (index, _) = self.gate.filter(|_| self.gated)?;
+        shard.shared.gates.get(index)
+    }
+
+    /// The first sequence number the window does not allow yet (u64::MAX without a gate).
+    /// When the window is full, asks the subscribers to say when it moves.
+    fn window_end(&mut self, shard: &Shard) -> u64 {
+        let Some((index, window)) = self.gate else {
+            return u64::MAX;
+        };
+        let Some(gate) = shard.shared.gates.get(index) else {
+            return u64::MAX;
+        };
+        let end = gate.delivered.load(SeqCst).max(self.gate_floor) + window;
+        if self.seq < end {
+            return end;
+        }
+        // Wait until half the window is free, not for each delivery: a write then carries
+        // half a window of messages. Say so, then look again: a delivery between the two
+        // is seen either here or by the subscriber, which then wakes us.
+        let wake_at = self.seq + window.div_ceil(2) - window;
+        gate.wake_at.store(wake_at, SeqCst);
+        let delivered = gate.delivered.load(SeqCst).max(self.gate_floor);
+        if delivered >= wake_at {
+            gate.wake_at.store(u64::MAX, SeqCst);
+            return delivered + window;
+        }
+        self.gated = true;
+        end
+    }
+
+    /// The window stayed shut for GATE_PATIENCE: what is in flight was dropped.
+    fn gate_expired(&mut self, shard: &Shard) {
+        if let Some(gate) = self
+            .gate
+            .and_then(|(index, _)| shard.shared.gates.get(index))
+        {
+            gate.wake_at.store(u64::MAX, SeqCst);
+        }
+        self.gate_floor = self.seq;
     }
 
     fn intended(&self, t0: Instant, seq: u64) -> Option<Instant> {
@@ -1030,6 +1325,9 @@ impl Publisher {
         let end = self.sending_time.map(|d| t0 + d);
         let warm_end = t0 + shard.plan.warmup;
         let mut now = Instant::now();
+        self.gated = false;
+        // Looked up at the first message and whenever it is reached.
+        let mut window_end = if self.gate.is_some() { 0 } else { u64::MAX };
         while out.len() < BATCH_BYTES {
             if self.count.is_some_and(|count| self.seq >= count) {
                 return self.stop_in_produce(shard, out);
@@ -1043,6 +1341,13 @@ impl Publisher {
             if self.in_flight >= self.window {
                 // An acknowledgement (a read) brings us back.
                 return None;
+            }
+            if self.seq >= window_end {
+                window_end = self.window_end(shard);
+                if self.gated {
+                    // A subscriber's delivery (or GATE_PATIENCE) brings us back.
+                    return None;
+                }
             }
             if let Some(at) = intended {
                 if at > now {
@@ -1365,6 +1670,17 @@ impl Subscriber {
         if sequence.record(header.seq) == Arrival::Duplicate {
             self.unreported_duplicates += 1;
             return;
+        }
+        // Publisher numbers start at --start-number; one below wraps past every gate.
+        let index = header.publisher.wrapping_sub(shard.plan.start_number) as usize;
+        if let Some(gate) = shard.shared.gates.get(index) {
+            let delivered = header.seq + 1;
+            gate.delivered.fetch_max(delivered, SeqCst);
+            if delivered >= gate.wake_at.load(SeqCst)
+                && gate.wake_at.swap(u64::MAX, SeqCst) != u64::MAX
+            {
+                gate.moved.notify_one();
+            }
         }
         self.unreported_received += 1;
         if warm_end_ns.is_some_and(|warm_end| header.intended_ns >= warm_end) {

@@ -17,8 +17,9 @@ use crate::conn::{codes, ConnectOptions, Endpoint, ProxyKind};
 use crate::error::Failure;
 
 /// Any transport mqtk opens: TCP, unix socket, TLS, WebSocket, in any combination.
-pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+/// (`Any` lets `bench` take a plain TCP stream back out of the box.)
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + std::any::Any {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Stream for T {}
 
 /// How long each step of opening the connection took (absent when the step was not taken).
 #[derive(Debug, Clone, Default)]

@@ -52,6 +52,10 @@ pub struct ThreadIo {
     pub publisher_write_bytes: u64,
     pub subscriber_reads: u64,
     pub subscriber_read_bytes: u64,
+    /// Flat-out QoS 0 pubsub: times a publisher's window was full (it waited for a
+    /// delivery), and times it waited in vain for 250 ms (what was in flight was dropped).
+    pub gate_waits: u64,
+    pub gate_timeouts: u64,
 }
 
 /// HdrHistogram V2 compressed base64 ("HISTF..."), values in nanoseconds; null when empty.
@@ -94,6 +98,9 @@ pub struct Config {
     pub send_buffer_bytes: Option<u64>,
     /// Flat-out QoS 0 pubsub: a subscriber's pause between reads while messages stream in.
     pub read_pause_ms: Option<f64>,
+    /// Flat-out QoS 0 pubsub: messages each publisher may send beyond the newest one a
+    /// subscriber received.
+    pub in_flight_window: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -10,6 +10,8 @@ mod connection;
 mod delay_relay;
 /// README.md's commands and every --help example parse; man pages carry the same examples.
 mod docs;
+/// A TCP relay that loses every PUBLISH toward the clients, like a broker dropping QoS 0.
+mod drop_relay;
 /// The defects of issue 10 the MQTT engine fixes: reconnects, QoS 2 resumption, limits, MQTT 3.1, errors.
 mod engine;
 /// Error hygiene: bad inputs as one escaped line, config file checks, troublesome certificates.

@@ -2,8 +2,11 @@
 //! HTTP CONNECT proxy, TLS, WebSocket), timing each phase for `ping`, and classifies every
 //! failure into the exit-code table with one line a user can act on.
 
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::{pin, Pin};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -247,43 +250,122 @@ enum ConnectFailed {
     Family(SocketAddr),
 }
 
-/// Tries each address in turn; with `bind` (`-A`), from the first local address of the
-/// same family, bound before connecting.
+/// Happy Eyeballs' connection attempt delay (RFC 8305 section 5): a name with several
+/// addresses starts its next attempt this long after the last one began, or at once when it
+/// failed, without cancelling the slower ones; the first to connect wins.
+const NEXT_ATTEMPT_AFTER: Duration = Duration::from_millis(250);
+
+/// Connects to the first of `addresses` that answers, RFC 8305 style: the families take
+/// turns (in the order the resolver gave), each attempt starts [`NEXT_ATTEMPT_AFTER`] after
+/// the previous one or when it fails, so an unreachable IPv6 (or IPv4) address costs 250 ms,
+/// not a connect timeout. With `bind` (`-A`), each socket is bound first to the first local
+/// address of its family; addresses of a family `-A` lacks are skipped.
 async fn connect_any(
     addresses: &[SocketAddr],
     bind: &[IpAddr],
 ) -> Result<tokio::net::TcpStream, ConnectFailed> {
     let mut last = None;
-    for address in addresses {
-        let attempt = if bind.is_empty() {
-            tokio::net::TcpStream::connect(address).await
+    let mut candidates = Vec::with_capacity(addresses.len());
+    for address in interleave_families(addresses) {
+        if bind.is_empty() {
+            candidates.push((address, None));
         } else {
-            let Some(local) = bind.iter().find(|ip| ip.is_ipv4() == address.is_ipv4()) else {
-                last.get_or_insert(ConnectFailed::Family(*address));
-                continue;
-            };
-            let socket = if address.is_ipv4() {
-                tokio::net::TcpSocket::new_v4()
-            } else {
-                tokio::net::TcpSocket::new_v6()
+            match bind.iter().find(|ip| ip.is_ipv4() == address.is_ipv4()) {
+                Some(local) => candidates.push((address, Some(*local))),
+                None => {
+                    last.get_or_insert(ConnectFailed::Family(address));
+                }
             }
-            .map_err(ConnectFailed::Io)?;
-            socket
-                .bind(SocketAddr::new(*local, 0))
-                .map_err(|e| ConnectFailed::Bind(*local, e))?;
-            socket.connect(*address).await
-        };
-        match attempt {
-            Ok(stream) => return Ok(stream),
-            Err(e) => last = Some(ConnectFailed::Io(e)),
         }
     }
-    Err(last.unwrap_or_else(|| {
-        ConnectFailed::Io(std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            "no address for the host",
-        ))
-    }))
+    if let [(address, local)] = candidates[..] {
+        return attempt(address, local).await;
+    }
+    type Attempt =
+        Pin<Box<dyn Future<Output = Result<tokio::net::TcpStream, ConnectFailed>> + Send>>;
+    let mut queue = candidates.into_iter();
+    let mut running: Vec<Attempt> = Vec::new();
+    let mut next_after = pin!(tokio::time::sleep(Duration::ZERO));
+    std::future::poll_fn(|cx| loop {
+        let mut one_failed = false;
+        let mut i = 0;
+        while i < running.len() {
+            match running[i].as_mut().poll(cx) {
+                Poll::Ready(Ok(stream)) => return Poll::Ready(Ok(stream)),
+                // -A cannot be bound: a usage error, whatever the other addresses do.
+                Poll::Ready(Err(e @ ConnectFailed::Bind(..))) => return Poll::Ready(Err(e)),
+                Poll::Ready(Err(e)) => {
+                    last = Some(e);
+                    one_failed = true;
+                    drop(running.swap_remove(i));
+                }
+                Poll::Pending => i += 1,
+            }
+        }
+        let more = queue.len() > 0;
+        // Polled whenever more wait, so its expiry wakes us.
+        let delay_over = more && next_after.as_mut().poll(cx).is_ready();
+        if more && (running.is_empty() || one_failed || delay_over) {
+            if let Some((address, local)) = queue.next() {
+                running.push(Box::pin(attempt(address, local)));
+                next_after
+                    .as_mut()
+                    .reset(Instant::now() + NEXT_ATTEMPT_AFTER);
+                continue;
+            }
+        }
+        if running.is_empty() {
+            return Poll::Ready(Err(last.take().unwrap_or_else(|| {
+                ConnectFailed::Io(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no address for the host",
+                ))
+            })));
+        }
+        return Poll::Pending;
+    })
+    .await
+}
+
+/// One connection attempt, from `local` when given.
+async fn attempt(
+    address: SocketAddr,
+    local: Option<IpAddr>,
+) -> Result<tokio::net::TcpStream, ConnectFailed> {
+    let Some(local) = local else {
+        return tokio::net::TcpStream::connect(address)
+            .await
+            .map_err(ConnectFailed::Io);
+    };
+    let socket = if address.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()
+    } else {
+        tokio::net::TcpSocket::new_v6()
+    }
+    .map_err(ConnectFailed::Io)?;
+    socket
+        .bind(SocketAddr::new(local, 0))
+        .map_err(|e| ConnectFailed::Bind(local, e))?;
+    socket.connect(address).await.map_err(ConnectFailed::Io)
+}
+
+/// The addresses with the families taking turns, the first address's family first, each
+/// family in the resolver's order (RFC 8305 section 4).
+fn interleave_families(addresses: &[SocketAddr]) -> Vec<SocketAddr> {
+    let Some(first) = addresses.first() else {
+        return Vec::new();
+    };
+    let (mut same, mut other): (Vec<SocketAddr>, Vec<SocketAddr>) = addresses
+        .iter()
+        .partition(|a| a.is_ipv4() == first.is_ipv4());
+    let mut out = Vec::with_capacity(addresses.len());
+    let (mut a, mut b) = (same.drain(..), other.drain(..));
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return out,
+            (x, y) => out.extend(x.into_iter().chain(y)),
+        }
+    }
 }
 
 async fn http_connect(
@@ -505,6 +587,23 @@ pub(crate) fn tls_message(error: &rustls::Error, broker: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn the_families_take_turns_in_the_resolvers_order() {
+        let v4 = |n: u8| SocketAddr::from(([10, 0, 0, n], 1));
+        let v6 = |n: u16| SocketAddr::from(([0x2001, 0xdb8, 0, 0, 0, 0, 0, n], 1));
+        assert_eq!(
+            interleave_families(&[v6(1), v6(2), v6(3), v4(1), v4(2)]),
+            [v6(1), v4(1), v6(2), v4(2), v6(3)]
+        );
+        assert_eq!(
+            interleave_families(&[v4(1), v6(1), v4(2)]),
+            [v4(1), v6(1), v4(2)]
+        );
+        assert_eq!(interleave_families(&[v4(2), v4(1)]), [v4(2), v4(1)]);
+        assert!(interleave_families(&[]).is_empty());
+    }
 
     #[test]
     fn localhost_is_loopback_without_a_lookup() {
@@ -520,8 +619,6 @@ mod tests {
         assert_eq!(localhost("localhost.example.com", 1), None);
         assert_eq!(localhost("127.0.0.1", 1), None);
     }
-
-    use super::*;
 
     #[test]
     fn tls_messages_carry_no_rust_notation() {

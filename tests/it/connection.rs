@@ -445,3 +445,48 @@ fn url_flag_beats_host_and_port_from_the_environment() {
         .collect();
     assert_eq!(payloads, vec![b"url wins".to_vec(), b"flag wins".to_vec()]);
 }
+
+/// A name with addresses in both families connects through whichever answers, RFC 8305
+/// style. `localhost` is 127.0.0.1, then ::1. Here 127.0.0.1:P is a listener whose backlog
+/// is full, so the kernel drops the SYN and the attempt hangs (as behind a firewall that
+/// drops, or on a host whose IPv4 route is a black hole); the broker answers on [::1]:P.
+/// Trying the addresses in turn would spend all of `--connect-timeout 3s` on the first and
+/// exit 71; the next attempt starts 250 ms after the first and connects.
+#[test]
+fn a_name_with_both_families_connects_through_the_one_that_answers() {
+    use std::net::{TcpListener, TcpStream};
+    let broker = Broker::start();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    let _context = runtime.enter();
+    // A port free on ::1 and on 127.0.0.1.
+    let (v6, black_hole, port) = (0..20)
+        .find_map(|_| {
+            let v6 = TcpListener::bind("[::1]:0").expect("this test needs ::1 on loopback");
+            let port = v6.local_addr().unwrap().port();
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind(([127, 0, 0, 1], port).into()).ok()?;
+            Some((v6, socket.listen(0).ok()?, port))
+        })
+        .expect("a port free in both families");
+    // Backlog 0 holds one connection; with it queued and never accepted, SYNs are dropped.
+    let _queued = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let broker_port = broker.port;
+    std::thread::spawn(move || {
+        for client in v6.incoming() {
+            let Ok(client) = client else { return };
+            let server = TcpStream::connect(("127.0.0.1", broker_port)).unwrap();
+            let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || std::io::copy(&mut &client, &mut &server));
+            std::thread::spawn(move || std::io::copy(&mut &s2, &mut &c2));
+        }
+    });
+    let mut cmd = mqtk();
+    cmd.args(["pub", "-h", "localhost", "-p", &port.to_string()])
+        .args(["-t", &topic("eyeballs"), "-m", "both", "-q", "1"])
+        .args(["--connect-timeout", "3s"]);
+    run_ok(cmd);
+    drop(black_hole);
+}

@@ -99,6 +99,7 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('--options-file', '--options-file', [CompletionResultType]::ParameterName, 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)')
             [CompletionResult]::new('-D', '-D ', [CompletionResultType]::ParameterName, 'MQTT 5 property: -D publish|connect|will NAME VALUE (repeatable; selects MQTT 5)')
             [CompletionResult]::new('--property', '--property', [CompletionResultType]::ParameterName, 'MQTT 5 property: -D publish|connect|will NAME VALUE (repeatable; selects MQTT 5)')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-h is the broker host, as in mosquitto)')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Send all of stdin as one message')
             [CompletionResult]::new('--stdin-file', '--stdin-file', [CompletionResultType]::ParameterName, 'Send all of stdin as one message')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Send a zero-length message')
@@ -119,7 +120,6 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Trace every MQTT packet on stderr (passwords are never printed)')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Trace every MQTT packet on stderr (passwords are never printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no warnings')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-h is the broker host, as in mosquitto)')
             break
         }
         'mqtk;sub' {
@@ -193,6 +193,7 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('--options-file', '--options-file', [CompletionResultType]::ParameterName, 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)')
             [CompletionResult]::new('-D', '-D ', [CompletionResultType]::ParameterName, 'MQTT 5 property: -D subscribe|connect|will NAME VALUE (repeatable; selects MQTT 5)')
             [CompletionResult]::new('--property', '--property', [CompletionResultType]::ParameterName, 'MQTT 5 property: -D subscribe|connect|will NAME VALUE (repeatable; selects MQTT 5)')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-h is the broker host, as in mosquitto)')
             [CompletionResult]::new('-R', '-R ', [CompletionResultType]::ParameterName, 'Do not print retained messages (on MQTT 5 the broker is asked not to send them)')
             [CompletionResult]::new('--no-retained', '--no-retained', [CompletionResultType]::ParameterName, 'Do not print retained messages (on MQTT 5 the broker is asked not to send them)')
             [CompletionResult]::new('--retained-only', '--retained-only', [CompletionResultType]::ParameterName, 'Print only retained messages; exit at the first live one')
@@ -219,7 +220,6 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Trace every MQTT packet on stderr (passwords are never printed)')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Trace every MQTT packet on stderr (passwords are never printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no warnings')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-h is the broker host, as in mosquitto)')
             break
         }
         'mqtk;rr' {
@@ -293,6 +293,7 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('--options-file', '--options-file', [CompletionResultType]::ParameterName, 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)')
             [CompletionResult]::new('-D', '-D ', [CompletionResultType]::ParameterName, 'MQTT 5 property: -D publish|subscribe|connect|will NAME VALUE (repeatable; selects MQTT 5)')
             [CompletionResult]::new('--property', '--property', [CompletionResultType]::ParameterName, 'MQTT 5 property: -D publish|subscribe|connect|will NAME VALUE (repeatable; selects MQTT 5)')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-h is the broker host, as in mosquitto)')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Send all of stdin as one message')
             [CompletionResult]::new('--stdin-file', '--stdin-file', [CompletionResultType]::ParameterName, 'Send all of stdin as one message')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Send a zero-length message')
@@ -317,7 +318,6 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Trace every MQTT packet on stderr (passwords are never printed)')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Trace every MQTT packet on stderr (passwords are never printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no warnings')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-h is the broker host, as in mosquitto)')
             break
         }
         'mqtk;ping' {
@@ -381,6 +381,7 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Connection settings profile from the config file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)')
             [CompletionResult]::new('--options-file', '--options-file', [CompletionResultType]::ParameterName, 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-h is the broker host, as in mosquitto)')
             [CompletionResult]::new('--info', '--info', [CompletionResultType]::ParameterName, 'Print the broker''s capabilities from its CONNACK (MQTT 5 announces them)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON lines: the connection, one object per probe, a summary')
             [CompletionResult]::new('--ws', '--ws', [CompletionResultType]::ParameterName, 'Connect over WebSockets to host:port')
@@ -392,7 +393,6 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Trace every MQTT packet on stderr (passwords are never printed)')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Trace every MQTT packet on stderr (passwords are never printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no warnings')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-h is the broker host, as in mosquitto)')
             break
         }
         'mqtk;bench' {
@@ -462,6 +462,7 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Connection settings profile from the config file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)')
             [CompletionResult]::new('--options-file', '--options-file', [CompletionResultType]::ParameterName, 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-h is the broker host, as in mosquitto)')
             [CompletionResult]::new('--ws', '--ws', [CompletionResultType]::ParameterName, 'Connect over WebSockets to host:port')
             [CompletionResult]::new('--nodelay', '--nodelay', [CompletionResultType]::ParameterName, 'Accepted for mosquitto''s scripts: mqtk always sets TCP_NODELAY (no Nagle delay)')
             [CompletionResult]::new('--tls-use-os-certs', '--tls-use-os-certs', [CompletionResultType]::ParameterName, 'Trust the operating system''s CA store; switches TLS on')
@@ -471,7 +472,6 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Trace every MQTT packet on stderr (passwords are never printed)')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Trace every MQTT packet on stderr (passwords are never printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no warnings')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-h is the broker host, as in mosquitto)')
             break
         }
         'mqtk;bench;pub' {
@@ -542,6 +542,7 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Connection settings profile from the config file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)')
             [CompletionResult]::new('--options-file', '--options-file', [CompletionResultType]::ParameterName, 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-h is the broker host, as in mosquitto)')
             [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Publish with the retain flag')
             [CompletionResult]::new('--retain', '--retain', [CompletionResultType]::ParameterName, 'Publish with the retain flag')
             [CompletionResult]::new('--ws', '--ws', [CompletionResultType]::ParameterName, 'Connect over WebSockets to host:port')
@@ -553,7 +554,6 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Trace every MQTT packet on stderr (passwords are never printed)')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Trace every MQTT packet on stderr (passwords are never printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no warnings')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-h is the broker host, as in mosquitto)')
             break
         }
         'mqtk;bench;sub' {
@@ -620,6 +620,7 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Connection settings profile from the config file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)')
             [CompletionResult]::new('--options-file', '--options-file', [CompletionResultType]::ParameterName, 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-h is the broker host, as in mosquitto)')
             [CompletionResult]::new('--ws', '--ws', [CompletionResultType]::ParameterName, 'Connect over WebSockets to host:port')
             [CompletionResult]::new('--nodelay', '--nodelay', [CompletionResultType]::ParameterName, 'Accepted for mosquitto''s scripts: mqtk always sets TCP_NODELAY (no Nagle delay)')
             [CompletionResult]::new('--tls-use-os-certs', '--tls-use-os-certs', [CompletionResultType]::ParameterName, 'Trust the operating system''s CA store; switches TLS on')
@@ -629,7 +630,6 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Trace every MQTT packet on stderr (passwords are never printed)')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Trace every MQTT packet on stderr (passwords are never printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no warnings')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-h is the broker host, as in mosquitto)')
             break
         }
         'mqtk;bench;pubsub' {
@@ -702,6 +702,7 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Connection settings profile from the config file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)')
             [CompletionResult]::new('--options-file', '--options-file', [CompletionResultType]::ParameterName, 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-h is the broker host, as in mosquitto)')
             [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Publish with the retain flag')
             [CompletionResult]::new('--retain', '--retain', [CompletionResultType]::ParameterName, 'Publish with the retain flag')
             [CompletionResult]::new('--ws', '--ws', [CompletionResultType]::ParameterName, 'Connect over WebSockets to host:port')
@@ -713,7 +714,6 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Trace every MQTT packet on stderr (passwords are never printed)')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Trace every MQTT packet on stderr (passwords are never printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no warnings')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-h is the broker host, as in mosquitto)')
             break
         }
         'mqtk;bench;help' {
@@ -767,22 +767,6 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             break
         }
         'mqtk;help;bench' {
-            [CompletionResult]::new('conn', 'conn', [CompletionResultType]::ParameterValue, 'Open N connections (at --connect-rate), hold them with keepalive pings, time CONNACK')
-            [CompletionResult]::new('pub', 'pub', [CompletionResultType]::ParameterValue, 'N publishers; with QoS 1/2 also time PUBLISH → PUBACK/PUBCOMP')
-            [CompletionResult]::new('sub', 'sub', [CompletionResultType]::ParameterValue, 'N subscribers counting (and timing, when payloads carry mqtk''s header) what arrives')
-            [CompletionResult]::new('pubsub', 'pubsub', [CompletionResultType]::ParameterValue, 'Publishers and subscribers in one process: end-to-end latency, exact loss accounting')
-            break
-        }
-        'mqtk;help;bench;conn' {
-            break
-        }
-        'mqtk;help;bench;pub' {
-            break
-        }
-        'mqtk;help;bench;sub' {
-            break
-        }
-        'mqtk;help;bench;pubsub' {
             break
         }
         'mqtk;help;gen' {

@@ -88,18 +88,6 @@ _mqtk() {
             mqtk__subcmd__help,sub)
                 cmd="mqtk__subcmd__help__subcmd__sub"
                 ;;
-            mqtk__subcmd__help__subcmd__bench,conn)
-                cmd="mqtk__subcmd__help__subcmd__bench__subcmd__conn"
-                ;;
-            mqtk__subcmd__help__subcmd__bench,pub)
-                cmd="mqtk__subcmd__help__subcmd__bench__subcmd__pub"
-                ;;
-            mqtk__subcmd__help__subcmd__bench,pubsub)
-                cmd="mqtk__subcmd__help__subcmd__bench__subcmd__pubsub"
-                ;;
-            mqtk__subcmd__help__subcmd__bench,sub)
-                cmd="mqtk__subcmd__help__subcmd__bench__subcmd__sub"
-                ;;
             *)
                 ;;
         esac
@@ -135,7 +123,7 @@ _mqtk() {
             return 0
             ;;
         mqtk__subcmd__bench__subcmd__conn)
-            opts="-c -h -p -L -V -k -A -u -P -S -D -o -d --clients --duration --warmup --drain --connect-rate --id-prefix --start-number --json --threads --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --property --profile --options-file --debug --quiet --help"
+            opts="-c -h -p -L -V -k -A -u -P -S -D -o -d --help --clients --duration --warmup --drain --connect-rate --id-prefix --start-number --json --threads --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --property --profile --options-file --debug --quiet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -689,7 +677,7 @@ _mqtk() {
             return 0
             ;;
         mqtk__subcmd__bench__subcmd__pub)
-            opts="-c -t -s -q -r -h -p -L -V -k -A -u -P -S -D -o -d --clients --topic --size --qos --retain --inflight --rate --interval --count --duration --warmup --drain --connect-rate --id-prefix --start-number --json --threads --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --property --profile --options-file --debug --quiet --help"
+            opts="-c -t -s -q -r -h -p -L -V -k -A -u -P -S -D -o -d --help --clients --topic --size --qos --retain --inflight --rate --interval --count --duration --warmup --drain --connect-rate --id-prefix --start-number --json --threads --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --property --profile --options-file --debug --quiet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1223,7 +1211,7 @@ _mqtk() {
             return 0
             ;;
         mqtk__subcmd__bench__subcmd__pubsub)
-            opts="-t -s -q -r -h -p -L -V -k -A -u -P -S -D -o -d --publishers --subscribers --topic --size --qos --retain --inflight --rate --interval --count --filter --shared --duration --warmup --drain --connect-rate --id-prefix --start-number --json --threads --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --property --profile --options-file --debug --quiet --help"
+            opts="-t -s -q -r -h -p -L -V -k -A -u -P -S -D -o -d --help --publishers --subscribers --topic --size --qos --retain --inflight --rate --interval --count --filter --shared --duration --warmup --drain --connect-rate --id-prefix --start-number --json --threads --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --property --profile --options-file --debug --quiet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1771,7 +1759,7 @@ _mqtk() {
             return 0
             ;;
         mqtk__subcmd__bench__subcmd__sub)
-            opts="-c -t -q -h -p -L -V -k -A -u -P -S -D -o -d --clients --topic --qos --filter --shared --duration --warmup --drain --connect-rate --id-prefix --start-number --json --threads --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --property --profile --options-file --debug --quiet --help"
+            opts="-c -t -q -h -p -L -V -k -A -u -P -S -D -o -d --help --clients --topic --qos --filter --shared --duration --warmup --drain --connect-rate --id-prefix --start-number --json --threads --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --property --profile --options-file --debug --quiet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2277,7 +2265,7 @@ _mqtk() {
             return 0
             ;;
         mqtk__subcmd__gen)
-            opts="--out-dir --help"
+            opts="--help --out-dir"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2312,64 +2300,8 @@ _mqtk() {
             return 0
             ;;
         mqtk__subcmd__help__subcmd__bench)
-            opts="conn pub sub pubsub"
+            opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        mqtk__subcmd__help__subcmd__bench__subcmd__conn)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        mqtk__subcmd__help__subcmd__bench__subcmd__pub)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        mqtk__subcmd__help__subcmd__bench__subcmd__pubsub)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        mqtk__subcmd__help__subcmd__bench__subcmd__sub)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2466,7 +2398,7 @@ _mqtk() {
             return 0
             ;;
         mqtk__subcmd__ping)
-            opts="-c -i -w -q -h -p -L -V -k -A -u -P -S -D -o -d --count --interval --deadline --timeout --probe --qos --topic --wait --info --json --id --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --property --profile --options-file --debug --quiet --help"
+            opts="-c -i -w -q -h -p -L -V -k -A -u -P -S -D -o -d --help --count --interval --deadline --timeout --probe --qos --topic --wait --info --json --id --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --property --profile --options-file --debug --quiet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2940,7 +2872,7 @@ _mqtk() {
             return 0
             ;;
         mqtk__subcmd__pub)
-            opts="-t -m -f -s -n -l -q -r -M -i -I -c -x -h -p -L -V -k -A -u -P -S -o -D -d --topic --message --file --stdin-file --null-message --stdin-line --jsonl --qos --retain --repeat --repeat-delay --rate --max-inflight --id --id-prefix --disable-clean-session --session-expiry --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --profile --options-file --property --debug --quiet --help"
+            opts="-t -m -f -s -n -l -q -r -M -i -I -c -x -h -p -L -V -k -A -u -P -S -o -D -d --help --topic --message --file --stdin-file --null-message --stdin-line --jsonl --qos --retain --repeat --repeat-delay --rate --max-inflight --id --id-prefix --disable-clean-session --session-expiry --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --profile --options-file --property --debug --quiet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3475,7 +3407,7 @@ _mqtk() {
             return 0
             ;;
         mqtk__subcmd__rr)
-            opts="-t -e -m -f -s -n -q -C -W -R -v -F -N -i -I -c -x -h -p -L -V -k -A -u -P -S -o -D -d --topic --response-topic --message --file --stdin-file --null-message --qos --count --timeout --no-retained --verbose --format --json --payload-format --no-newline --pretty --raw --id --id-prefix --disable-clean-session --session-expiry --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --profile --options-file --property --debug --quiet --help"
+            opts="-t -e -m -f -s -n -q -C -W -R -v -F -N -i -I -c -x -h -p -L -V -k -A -u -P -S -o -D -d --help --topic --response-topic --message --file --stdin-file --null-message --qos --count --timeout --no-retained --verbose --format --json --payload-format --no-newline --pretty --raw --id --id-prefix --disable-clean-session --session-expiry --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --profile --options-file --property --debug --quiet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4035,7 +3967,7 @@ _mqtk() {
             return 0
             ;;
         mqtk__subcmd__sub)
-            opts="-t -q -T -C -W -R -E -U -v -F -N -i -I -c -x -h -p -L -V -k -A -u -P -S -o -D -d --topic --qos --filter-out --count --timeout --no-retained --retained-only --exit-on-subscribe --unsubscribe --remove-retained --verbose --format --json --payload-format --no-newline --pretty --raw --random-filter --no-local --retain-as-published --retain-handling --id --id-prefix --disable-clean-session --session-expiry --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --profile --options-file --property --debug --quiet --help"
+            opts="-t -q -T -C -W -R -E -U -v -F -N -i -I -c -x -h -p -L -V -k -A -u -P -S -o -D -d --help --topic --qos --filter-out --count --timeout --no-retained --retained-only --exit-on-subscribe --unsubscribe --remove-retained --verbose --format --json --payload-format --no-newline --pretty --raw --random-filter --no-local --retain-as-published --retain-handling --id --id-prefix --disable-clean-session --session-expiry --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --profile --options-file --property --debug --quiet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -95,6 +95,7 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand --options-file 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)'
             cand -D 'MQTT 5 property: -D publish|connect|will NAME VALUE (repeatable; selects MQTT 5)'
             cand --property 'MQTT 5 property: -D publish|connect|will NAME VALUE (repeatable; selects MQTT 5)'
+            cand --help 'Print help (-h is the broker host, as in mosquitto)'
             cand -s 'Send all of stdin as one message'
             cand --stdin-file 'Send all of stdin as one message'
             cand -n 'Send a zero-length message'
@@ -115,7 +116,6 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand -d 'Trace every MQTT packet on stderr (passwords are never printed)'
             cand --debug 'Trace every MQTT packet on stderr (passwords are never printed)'
             cand --quiet 'Print no warnings'
-            cand --help 'Print help (-h is the broker host, as in mosquitto)'
         }
         &'mqtk;sub'= {
             cand -t 'Topic filter to subscribe to (repeatable; + and # wildcards)'
@@ -188,6 +188,7 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand --options-file 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)'
             cand -D 'MQTT 5 property: -D subscribe|connect|will NAME VALUE (repeatable; selects MQTT 5)'
             cand --property 'MQTT 5 property: -D subscribe|connect|will NAME VALUE (repeatable; selects MQTT 5)'
+            cand --help 'Print help (-h is the broker host, as in mosquitto)'
             cand -R 'Do not print retained messages (on MQTT 5 the broker is asked not to send them)'
             cand --no-retained 'Do not print retained messages (on MQTT 5 the broker is asked not to send them)'
             cand --retained-only 'Print only retained messages; exit at the first live one'
@@ -214,7 +215,6 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand -d 'Trace every MQTT packet on stderr (passwords are never printed)'
             cand --debug 'Trace every MQTT packet on stderr (passwords are never printed)'
             cand --quiet 'Print no warnings'
-            cand --help 'Print help (-h is the broker host, as in mosquitto)'
         }
         &'mqtk;rr'= {
             cand -t 'Topic to publish the request to'
@@ -287,6 +287,7 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand --options-file 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)'
             cand -D 'MQTT 5 property: -D publish|subscribe|connect|will NAME VALUE (repeatable; selects MQTT 5)'
             cand --property 'MQTT 5 property: -D publish|subscribe|connect|will NAME VALUE (repeatable; selects MQTT 5)'
+            cand --help 'Print help (-h is the broker host, as in mosquitto)'
             cand -s 'Send all of stdin as one message'
             cand --stdin-file 'Send all of stdin as one message'
             cand -n 'Send a zero-length message'
@@ -311,7 +312,6 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand -d 'Trace every MQTT packet on stderr (passwords are never printed)'
             cand --debug 'Trace every MQTT packet on stderr (passwords are never printed)'
             cand --quiet 'Print no warnings'
-            cand --help 'Print help (-h is the broker host, as in mosquitto)'
         }
         &'mqtk;ping'= {
             cand -c 'Number of probes; 0 = until Ctrl-C'
@@ -374,6 +374,7 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand --profile 'Connection settings profile from the config file'
             cand -o 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)'
             cand --options-file 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)'
+            cand --help 'Print help (-h is the broker host, as in mosquitto)'
             cand --info 'Print the broker''s capabilities from its CONNACK (MQTT 5 announces them)'
             cand --json 'Print JSON lines: the connection, one object per probe, a summary'
             cand --ws 'Connect over WebSockets to host:port'
@@ -385,7 +386,6 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand -d 'Trace every MQTT packet on stderr (passwords are never printed)'
             cand --debug 'Trace every MQTT packet on stderr (passwords are never printed)'
             cand --quiet 'Print no warnings'
-            cand --help 'Print help (-h is the broker host, as in mosquitto)'
         }
         &'mqtk;bench'= {
             cand --help 'Print help (-h is the broker host, as in mosquitto)'
@@ -453,6 +453,7 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand --profile 'Connection settings profile from the config file'
             cand -o 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)'
             cand --options-file 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)'
+            cand --help 'Print help (-h is the broker host, as in mosquitto)'
             cand --ws 'Connect over WebSockets to host:port'
             cand --nodelay 'Accepted for mosquitto''s scripts: mqtk always sets TCP_NODELAY (no Nagle delay)'
             cand --tls-use-os-certs 'Trust the operating system''s CA store; switches TLS on'
@@ -462,7 +463,6 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand -d 'Trace every MQTT packet on stderr (passwords are never printed)'
             cand --debug 'Trace every MQTT packet on stderr (passwords are never printed)'
             cand --quiet 'Print no warnings'
-            cand --help 'Print help (-h is the broker host, as in mosquitto)'
         }
         &'mqtk;bench;pub'= {
             cand -c 'Number of publishers'
@@ -532,6 +532,7 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand --profile 'Connection settings profile from the config file'
             cand -o 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)'
             cand --options-file 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)'
+            cand --help 'Print help (-h is the broker host, as in mosquitto)'
             cand -r 'Publish with the retain flag'
             cand --retain 'Publish with the retain flag'
             cand --ws 'Connect over WebSockets to host:port'
@@ -543,7 +544,6 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand -d 'Trace every MQTT packet on stderr (passwords are never printed)'
             cand --debug 'Trace every MQTT packet on stderr (passwords are never printed)'
             cand --quiet 'Print no warnings'
-            cand --help 'Print help (-h is the broker host, as in mosquitto)'
         }
         &'mqtk;bench;sub'= {
             cand -c 'Number of subscribers'
@@ -609,6 +609,7 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand --profile 'Connection settings profile from the config file'
             cand -o 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)'
             cand --options-file 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)'
+            cand --help 'Print help (-h is the broker host, as in mosquitto)'
             cand --ws 'Connect over WebSockets to host:port'
             cand --nodelay 'Accepted for mosquitto''s scripts: mqtk always sets TCP_NODELAY (no Nagle delay)'
             cand --tls-use-os-certs 'Trust the operating system''s CA store; switches TLS on'
@@ -618,7 +619,6 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand -d 'Trace every MQTT packet on stderr (passwords are never printed)'
             cand --debug 'Trace every MQTT packet on stderr (passwords are never printed)'
             cand --quiet 'Print no warnings'
-            cand --help 'Print help (-h is the broker host, as in mosquitto)'
         }
         &'mqtk;bench;pubsub'= {
             cand --publishers 'Number of publishers'
@@ -690,6 +690,7 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand --profile 'Connection settings profile from the config file'
             cand -o 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)'
             cand --options-file 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto''s -o)'
+            cand --help 'Print help (-h is the broker host, as in mosquitto)'
             cand -r 'Publish with the retain flag'
             cand --retain 'Publish with the retain flag'
             cand --ws 'Connect over WebSockets to host:port'
@@ -701,7 +702,6 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand -d 'Trace every MQTT packet on stderr (passwords are never printed)'
             cand --debug 'Trace every MQTT packet on stderr (passwords are never printed)'
             cand --quiet 'Print no warnings'
-            cand --help 'Print help (-h is the broker host, as in mosquitto)'
         }
         &'mqtk;bench;help'= {
             cand conn 'Open N connections (at --connect-rate), hold them with keepalive pings, time CONNACK'
@@ -742,18 +742,6 @@ set edit:completion:arg-completer[mqtk] = {|@words|
         &'mqtk;help;ping'= {
         }
         &'mqtk;help;bench'= {
-            cand conn 'Open N connections (at --connect-rate), hold them with keepalive pings, time CONNACK'
-            cand pub 'N publishers; with QoS 1/2 also time PUBLISH → PUBACK/PUBCOMP'
-            cand sub 'N subscribers counting (and timing, when payloads carry mqtk''s header) what arrives'
-            cand pubsub 'Publishers and subscribers in one process: end-to-end latency, exact loss accounting'
-        }
-        &'mqtk;help;bench;conn'= {
-        }
-        &'mqtk;help;bench;pub'= {
-        }
-        &'mqtk;help;bench;sub'= {
-        }
-        &'mqtk;help;bench;pubsub'= {
         }
         &'mqtk;help;gen'= {
         }

@@ -93,6 +93,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l will-qos -d 'Will QoS:
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l profile -d 'Connection settings profile from the config file' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s o -l options-file -d 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto\'s -o)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s D -l property -d 'MQTT 5 property: -D publish|connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s s -l stdin-file -d 'Send all of stdin as one message'
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s n -l null-message -d 'Send a zero-length message'
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s l -l stdin-line -d 'Send each line of stdin as a message (newline not included), over one connection'
@@ -107,7 +108,6 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s S
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l will-retain -d 'Retain the will'
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l quiet -d 'Print no warnings'
-complete -c mqtk -n "__fish_mqtk_using_subcommand pub" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s t -l topic -d 'Topic filter to subscribe to (repeatable; + and # wildcards)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s q -l qos -d 'Quality of service for every filter: 0, 1 or 2' -r -f -a "0\t''
 1\t''
@@ -175,6 +175,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l will-qos -d 'Will QoS:
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l profile -d 'Connection settings profile from the config file' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s o -l options-file -d 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto\'s -o)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s D -l property -d 'MQTT 5 property: -D subscribe|connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s R -l no-retained -d 'Do not print retained messages (on MQTT 5 the broker is asked not to send them)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l retained-only -d 'Print only retained messages; exit at the first live one'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s E -l exit-on-subscribe -d 'Exit once subscribed (with -c this creates a durable session)'
@@ -195,7 +196,6 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s S
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l will-retain -d 'Retain the will'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l quiet -d 'Print no warnings'
-complete -c mqtk -n "__fish_mqtk_using_subcommand sub" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s t -l topic -d 'Topic to publish the request to' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s e -l response-topic -d 'Response topic: subscribed to before the request is sent, and sent as its Response Topic' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s m -l message -d 'Message payload' -r -f
@@ -260,6 +260,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l will-qos -d 'Will QoS: 
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l profile -d 'Connection settings profile from the config file' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s o -l options-file -d 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto\'s -o)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s D -l property -d 'MQTT 5 property: -D publish|subscribe|connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s s -l stdin-file -d 'Send all of stdin as one message'
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s n -l null-message -d 'Send a zero-length message'
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s R -l no-retained -d 'Accepted for mosquitto_rr\'s scripts: rr never takes a retained message for a response'
@@ -277,7 +278,6 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s S
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l will-retain -d 'Retain the will'
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l quiet -d 'Print no warnings'
-complete -c mqtk -n "__fish_mqtk_using_subcommand rr" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s c -l count -d 'Number of probes; 0 = until Ctrl-C' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s i -l interval -d 'Time between probes: seconds (0.5) or a duration (250ms)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s w -l deadline -d 'Send no probe after this long, whatever the count (probes in flight get --timeout)' -r -f
@@ -338,6 +338,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l will-qos -d 'Will QoS
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s D -l property -d 'MQTT 5 property: -D connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l profile -d 'Connection settings profile from the config file' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s o -l options-file -d 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto\'s -o)' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l info -d 'Print the broker\'s capabilities from its CONNACK (MQTT 5 announces them)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l json -d 'Print JSON lines: the connection, one object per probe, a summary'
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l ws -d 'Connect over WebSockets to host:port'
@@ -348,7 +349,6 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s S
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l will-retain -d 'Retain the will'
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l quiet -d 'Print no warnings'
-complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub help" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub help" -f -a "conn" -d 'Open N connections (at --connect-rate), hold them with keepalive pings, time CONNACK'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub help" -f -a "pub" -d 'N publishers; with QoS 1/2 also time PUBLISH → PUBACK/PUBCOMP'
@@ -411,6 +411,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s D -l property -d 'MQTT 5 property: -D connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l profile -d 'Connection settings profile from the config file' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s o -l options-file -d 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto\'s -o)' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l ws -d 'Connect over WebSockets to host:port'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l nodelay -d 'Accepted for mosquitto\'s scripts: mqtk always sets TCP_NODELAY (no Nagle delay)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-use-os-certs -d 'Trust the operating system\'s CA store; switches TLS on'
@@ -419,7 +420,6 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l will-retain -d 'Retain the will'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l quiet -d 'Print no warnings'
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s c -l clients -d 'Number of publishers' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s t -l topic -d 'Topic template: %i client number, %c client id, %n message number' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s s -l size -d 'Payload size in bytes, mqtk\'s 32-byte header included' -r -f
@@ -485,6 +485,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s D -l property -d 'MQTT 5 property: -D connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l profile -d 'Connection settings profile from the config file' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s o -l options-file -d 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto\'s -o)' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s r -l retain -d 'Publish with the retain flag'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l ws -d 'Connect over WebSockets to host:port'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l nodelay -d 'Accepted for mosquitto\'s scripts: mqtk always sets TCP_NODELAY (no Nagle delay)'
@@ -494,7 +495,6 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l will-retain -d 'Retain the will'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l quiet -d 'Print no warnings'
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s c -l clients -d 'Number of subscribers' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s t -l topic -d 'Topic template the publishers use; the default filter is derived from it' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s q -l qos -d 'Subscription QoS: 0, 1 or 2' -r -f -a "0\t''
@@ -557,6 +557,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s D -l property -d 'MQTT 5 property: -D connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l profile -d 'Connection settings profile from the config file' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s o -l options-file -d 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto\'s -o)' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l ws -d 'Connect over WebSockets to host:port'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l nodelay -d 'Accepted for mosquitto\'s scripts: mqtk always sets TCP_NODELAY (no Nagle delay)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-use-os-certs -d 'Trust the operating system\'s CA store; switches TLS on'
@@ -565,7 +566,6 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l will-retain -d 'Retain the will'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l quiet -d 'Print no warnings'
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l publishers -d 'Number of publishers' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l subscribers -d 'Number of subscribers' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s t -l topic -d 'Topic template: %i client number, %c client id, %n message number' -r -f
@@ -634,6 +634,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s D -l property -d 'MQTT 5 property: -D connect|will NAME VALUE (repeatable; selects MQTT 5)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l profile -d 'Connection settings profile from the config file' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s o -l options-file -d 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto\'s -o)' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s r -l retain -d 'Publish with the retain flag'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l ws -d 'Connect over WebSockets to host:port'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l nodelay -d 'Accepted for mosquitto\'s scripts: mqtk always sets TCP_NODELAY (no Nagle delay)'
@@ -643,7 +644,6 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l will-retain -d 'Retain the will'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l quiet -d 'Print no warnings'
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "conn" -d 'Open N connections (at --connect-rate), hold them with keepalive pings, time CONNACK'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "pub" -d 'N publishers; with QoS 1/2 also time PUBLISH → PUBACK/PUBCOMP'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "sub" -d 'N subscribers counting (and timing, when payloads carry mqtk\'s header) what arrives'
@@ -658,7 +658,3 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subc
 complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub rr ping bench gen help" -f -a "bench" -d 'Load-test a broker: many clients, open-loop rates, HDR latency, loss accounting'
 complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub rr ping bench gen help" -f -a "gen" -d 'Write the shell completions and man pages (used to refresh completions/ and man/)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand help; and not __fish_seen_subcommand_from pub sub rr ping bench gen help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mqtk -n "__fish_mqtk_using_subcommand help; and __fish_seen_subcommand_from bench" -f -a "conn" -d 'Open N connections (at --connect-rate), hold them with keepalive pings, time CONNACK'
-complete -c mqtk -n "__fish_mqtk_using_subcommand help; and __fish_seen_subcommand_from bench" -f -a "pub" -d 'N publishers; with QoS 1/2 also time PUBLISH → PUBACK/PUBCOMP'
-complete -c mqtk -n "__fish_mqtk_using_subcommand help; and __fish_seen_subcommand_from bench" -f -a "sub" -d 'N subscribers counting (and timing, when payloads carry mqtk\'s header) what arrives'
-complete -c mqtk -n "__fish_mqtk_using_subcommand help; and __fish_seen_subcommand_from bench" -f -a "pubsub" -d 'Publishers and subscribers in one process: end-to-end latency, exact loss accounting'

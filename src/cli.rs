@@ -44,20 +44,40 @@ pub struct Cli {
     pub version: Option<bool>,
 }
 
+/// `defer`: a command's flags are defined only when that command runs (or help, completions
+/// and man pages need them), so one `pub` does not build `bench`'s hundred flags.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
-    // pub, sub, rr and ping take about and long_about from their Args struct: a doc comment on
-    // the variant would replace both, hiding long_about from --help and the man page.
-    #[command(name = "pub", disable_help_flag = true)]
+    // The one-line about is here, where the command list finds it before the command's flags
+    // are defined (defer); long_about stays with the flags. A doc comment here would replace
+    // both, hiding long_about from --help and the man page.
+    #[command(
+        name = "pub",
+        disable_help_flag = true,
+        about = "Publish messages (a drop-in for mosquitto_pub)"
+    )]
     Publish(Box<PubArgs>),
 
-    #[command(name = "sub", disable_help_flag = true)]
+    #[command(
+        name = "sub",
+        disable_help_flag = true,
+        about = "Subscribe and print messages (a drop-in for mosquitto_sub)"
+    )]
     Subscribe(Box<SubArgs>),
 
-    #[command(name = "rr", disable_help_flag = true)]
+    #[command(
+        name = "rr",
+        disable_help_flag = true,
+        about = "Send a request and print its response (MQTT 5; mosquitto_rr with matching)"
+    )]
     Rr(Box<RrArgs>),
 
-    #[command(name = "ping", disable_help_flag = true)]
+    #[command(
+        name = "ping",
+        disable_help_flag = true,
+        about = "Measure a broker like ping(8): connection phases, PINGREQ round trips, capabilities"
+    )]
     Ping(Box<PingArgs>),
 
     /// Load-test a broker: many clients, open-loop rates, HDR latency, loss accounting
@@ -69,7 +89,7 @@ pub enum Command {
     Gen(GenArgs),
 }
 
-/// `mqtk gen`: where to write the generated files.
+// `mqtk gen`: where to write the generated files.
 #[derive(Debug, Args)]
 pub struct GenArgs {
     /// Folder that receives completions/ and man/
@@ -77,7 +97,7 @@ pub struct GenArgs {
     pub out_dir: PathBuf,
 }
 
-/// Connection flags shared by every command that talks to a broker.
+// Connection flags shared by every command that talks to a broker.
 #[derive(Debug, Args, Default, Clone)]
 #[command(next_help_heading = "Connection")]
 pub struct ConnArgs {
@@ -297,7 +317,7 @@ pub struct ConnArgs {
     pub quiet: bool,
 }
 
-/// Client identity and session flags with mosquitto's short spellings (`pub`, `sub`).
+// Client identity and session flags with mosquitto's short spellings (`pub`, `sub`).
 #[derive(Debug, Args, Default, Clone)]
 #[command(next_help_heading = "Session")]
 pub struct SessionArgs {
@@ -318,8 +338,8 @@ pub struct SessionArgs {
     pub session_expiry: Option<String>,
 }
 
-/// The message of `pub` and `rr`: one payload from the command line, a file or stdin
-/// (`pub` adds -l and --jsonl to the same group).
+// The message of `pub` and `rr`: one payload from the command line, a file or stdin
+// (`pub` adds -l and --jsonl to the same group).
 #[derive(Debug, Args, Clone)]
 pub struct PayloadArgs {
     /// Message payload
@@ -339,7 +359,7 @@ pub struct PayloadArgs {
     pub null_message: bool,
 }
 
-/// How `sub` and `rr` print the messages they receive.
+// How `sub` and `rr` print the messages they receive.
 #[derive(Debug, Args, Clone)]
 pub struct OutputArgs {
     /// Print the topic before the payload: `topic payload`
@@ -371,10 +391,9 @@ pub struct OutputArgs {
     pub raw: bool,
 }
 
-/// `mqtk pub`.
+// `mqtk pub` (not a doc comment, which would become the command's about).
 #[derive(Debug, Args)]
 #[command(
-    about = "Publish messages (a drop-in for mosquitto_pub)",
     long_about = "Publish one message (-m, -f, -s, -n), one per stdin line (-l) or one per \
                   JSON line (--jsonl). QoS 1 and 2 messages are acknowledged by the broker \
                   before mqtk exits 0.",
@@ -434,10 +453,9 @@ pub struct PubArgs {
     pub conn: ConnArgs,
 }
 
-/// `mqtk sub`.
+// `mqtk sub` (not a doc comment, which would become the command's about).
 #[derive(Debug, Args)]
 #[command(
-    about = "Subscribe and print messages (a drop-in for mosquitto_sub)",
     long_about = "Subscribe to one or more filters and print each message as it arrives: the \
                   payload (default), `topic payload` (-v), a -F format or JSON lines (--json). \
                   Reconnects when the connection drops and resubscribes when the session was \
@@ -518,10 +536,9 @@ pub struct SubArgs {
     pub conn: ConnArgs,
 }
 
-/// `mqtk rr`.
+// `mqtk rr` (not a doc comment, which would become the command's about).
 #[derive(Debug, Args)]
 #[command(
-    about = "Send a request and print its response (MQTT 5; mosquitto_rr with matching)",
     long_about = "Subscribe to the response topic (-e), then publish the request to -t with the \
                   Response Topic and Correlation Data properties, and print the response whose \
                   correlation data matches (-C N: the first N); messages with other correlation \
@@ -574,10 +591,9 @@ pub struct RrArgs {
     pub conn: ConnArgs,
 }
 
-/// `mqtk ping`.
+// `mqtk ping` (not a doc comment, which would become the command's about).
 #[derive(Debug, Args)]
 #[command(
-    about = "Measure a broker like ping(8): connection phases, PINGREQ round trips, capabilities",
     long_about = "Connect (timing DNS, TCP, TLS, WebSocket and CONNECT/CONNACK), then send a \
                   probe every INTERVAL and print its round trip, and a ping(8) summary at the \
                   end. Exit 0 when every probe was answered, 76 when some were lost.",
@@ -666,7 +682,8 @@ pub enum PayloadFormatArg {
     Hex,
 }
 
-/// `mqtk bench`: one of four load shapes.
+// `mqtk bench`: one of four load shapes. (Not a doc comment: it would be the command's about,
+// replacing the variant's once the deferred flags are defined.)
 #[derive(Debug, Args)]
 #[command(after_help = after_help(&BENCH_DOC))]
 pub struct BenchArgs {
@@ -675,6 +692,7 @@ pub struct BenchArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum BenchMode {
     /// Open N connections (at --connect-rate), hold them with keepalive pings, time CONNACK
     #[command(disable_help_flag = true, after_help = after_help(&BENCH_CONN_DOC))]
@@ -757,7 +775,7 @@ pub struct BenchPubSubArgs {
     pub run: BenchRunArgs,
 }
 
-/// What the publishers send and how fast.
+// What the publishers send and how fast.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Publishing")]
 pub struct BenchPublishArgs {
@@ -794,7 +812,7 @@ pub struct BenchPublishArgs {
     pub count: Option<u64>,
 }
 
-/// What the subscribers subscribe to.
+// What the subscribers subscribe to.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Subscribing")]
 pub struct BenchSubscribeArgs {
@@ -807,7 +825,7 @@ pub struct BenchSubscribeArgs {
     pub shared: Option<String>,
 }
 
-/// How the run is paced and reported, for every mode.
+// How the run is paced and reported, for every mode.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Run")]
 pub struct BenchRunArgs {

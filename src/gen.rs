@@ -22,7 +22,9 @@ pub fn generated_files() -> Vec<(PathBuf, Vec<u8>)> {
         clap_complete::generate(shell, &mut crate::cli::command(), "mqtk", &mut bytes);
         files.push((Path::new("completions").join(name), bytes));
     }
-    let root = crate::cli::command();
+    // Every command's flags are deferred until a command runs: define them all here.
+    let mut root = crate::cli::command();
+    root.build();
     files.push((PathBuf::from("man/mqtk.1"), man_page(root.clone())));
     add_pages(&root, "mqtk", &mut files);
     files
@@ -30,7 +32,11 @@ pub fn generated_files() -> Vec<(PathBuf, Vec<u8>)> {
 
 /// One page per visible subcommand, nested ones included (`mqtk-bench-pubsub.1`).
 fn add_pages(parent: &clap::Command, prefix: &str, files: &mut Vec<(PathBuf, Vec<u8>)>) {
-    for sub in parent.get_subcommands().filter(|s| !s.is_hide_set()) {
+    // `help` is the subcommand build() adds to list the others: no page of its own.
+    let pages = parent
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help");
+    for sub in pages {
         let name = format!("{prefix}-{}", sub.get_name());
         let bin_name = format!("{} {}", prefix.replace('-', " "), sub.get_name());
         let page = sub

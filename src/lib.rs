@@ -370,7 +370,9 @@ mod tests {
             "1.5",
             long.as_str(),
         ];
-        let root = cli::command();
+        let mut root = cli::command();
+        // Each command's flags are deferred until it runs: define them all.
+        root.build();
         let mut checked = 0;
         let mut visit = vec![(vec!["mqtk".to_string()], &root)];
         while let Some((path, cmd)) = visit.pop() {

@@ -287,7 +287,13 @@ impl Report {
         if c.publishers > 0 {
             let offered = match r.offered {
                 Some(o) => format!("offered {}", rate(o)),
-                None => "offered: as fast as possible".into(),
+                None => match c.in_flight_window {
+                    Some(window) => format!(
+                        "offered: as fast as possible, at most {} per publisher in flight",
+                        count(window)
+                    ),
+                    None => "offered: as fast as possible".into(),
+                },
             };
             rows.push((
                 "Sent".into(),
@@ -486,6 +492,12 @@ impl Report {
                     } else {
                         "(no --rate or --interval: messages go out when they can, so corrected = uncorrected)"
                     }
+                );
+            }
+            if let Some(pause) = c.read_pause_ms {
+                let _ = writeln!(
+                    out,
+                    "  (flat out at QoS 0 the subscribers read every {pause} ms or more while messages stream in: latencies include that wait)"
                 );
             }
         }

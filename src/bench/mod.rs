@@ -19,7 +19,6 @@ use std::io::{self, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
@@ -28,7 +27,7 @@ use crate::engine::transport;
 use crate::error::{io_reason, shorten_path, Failure};
 use crate::output::bench::{count, rate, time_us};
 use crate::output::escape::Escape;
-use crate::output::stdio::{stderr, Stdout};
+use crate::output::stdio::{stderr, StatusLine, Stdout};
 use crate::signals;
 use header::BenchClock;
 use plan::{Mode, Pace, Plan, Stop};
@@ -232,7 +231,7 @@ struct Monitor {
     shared: Arc<Shared>,
     start: Instant,
     ticks: mpsc::UnboundedReceiver<Tick>,
-    bar: ProgressBar,
+    bar: StatusLine,
     total: u64,
     duration: Option<Duration>,
     next_second: u64,
@@ -254,11 +253,7 @@ impl Monitor {
         start: Instant,
         ticks: mpsc::UnboundedReceiver<Tick>,
     ) -> Monitor {
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
+        let bar = StatusLine::stderr();
         Monitor {
             shared,
             start,
@@ -366,8 +361,7 @@ impl Monitor {
                 self.next_life_line += LIFE_LINE;
             }
         } else {
-            self.bar.set_message(line);
-            self.bar.tick();
+            self.bar.show(&line);
         }
     }
 
@@ -404,7 +398,7 @@ impl Monitor {
                 self.p99_by_second.insert(second, summary.p99_us);
             }
         }
-        self.bar.finish_and_clear();
+        self.bar.clear();
     }
 
     fn series(&self) -> Vec<Progress> {

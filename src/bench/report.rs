@@ -217,6 +217,10 @@ pub fn build(run: Run) -> Report {
             acked: p.now.acked.saturating_sub(p.previous.acked),
             received: p.now.received.saturating_sub(p.previous.received),
             errors: p.now.connect_failed + p.now.disconnected + p.now.rejected,
+            subscriber_reads: p.now.reads.saturating_sub(p.previous.reads),
+            subscriber_read_bytes: p.now.read_bytes.saturating_sub(p.previous.read_bytes),
+            publisher_writes: p.now.writes.saturating_sub(p.previous.writes),
+            publisher_write_bytes: p.now.write_bytes.saturating_sub(p.previous.write_bytes),
             p99_us: p.p99_us,
         })
         .collect();

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::SocketAddr;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::rc::Rc;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
@@ -71,6 +71,12 @@ pub struct Shared {
     pub duplicates: AtomicU64,
     /// Publishers that will send nothing more (done, stopped or failed).
     pub publishers_done: AtomicU64,
+    /// Subscribers' read calls and the bytes they brought; publishers' write calls and the
+    /// bytes they took (per second in the series: how many messages each call carried).
+    pub reads: AtomicU64,
+    pub read_bytes: AtomicU64,
+    pub writes: AtomicU64,
+    pub write_bytes: AtomicU64,
     /// The first connection failure, kept for the error when no client connects.
     pub first_failure: Mutex<Option<Failure>>,
     /// Flat-out QoS 0 pubsub: one per publisher (by index), else none.
@@ -508,27 +514,28 @@ impl Io {
 }
 
 /// Reads what the socket holds now, without waiting: the bytes read (0 when nothing was
-/// there), or Err(None) when the broker closed the connection.
+/// there) and the read calls it took, or Err(None) when the broker closed the connection.
 fn read_now(
     tcp: &std::net::TcpStream,
     buf: &mut BytesMut,
-) -> Result<usize, Option<std::io::Error>> {
+) -> Result<(usize, u64), Option<std::io::Error>> {
     use std::io::Read;
-    let mut total = 0;
+    let (mut total, mut calls) = (0, 0);
     loop {
         let start = buf.len();
         // std's read wants initialised bytes: zeroing 64 KiB per poll is cheap next to a
         // wake-up per packet.
         buf.resize(start + READ_BYTES, 0);
         let read = (&*tcp).read(&mut buf[start..]);
+        calls += 1;
         let n = *read.as_ref().unwrap_or(&0);
         buf.truncate(start + n);
         match read {
             Ok(0) => return Err(None),
-            Ok(n) if n < READ_BYTES => return Ok(total + n),
+            Ok(n) if n < READ_BYTES => return Ok((total + n, calls)),
             Ok(n) => total += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) if would_block(&e) => return Ok(total),
+            Err(e) if would_block(&e) => return Ok((total, calls)),
             Err(e) => return Err(Some(e)),
         }
     }
@@ -643,6 +650,10 @@ async fn connect(shard: &Shard, spec: &ClientSpec, phase: &watch::Receiver<Phase
     };
     // Each attempt has --connect-timeout, and all of them end with the ramp-up.
     let own_deadline = Instant::now() + opts.connect_timeout;
+    // Boxed: connecting (TLS, WebSocket, proxy states) takes kilobytes that the client's
+    // future would otherwise keep for the whole run; an idle `bench conn` client holds
+    // only what it needs once connected.
+    let attempt = Box::pin(attempt);
     let result = match tokio::time::timeout_at(own_deadline.min(shard.ramp_end), attempt).await {
         Ok(result) => result,
         Err(_) if own_deadline > shard.ramp_end => Err(ramp_up_over(opts)),
@@ -817,11 +828,13 @@ async fn drive(
         Duration::ZERO
     };
     // While messages stream in, the next read waits for this (see plan::READ_PAUSE).
-    let mut pause = pin!(tokio::time::sleep_until(far));
+    // Boxed, and only for a subscriber that pauses: a timer in every client's future would
+    // cost `bench conn` 100 bytes per connection.
+    let mut pause = (!read_pause.is_zero()).then(|| Box::pin(tokio::time::sleep_until(far)));
     let mut pausing = false;
     // A polled link reads only when its pause ends: the first one is now.
     if matches!(link.io, Io::Polled(_)) {
-        pause.as_mut().reset(Instant::now());
+        reset(&mut pause, Instant::now());
         pausing = true;
     }
     let mut idle_polls: u32 = 0;
@@ -893,24 +906,20 @@ async fn drive(
                     return Ok(());
                 }
             }
-            () = &mut pause, if pausing => {
+            () = sleep_opt(pause.as_mut()), if pausing => {
                 pausing = false;
                 if let Io::Polled(tcp) = &link.io {
-                    let read = match read_now(tcp, &mut link.read_buf) {
-                        Ok(n) => n,
+                    let (read, calls) = match read_now(tcp, &mut link.read_buf) {
+                        Ok(read) => read,
                         Err(None) => return Err("the broker closed the connection".into()),
                         Err(Some(e)) => return Err(format!("read failed: {}", e.kind())),
                     };
-                    {
-                        let mut stats = shard.stats.borrow_mut();
-                        stats.io.subscriber_reads += 1;
-                        stats.io.subscriber_read_bytes += read as u64;
-                    }
+                    count_reads(shard, calls, read);
                     // Every pause while bytes come; longer and longer ones after polls that
                     // found nothing.
                     idle_polls = if read > 0 { 0 } else { (idle_polls + 1).min(POLL_BACKOFF) };
                     let wait = read_pause * idle_polls.max(1).next_power_of_two().min(POLL_BACKOFF);
-                    pause.as_mut().reset(Instant::now() + wait);
+                    reset(&mut pause, Instant::now() + wait);
                     pausing = true;
                     if read > 0 {
                         ping_sent = None;
@@ -926,16 +935,14 @@ async fn drive(
                     Ok(n) => n,
                 };
                 if is_subscriber {
-                    let mut stats = shard.stats.borrow_mut();
-                    stats.io.subscriber_reads += 1;
-                    stats.io.subscriber_read_bytes += read as u64;
+                    count_reads(shard, 1, read);
                 }
                 if !read_pause.is_zero() {
                     // Streaming: the last read was recent, and this one did not fill the
                     // buffer (when it did, more is waiting now).
                     let now = Instant::now();
                     if now - last_read < 2 * read_pause && read < room {
-                        pause.as_mut().reset(now + read_pause);
+                        reset(&mut pause, now + read_pause);
                         pausing = true;
                     }
                     last_read = now;
@@ -989,12 +996,37 @@ async fn drive(
     }
 }
 
+/// A subscriber's read calls that brought `n` bytes, in the shard's and the run's counts.
+fn count_reads(shard: &Shard, calls: u64, n: usize) {
+    let mut stats = shard.stats.borrow_mut();
+    stats.io.subscriber_reads += calls;
+    stats.io.subscriber_read_bytes += n as u64;
+    shard.shared.reads.fetch_add(calls, Relaxed);
+    shard.shared.read_bytes.fetch_add(n as u64, Relaxed);
+}
+
+/// Waits for an optional timer; never ready without one.
+async fn sleep_opt(sleep: Option<&mut Pin<Box<tokio::time::Sleep>>>) {
+    match sleep {
+        Some(sleep) => sleep.as_mut().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn reset(sleep: &mut Option<Pin<Box<tokio::time::Sleep>>>, at: Instant) {
+    if let Some(sleep) = sleep {
+        sleep.as_mut().reset(at);
+    }
+}
+
 /// Counts `n` bytes of the write buffer as written; true when that completed a full batch.
 fn wrote(shard: &Shard, link: &mut Link, behaviour: &mut Behaviour, n: usize) -> bool {
     if !matches!(behaviour, Behaviour::Subscriber(_)) {
         let mut stats = shard.stats.borrow_mut();
         stats.io.publisher_writes += 1;
         stats.io.publisher_write_bytes += n as u64;
+        shard.shared.writes.fetch_add(1, Relaxed);
+        shard.shared.write_bytes.fetch_add(n as u64, Relaxed);
     }
     link.written += n;
     link.last_write = Instant::now();
@@ -1735,6 +1767,10 @@ pub struct Snapshot {
     pub received: u64,
     pub duplicates: u64,
     pub publishers_done: u64,
+    pub reads: u64,
+    pub read_bytes: u64,
+    pub writes: u64,
+    pub write_bytes: u64,
 }
 
 impl Shared {
@@ -1751,6 +1787,10 @@ impl Shared {
             received: self.received.load(Relaxed),
             duplicates: self.duplicates.load(Relaxed),
             publishers_done: self.publishers_done.load(Acquire),
+            reads: self.reads.load(Relaxed),
+            read_bytes: self.read_bytes.load(Relaxed),
+            writes: self.writes.load(Relaxed),
+            write_bytes: self.write_bytes.load(Relaxed),
         }
     }
 

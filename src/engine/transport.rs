@@ -281,6 +281,16 @@ async fn connect_any(
     if let [(address, local)] = candidates[..] {
         return attempt(address, local).await;
     }
+    // Boxed: a race's state (a timer, the attempts) would otherwise enlarge every
+    // connection's future, and `bench conn` holds thousands of them.
+    Box::pin(race(candidates, last)).await
+}
+
+/// The attempts of [`connect_any`] for two or more addresses.
+async fn race(
+    candidates: Vec<(SocketAddr, Option<IpAddr>)>,
+    mut last: Option<ConnectFailed>,
+) -> Result<tokio::net::TcpStream, ConnectFailed> {
     type Attempt =
         Pin<Box<dyn Future<Output = Result<tokio::net::TcpStream, ConnectFailed>> + Send>>;
     let mut queue = candidates.into_iter();

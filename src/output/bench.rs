@@ -186,6 +186,11 @@ pub struct Second {
     pub acked: u64,
     pub received: u64,
     pub errors: u64,
+    /// The subscribers' read calls and bytes, the publishers' write calls and bytes.
+    pub subscriber_reads: u64,
+    pub subscriber_read_bytes: u64,
+    pub publisher_writes: u64,
+    pub publisher_write_bytes: u64,
     /// The mode's headline latency this second (conn: connect; pub: ack; sub, pubsub: corrected end to end).
     pub p99_us: Option<f64>,
 }

@@ -195,6 +195,10 @@ struct Second {
     acked: u64,
     received: u64,
     errors: u64,
+    subscriber_reads: u64,
+    subscriber_read_bytes: u64,
+    publisher_writes: u64,
+    publisher_write_bytes: u64,
     p99_us: Option<f64>,
 }
 
@@ -427,6 +431,14 @@ fn a_flat_out_qos0_run_reads_in_batches_and_bounds_what_is_in_flight() {
     assert!(total(|t| t.publisher_writes) > 0, "{:?}", r.io);
     let subscriber_threads = r.io.iter().filter(|t| t.subscribers > 0).count();
     assert_eq!(subscriber_threads, 1, "{:?}", r.io);
+    // The series counts the same calls second by second (up to the last full second).
+    let by_second: u64 = r.series.iter().map(|s| s.subscriber_reads).sum();
+    assert!(
+        by_second > 0 && by_second <= reads,
+        "{by_second} of {reads}"
+    );
+    let bytes_by_second: u64 = r.series.iter().map(|s| s.publisher_write_bytes).sum();
+    assert!(bytes_by_second <= total(|t| t.publisher_write_bytes));
 
     for extra in [&["-q", "1"][..], &["-q", "0", "--rate", "200"][..]] {
         let mut args = vec!["--publishers", "2", "--subscribers", "1", "--count", "100"];

@@ -268,12 +268,12 @@ impl Plan {
         let mut plan = Plan::base(kind, run)?;
         match mode {
             BenchMode::Conn(a) => {
-                plan.add_clients(Role::Idle, a.clients, "");
+                plan.add_clients(Role::Idle, a.clients, "")?;
             }
             BenchMode::Publish(a) => {
                 plan.publishing(&a.publish, &a.run)?;
                 plan.publishers = a.clients;
-                plan.add_clients(Role::Publisher, a.clients, "");
+                plan.add_clients(Role::Publisher, a.clients, "")?;
             }
             BenchMode::Subscribe(a) => {
                 plan.qos = a.qos;
@@ -281,7 +281,7 @@ impl Plan {
                 plan.subscribing(&a.subscribe, &topic)?;
                 plan.topic_echo = Some(a.topic.clone());
                 plan.subscribers = a.clients;
-                plan.add_clients(Role::Subscriber, a.clients, "");
+                plan.add_clients(Role::Subscriber, a.clients, "")?;
             }
             BenchMode::PubSub(a) => {
                 plan.publishing(&a.publish, &a.run)?;
@@ -289,8 +289,8 @@ impl Plan {
                 plan.subscribing(&a.subscribe, &topic)?;
                 plan.publishers = a.publishers;
                 plan.subscribers = a.subscribers;
-                plan.add_clients(Role::Publisher, a.publishers, "pub-");
-                plan.add_clients(Role::Subscriber, a.subscribers, "sub-");
+                plan.add_clients(Role::Publisher, a.publishers, "pub-")?;
+                plan.add_clients(Role::Subscriber, a.subscribers, "sub-")?;
                 plan.find_audiences();
             }
         }
@@ -393,9 +393,18 @@ impl Plan {
         Ok(())
     }
 
-    fn add_clients(&mut self, role: Role, count: u32, role_prefix: &str) {
+    fn add_clients(&mut self, role: Role, count: u32, role_prefix: &str) -> Result<(), Failure> {
+        // Every client's number is its own (payload headers and windows are keyed by it).
+        if u64::from(self.start_number) + u64::from(count) > u64::from(u32::MAX) + 1 {
+            return Err(Failure::Usage(format!(
+                "--start-number {}: {count} clients would number past {}; give at most {}",
+                self.start_number,
+                u32::MAX,
+                u64::from(u32::MAX) + 1 - u64::from(count)
+            )));
+        }
         for index in 0..count {
-            let number = self.start_number.saturating_add(index);
+            let number = self.start_number + index;
             let order = self.clients.len() as u32;
             self.clients.push(ClientSpec {
                 role,
@@ -407,6 +416,7 @@ impl Plan {
                 order,
             });
         }
+        Ok(())
     }
 
     /// Renders each client's topic or filter and checks it.

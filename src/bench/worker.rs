@@ -297,6 +297,8 @@ struct Shard {
     pacer: Pacer,
     /// Clients not connected by then never will be ([`Plan::ramp_up_limit`]).
     ramp_end: Instant,
+    /// Polled subscribers read through this (see `read_now`).
+    scratch: RefCell<Vec<u8>>,
 }
 
 pub struct ShardSetup {
@@ -348,6 +350,7 @@ async fn run_shard(setup: ShardSetup) -> ShardOutcome {
         stats: RefCell::new(ShardStats::default()),
         pacer: Pacer::new(),
         ramp_end,
+        scratch: RefCell::new(Vec::new()),
     });
     let pacer = tokio::task::spawn_local({
         let shard = shard.clone();
@@ -500,9 +503,8 @@ impl Io {
     /// The socket out of the event loop for a subscriber that polls (plain TCP only; TLS,
     /// WebSocket and unix sockets stay evented), else the event loop's halves.
     fn new(stream: Box<dyn Stream>, polled: bool) -> std::io::Result<Io> {
-        if polled && (stream.as_ref() as &dyn std::any::Any).is::<tokio::net::TcpStream>() {
-            let any: Box<dyn std::any::Any> = stream;
-            return match any.downcast::<tokio::net::TcpStream>() {
+        if polled && stream.as_any().is::<tokio::net::TcpStream>() {
+            return match stream.into_any().downcast::<tokio::net::TcpStream>() {
                 // Deregistered; it stays non-blocking.
                 Ok(tcp) => Ok(Io::Polled((*tcp).into_std()?)),
                 Err(_) => Err(std::io::Error::other("not a TCP stream")),
@@ -513,29 +515,35 @@ impl Io {
     }
 }
 
-/// Reads what the socket holds now, without waiting: the bytes read (0 when nothing was
-/// there) and the read calls it took, or Err(None) when the broker closed the connection.
+/// Reads what the socket holds now, without waiting, through `scratch` (std's read wants
+/// initialised bytes: one zeroed buffer per thread, not 64 KiB zeroed per poll): the bytes
+/// read (0 when nothing was there) and the read calls it took, or Err(None) when the broker
+/// closed the connection and nothing came before its end (what came is returned first, and
+/// the next poll sees the end).
 fn read_now(
     tcp: &std::net::TcpStream,
     buf: &mut BytesMut,
+    scratch: &mut [u8],
 ) -> Result<(usize, u64), Option<std::io::Error>> {
     use std::io::Read;
     let (mut total, mut calls) = (0, 0);
     loop {
-        let start = buf.len();
-        // std's read wants initialised bytes: zeroing 64 KiB per poll is cheap next to a
-        // wake-up per packet.
-        buf.resize(start + READ_BYTES, 0);
-        let read = (&*tcp).read(&mut buf[start..]);
+        let read = (&*tcp).read(scratch);
         calls += 1;
-        let n = *read.as_ref().unwrap_or(&0);
-        buf.truncate(start + n);
         match read {
+            Ok(0) if total > 0 => return Ok((total, calls)),
             Ok(0) => return Err(None),
-            Ok(n) if n < READ_BYTES => return Ok((total + n, calls)),
-            Ok(n) => total += n,
+            Ok(n) => {
+                buf.extend_from_slice(&scratch[..n]);
+                total += n;
+                if n < scratch.len() {
+                    return Ok((total, calls));
+                }
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) if would_block(&e) => return Ok((total, calls)),
+            // Hand over what came; the next poll meets the error again.
+            Err(_) if total > 0 => return Ok((total, calls)),
             Err(e) => return Err(Some(e)),
         }
     }
@@ -909,7 +917,13 @@ async fn drive(
             () = sleep_opt(pause.as_mut()), if pausing => {
                 pausing = false;
                 if let Io::Polled(tcp) = &link.io {
-                    let (read, calls) = match read_now(tcp, &mut link.read_buf) {
+                    let mut scratch = shard.scratch.borrow_mut();
+                    if scratch.is_empty() {
+                        scratch.resize(READ_BYTES, 0);
+                    }
+                    let polled = read_now(tcp, &mut link.read_buf, &mut scratch);
+                    drop(scratch);
+                    let (read, calls) = match polled {
                         Ok(read) => read,
                         Err(None) => return Err("the broker closed the connection".into()),
                         Err(Some(e)) => return Err(format!("read failed: {}", e.kind())),
@@ -962,13 +976,12 @@ async fn drive(
             }
             () = shard.pacer.until(waiter, due), if wake.is_some() => {}
             moved = gate_moved(gate), if gate.is_some() => {
-                let mut stats = shard.stats.borrow_mut();
-                stats.io.gate_waits += 1;
-                if !moved {
-                    stats.io.gate_timeouts += 1;
-                    drop(stats);
-                    behaviour.gate_expired(shard);
+                {
+                    let mut stats = shard.stats.borrow_mut();
+                    stats.io.gate_waits += 1;
+                    stats.io.gate_timeouts += u64::from(!moved);
                 }
+                behaviour.gate_opened(shard, moved);
             }
             () = &mut timer => {
                 // A fired timer stays ready: re-arm it on the next turn, whatever the deadline.
@@ -1179,9 +1192,9 @@ impl Behaviour {
         }
     }
 
-    fn gate_expired(&mut self, shard: &Shard) {
+    fn gate_opened(&mut self, shard: &Shard, moved: bool) {
         if let Behaviour::Publisher(p) = self {
-            p.gate_expired(shard);
+            p.gate_opened(shard, moved);
         }
     }
 
@@ -1329,8 +1342,14 @@ impl Publisher {
         end
     }
 
-    /// The window stayed shut for GATE_PATIENCE: what is in flight was dropped.
-    fn gate_expired(&mut self, shard: &Shard) {
+    /// The wait is over: a subscriber moved the gate, or (`moved` false) the window stayed
+    /// shut for GATE_PATIENCE and what is in flight was dropped. Either way produce() looks
+    /// again, and until then (bytes may still be unwritten) nothing waits on the gate.
+    fn gate_opened(&mut self, shard: &Shard, moved: bool) {
+        self.gated = false;
+        if moved {
+            return;
+        }
         if let Some(gate) = self
             .gate
             .and_then(|(index, _)| shard.shared.gates.get(index))
@@ -1380,8 +1399,9 @@ impl Publisher {
             if self.seq >= window_end {
                 window_end = self.window_end(shard);
                 if self.gated {
-                    // A subscriber's delivery (or GATE_PATIENCE) brings us back.
-                    return None;
+                    // A subscriber's delivery (or GATE_PATIENCE) brings us back, and a
+                    // timed run's end, so that it stops on time.
+                    return end;
                 }
             }
             if let Some(at) = intended {

@@ -20,9 +20,20 @@ use crate::conn::{codes, ConnectOptions, Endpoint, ProxyKind};
 use crate::error::Failure;
 
 /// Any transport mqtk opens: TCP, unix socket, TLS, WebSocket, in any combination.
-/// (`Any` lets `bench` take a plain TCP stream back out of the box.)
-pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + std::any::Any {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Stream for T {}
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {
+    /// The stream as `Any`, so `bench` can take a plain TCP stream back out of the box
+    /// (a method, not trait upcasting, which needs Rust 1.86).
+    fn as_any(&self) -> &dyn std::any::Any;
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any>;
+}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Stream for T {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+        self
+    }
+}
 
 /// How long each step of opening the connection took (absent when the step was not taken).
 #[derive(Debug, Clone, Default)]

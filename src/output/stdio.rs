@@ -197,8 +197,17 @@ impl StatusLine {
         const SPINNER: [char; 8] = ['⠁', '⠂', '⠄', '⡀', '⢀', '⠠', '⠐', '⠈'];
         let spinner = SPINNER[self.turn % SPINNER.len()];
         self.turn += 1;
+        // One row, never wrapped: a carriage return only goes back to the start of the last
+        // row, so a wrapped line would leave a stale row behind each second. The spinner,
+        // its space and the last column (writing there may wrap at once) are kept free.
+        let columns = terminal_size::terminal_size_of(io::stderr())
+            .map_or(80, |(width, _)| usize::from(width.0));
+        let text: String = escape_str(text, Escape::Text)
+            .chars()
+            .take(columns.saturating_sub(3))
+            .collect();
         // Carriage return, the line, then erase what a longer previous line left.
-        let line = format!("\r{spinner} {}\x1b[K", escape_str(text, Escape::Text));
+        let line = format!("\r{spinner} {text}\x1b[K");
         self.drawn = io::stderr().lock().write_all(line.as_bytes()).is_ok();
     }
 

@@ -1151,6 +1151,12 @@ fn bad_values_are_usage_errors_naming_the_flag() {
         "--shared 'a/b'",
     );
     assert_fails(bench(&broker, "pub", &["--rate", "0"]), 64, "--rate");
+    // Each client's number is its own: none may wrap or repeat past u32::MAX.
+    assert_fails(
+        bench(&broker, "pub", &["-c", "3", "--start-number", "4294967294"]),
+        64,
+        "--start-number 4294967294: 3 clients would number past 4294967295; give at most 4294967293",
+    );
 }
 
 #[test]

@@ -172,6 +172,8 @@ def row(path):
         r["sent"] = num(msgs.get("sent"))
         r["outstanding"], r["lost"] = num(msgs.get("outstanding")), num(msgs.get("lost"))
         r["threads"] = m.get("threads")
+        e2e = (doc.get("latency") or {}).get("e2e_corrected") or {}
+        r["p50_ms"] = num(e2e.get("p50_us")) / 1000 if e2e.get("p50_us") is not None else None
     else:
         c = mqttwrk_counts(base + ".out")
         r["received"], r["rate"], r["sent"] = c.get("received"), c.get("rate"), c.get("sent")
@@ -263,7 +265,7 @@ metrics = [("rate", "delivered msg/s", "{:,.0f}"), ("received", "delivered msgs"
            ("broker_rss_mib", "broker RSS MiB", "{:.0f}"), ("sys_received", "$SYS received", "{:,.0f}"),
            ("sys_sent", "$SYS sent", "{:,.0f}"), ("sys_dropped", "$SYS dropped", "{:,.0f}"),
            ("wall", "wall s", "{:.1f}"), ("load1", "load 1m before", "{:.2f}"),
-           ("other_pct", "others % core", "{:.0f}")]
+           ("other_pct", "others % core", "{:.0f}"), ("p50_ms", "e2e p50 ms (mqtk)", "{:.1f}")]
 rounds = sorted({r["round"] for r in rs})
 print()
 print(f"QoS 0 fan-in, flat out: min / median / max over {len(rounds)} round(s) (delivered = the tool's own count)")

@@ -265,6 +265,21 @@ impl Plan {
             BenchMode::Subscribe(a) => (Mode::Sub, &a.run),
             BenchMode::PubSub(a) => (Mode::PubSub, &a.run),
         };
+        let (clients, flag) = match mode {
+            BenchMode::Conn(a) => (u64::from(a.clients), format!("-c {}", a.clients)),
+            BenchMode::Publish(a) => (u64::from(a.clients), format!("-c {}", a.clients)),
+            BenchMode::Subscribe(a) => (u64::from(a.clients), format!("-c {}", a.clients)),
+            BenchMode::PubSub(a) => (
+                u64::from(a.publishers) + u64::from(a.subscribers),
+                format!(
+                    "--publishers {} --subscribers {}",
+                    a.publishers, a.subscribers
+                ),
+            ),
+        };
+        // Before anything is allocated for the clients (a million of them took 5 GB before
+        // the first connect failed for want of descriptors).
+        check_descriptors(clients, &flag)?;
         let mut plan = Plan::base(kind, run)?;
         match mode {
             BenchMode::Conn(a) => {
@@ -591,6 +606,45 @@ pub fn placement(plan: &Plan, shards: usize) -> Vec<usize> {
 /// second, mostly idle thread adds a wake-up to every round trip. Measured on 2 cores with a
 /// local mosquitto, 10 publishers → 1 subscriber: QoS 1 delivered 29 000/s on one thread and
 /// 13 000-16 000/s on two; QoS 0 delivered 78 000-84 000/s on two and 48 000-62 000/s on one.
+/// Descriptors mqtk keeps for itself besides one socket per client: stdio, the report
+/// file, and each worker thread's event loop, waker and timer.
+fn own_descriptors() -> u64 {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    64 + 4 * threads
+}
+
+/// Raises the soft limit on open files to the hard one, then refuses a run whose sockets
+/// cannot fit under it, naming the numbers.
+fn check_descriptors(clients: u64, flag: &str) -> Result<(), Failure> {
+    #[cfg(unix)]
+    {
+        use nix::sys::resource::{getrlimit, setrlimit, Resource};
+        let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+            return Ok(());
+        };
+        let soft = if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
+            hard
+        } else {
+            soft
+        };
+        let needed = clients + own_descriptors();
+        if needed > soft {
+            let raise = if soft < hard {
+                format!("it could not be raised to the hard limit {hard}")
+            } else {
+                "that is also the hard limit".to_string()
+            };
+            return Err(Failure::Usage(format!(
+                "{flag}: the clients need {needed} open files (a socket each, and {} for mqtk) but this process may open {soft} (ulimit -n; {raise}): raise it (ulimit -Hn, limits.conf, LimitNOFILE=) or run fewer clients per process",
+                own_descriptors()
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (clients, flag);
+    Ok(())
+}
+
 fn default_threads(qos: u8) -> usize {
     if qos > 0 {
         1

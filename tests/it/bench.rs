@@ -615,6 +615,51 @@ fn conn_holds_five_hundred_connections() {
     );
 }
 
+/// The open-files limit: bench raises its soft limit to the hard one (300 connections
+/// under a soft limit of 100 all connect), and refuses a client count that cannot fit under
+/// the hard limit before it allocates or connects anything (usage error, the numbers named).
+#[test]
+fn bench_raises_the_open_files_limit_and_refuses_what_cannot_fit() {
+    let broker = Broker::start();
+    let under_limit = |limit: &str, args: &[&str]| {
+        let mut cmd = crate::util::hermetic(Command::new("sh"));
+        cmd.arg("-c")
+            .arg(format!("ulimit {limit}; exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_mqtk"))
+            .args([
+                "bench",
+                "conn",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &broker.port.to_string(),
+            ])
+            .args(args);
+        cmd
+    };
+    let mut raised = under_limit(
+        "-S -n 100",
+        &["-c", "300", "--duration", "1s", "--json", "-"],
+    );
+    raised.stdout(std::process::Stdio::piped());
+    let (code, r): (i32, Report) = parse_report(raised);
+    assert_eq!(code, 0, "{r:?}");
+    assert_eq!(r.clients.connected, 300, "{r:?}");
+
+    assert_fails(
+        under_limit("-n 200", &["-c", "1000", "--duration", "1s"]),
+        64,
+        "-c 1000: the clients need 1",
+    );
+    let out = run(under_limit("-n 200", &["-c", "1000"]), b"");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("this process may open 200 (ulimit -n"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
 /// Decodes one of the report's histograms (HdrHistogram V2 deflate, base64; ns).
 fn histogram(encoded: Option<&String>) -> hdrhistogram::Histogram<u64> {
     use base64::Engine;

@@ -265,10 +265,11 @@ impl Plan {
             BenchMode::Subscribe(a) => (Mode::Sub, &a.run),
             BenchMode::PubSub(a) => (Mode::PubSub, &a.run),
         };
+        let single = |n: u32| (u64::from(n), format!("-c {n}"));
         let (clients, flag) = match mode {
-            BenchMode::Conn(a) => (u64::from(a.clients), format!("-c {}", a.clients)),
-            BenchMode::Publish(a) => (u64::from(a.clients), format!("-c {}", a.clients)),
-            BenchMode::Subscribe(a) => (u64::from(a.clients), format!("-c {}", a.clients)),
+            BenchMode::Conn(a) => single(a.clients),
+            BenchMode::Publish(a) => single(a.clients),
+            BenchMode::Subscribe(a) => single(a.clients),
             BenchMode::PubSub(a) => (
                 u64::from(a.publishers) + u64::from(a.subscribers),
                 format!(
@@ -601,11 +602,6 @@ pub fn placement(plan: &Plan, shards: usize) -> Vec<usize> {
         .collect()
 }
 
-/// One event loop per CPU, except at QoS 1/2: there the flow is a ping-pong of small
-/// packets with the broker (mosquitto keeps 20 messages in flight to a subscriber), and a
-/// second, mostly idle thread adds a wake-up to every round trip. Measured on 2 cores with a
-/// local mosquitto, 10 publishers → 1 subscriber: QoS 1 delivered 29 000/s on one thread and
-/// 13 000-16 000/s on two; QoS 0 delivered 78 000-84 000/s on two and 48 000-62 000/s on one.
 /// Descriptors mqtk keeps for itself besides one socket per client: stdio, the report
 /// file, and each worker thread's event loop, waker and timer.
 fn own_descriptors() -> u64 {
@@ -627,7 +623,8 @@ fn check_descriptors(clients: u64, flag: &str) -> Result<(), Failure> {
         } else {
             soft
         };
-        let needed = clients + own_descriptors();
+        let own = own_descriptors();
+        let needed = clients + own;
         if needed > soft {
             let raise = if soft < hard {
                 format!("it could not be raised to the hard limit {hard}")
@@ -635,8 +632,7 @@ fn check_descriptors(clients: u64, flag: &str) -> Result<(), Failure> {
                 "that is also the hard limit".to_string()
             };
             return Err(Failure::Usage(format!(
-                "{flag}: the clients need {needed} open files (a socket each, and {} for mqtk) but this process may open {soft} (ulimit -n; {raise}): raise it (ulimit -Hn, limits.conf, LimitNOFILE=) or run fewer clients per process",
-                own_descriptors()
+                "{flag}: the clients need {needed} open files (a socket each, and {own} for mqtk) but this process may open {soft} (ulimit -n; {raise}): raise it (ulimit -Hn, limits.conf, LimitNOFILE=) or run fewer clients per process"
             )));
         }
     }
@@ -645,6 +641,11 @@ fn check_descriptors(clients: u64, flag: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+/// One event loop per CPU, except at QoS 1/2: there the flow is a ping-pong of small
+/// packets with the broker (mosquitto keeps 20 messages in flight to a subscriber), and a
+/// second, mostly idle thread adds a wake-up to every round trip. Measured on 2 cores with a
+/// local mosquitto, 10 publishers → 1 subscriber: QoS 1 delivered 29 000/s on one thread and
+/// 13 000-16 000/s on two; QoS 0 delivered 78 000-84 000/s on two and 48 000-62 000/s on one.
 fn default_threads(qos: u8) -> usize {
     if qos > 0 {
         1

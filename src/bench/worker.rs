@@ -107,6 +107,19 @@ pub struct Gate {
     moved: Notify,
 }
 
+impl Gate {
+    /// A subscriber got message `seq` of the publisher: the gate moves, and wakes the
+    /// publisher once it reaches where the publisher waits.
+    fn deliver(&self, seq: u64) {
+        let delivered = seq + 1;
+        self.delivered.fetch_max(delivered, SeqCst);
+        if delivered >= self.wake_at.load(SeqCst) && self.wake_at.swap(u64::MAX, SeqCst) != u64::MAX
+        {
+            self.moved.notify_one();
+        }
+    }
+}
+
 impl Default for Gate {
     fn default() -> Gate {
         Gate {
@@ -1255,7 +1268,7 @@ struct Publisher {
     gate: Option<(usize, u64)>,
     /// The window is full: produce() waits for the gate to move.
     gated: bool,
-    /// Where the window starts when deliveries stopped coming (see gate_expired).
+    /// Where the window starts when deliveries stopped coming (see gate_opened).
     gate_floor: u64,
 }
 
@@ -1309,19 +1322,23 @@ impl Publisher {
         }
     }
 
+    /// This publisher's gate and window (flat-out QoS 0 pubsub).
+    fn gate<'a>(&self, shard: &'a Shard) -> Option<(&'a Gate, u64)> {
+        let (index, window) = self.gate?;
+        Some((shard.shared.gates.get(index)?, window))
+    }
+
     /// The gate this publisher waits on now, if its window is full.
     fn waits_on<'a>(&self, shard: &'a Shard) -> Option<&'a Gate> {
-        let (index, _) = self.gate.filter(|_| self.gated)?;
-        shard.shared.gates.get(index)
+        self.gate(shard)
+            .filter(|_| self.gated)
+            .map(|(gate, _)| gate)
     }
 
     /// The first sequence number the window does not allow yet (u64::MAX without a gate).
     /// When the window is full, asks the subscribers to say when it moves.
     fn window_end(&mut self, shard: &Shard) -> u64 {
-        let Some((index, window)) = self.gate else {
-            return u64::MAX;
-        };
-        let Some(gate) = shard.shared.gates.get(index) else {
+        let Some((gate, window)) = self.gate(shard) else {
             return u64::MAX;
         };
         let end = gate.delivered.load(SeqCst).max(self.gate_floor) + window;
@@ -1350,10 +1367,7 @@ impl Publisher {
         if moved {
             return;
         }
-        if let Some(gate) = self
-            .gate
-            .and_then(|(index, _)| shard.shared.gates.get(index))
-        {
+        if let Some((gate, _)) = self.gate(shard) {
             gate.wake_at.store(u64::MAX, SeqCst);
         }
         self.gate_floor = self.seq;
@@ -1729,13 +1743,7 @@ impl Subscriber {
         // Publisher numbers start at --start-number; one below wraps past every gate.
         let index = header.publisher.wrapping_sub(shard.plan.start_number) as usize;
         if let Some(gate) = shard.shared.gates.get(index) {
-            let delivered = header.seq + 1;
-            gate.delivered.fetch_max(delivered, SeqCst);
-            if delivered >= gate.wake_at.load(SeqCst)
-                && gate.wake_at.swap(u64::MAX, SeqCst) != u64::MAX
-            {
-                gate.moved.notify_one();
-            }
+            gate.deliver(header.seq);
         }
         self.unreported_received += 1;
         if warm_end_ns.is_some_and(|warm_end| header.intended_ns >= warm_end) {

@@ -452,6 +452,103 @@ fn a_flat_out_qos0_run_reads_in_batches_and_bounds_what_is_in_flight() {
     }
 }
 
+/// Flat out at QoS 0, every connection reset mid-stream by a relay (a NAT or load balancer
+/// dropping its state): the polled subscriber and the gated publishers all see the reset,
+/// the run ends on its own, says who was disconnected, and accounts for every message sent:
+/// received, lost or outstanding, nothing else. The QoS 0 path reads and waits differently
+/// from the others (a socket outside the event loop, a window on deliveries), so it gets
+/// its own fault test.
+#[test]
+fn a_reset_mid_stream_ends_a_flat_out_qos0_run_with_every_message_accounted() {
+    let broker = Broker::start();
+    let relay = crate::relay::Relay::start(broker.port);
+    let cmd = bench_at(
+        relay.port,
+        "pubsub",
+        &[
+            "--publishers",
+            "4",
+            "--subscribers",
+            "1",
+            "-q",
+            "0",
+            "--duration",
+            "30s",
+            "-t",
+            "reset/%i",
+        ],
+    );
+    let run = crate::util::SubProcess::spawn(cmd);
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while relay.accepted() < 5 {
+        assert!(std::time::Instant::now() < deadline, "{}", run.stderr());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Let messages flow before the cut (setup, not a measurement).
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(relay.reset_all(), 5);
+    let done = run.finish(Duration::from_secs(60));
+    let r: Report = serde_json::from_slice(&done.stdout).expect("the JSON report");
+    let m = &r.messages;
+    assert_eq!(done.code, 77, "{r:?}");
+    assert_eq!(r.clients.connected, 5, "{r:?}");
+    assert_eq!(r.clients.disconnected, 5, "{:?}", r.clients);
+    assert!(m.received > 0 && m.received <= m.sent, "{m:?}");
+    assert_eq!(m.expected, Some(m.sent), "{m:?}");
+    assert_eq!(
+        m.received + m.lost.unwrap_or(0) + m.outstanding.unwrap_or(0),
+        m.sent,
+        "{m:?}"
+    );
+    assert_eq!(m.duplicates, 0, "{m:?}");
+    // The reset lost what the windows let be in flight, no more: one window per publisher,
+    // and one more for each time a window was reopened after 250 ms without a delivery.
+    let window = r.config.in_flight_window.expect("a window");
+    let timeouts: u64 = r.io.iter().map(|t| t.gate_timeouts).sum();
+    let lost = m.lost.unwrap_or(0) + m.outstanding.unwrap_or(0);
+    assert!(
+        lost <= window * (4 + timeouts),
+        "{lost} > {window} x (4 + {timeouts})"
+    );
+}
+
+/// The text report of a flat-out QoS 0 pubsub says how it bounded the run: the window per
+/// publisher on the Sent line, and that latencies include the subscribers' read pause.
+#[test]
+fn the_text_report_names_a_flat_out_qos0_runs_window_and_read_pause() {
+    let broker = Broker::start();
+    let mut cmd = mqtk();
+    cmd.args([
+        "bench",
+        "pubsub",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &broker.port.to_string(),
+    ])
+    .args([
+        "--publishers",
+        "2",
+        "--subscribers",
+        "1",
+        "-q",
+        "0",
+        "--count",
+        "500",
+    ]);
+    let out = run(cmd, b"");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("offered: as fast as possible, at most 2 048 per publisher in flight"),
+        "{text}"
+    );
+    assert!(
+        text.contains("(flat out at QoS 0 the subscribers read every 2 ms or more"),
+        "{text}"
+    );
+}
+
 /// A broker that drops every QoS 0 delivery (a relay loses each PUBLISH on its way to the
 /// subscriber) cannot hold a flat-out publisher's window shut: after 250 ms without a
 /// delivery the publisher takes what it sent as lost and sends its next window. So the run

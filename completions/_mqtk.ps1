@@ -401,6 +401,8 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('pub', 'pub', [CompletionResultType]::ParameterValue, 'N publishers; with QoS 1/2 also time PUBLISH → PUBACK/PUBCOMP')
             [CompletionResult]::new('sub', 'sub', [CompletionResultType]::ParameterValue, 'N subscribers counting (and timing, when payloads carry mqtk''s header) what arrives')
             [CompletionResult]::new('pubsub', 'pubsub', [CompletionResultType]::ParameterValue, 'Publishers and subscribers in one process: end-to-end latency, exact loss accounting')
+            [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Merge the JSON reports of a sharded run''s shards into the report of one run')
+            [CompletionResult]::new('plot', 'plot', [CompletionResultType]::ParameterValue, 'Draw reports as SVG: the latency distribution, and rate and p99 over time')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -415,6 +417,12 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('--start-number', '--start-number', [CompletionResultType]::ParameterName, 'The first client''s number (%i); give each concurrent mqtk its own range')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Write the whole report as JSON to FILE, created before any client connects (- = stdout, instead of the text report)')
             [CompletionResult]::new('--threads', '--threads', [CompletionResultType]::ParameterName, 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]')
+            [CompletionResult]::new('--hlog', '--hlog', [CompletionResultType]::ParameterName, 'Also write the headline latency as an HdrHistogram interval log (one histogram a second) to FILE')
+            [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'Spread the clients'' sockets over these local source addresses, round-robin (past the ~28 000 ports per address pair)')
+            [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Run shard I of N (from 0): this process runs its contiguous slice of the clients; merge the shards'' --json reports with mqtk bench merge')
+            [CompletionResult]::new('--shards', '--shards', [CompletionResultType]::ParameterName, 'The number of shards when --shard is not given; this shard''s index is JOB_COMPLETION_INDEX (set in a Kubernetes Indexed Job''s pods)')
+            [CompletionResult]::new('--start-at', '--start-at', [CompletionResultType]::ParameterName, 'Start sending at TIME (RFC 3339, or +DURATION from now) once connected: shards on machines with synced clocks start together')
+            [CompletionResult]::new('--barrier', '--barrier', [CompletionResultType]::ParameterName, 'Once connected, wait for every shard of run RUN through the broker (retained messages under mqtk/bench/RUN/), then start together')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Broker host [env: MQTK_HOST] [default: localhost]')
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Broker host [env: MQTK_HOST] [default: localhost]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]')
@@ -495,6 +503,12 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('--start-number', '--start-number', [CompletionResultType]::ParameterName, 'The first client''s number (%i); give each concurrent mqtk its own range')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Write the whole report as JSON to FILE, created before any client connects (- = stdout, instead of the text report)')
             [CompletionResult]::new('--threads', '--threads', [CompletionResultType]::ParameterName, 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]')
+            [CompletionResult]::new('--hlog', '--hlog', [CompletionResultType]::ParameterName, 'Also write the headline latency as an HdrHistogram interval log (one histogram a second) to FILE')
+            [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'Spread the clients'' sockets over these local source addresses, round-robin (past the ~28 000 ports per address pair)')
+            [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Run shard I of N (from 0): this process runs its contiguous slice of the clients; merge the shards'' --json reports with mqtk bench merge')
+            [CompletionResult]::new('--shards', '--shards', [CompletionResultType]::ParameterName, 'The number of shards when --shard is not given; this shard''s index is JOB_COMPLETION_INDEX (set in a Kubernetes Indexed Job''s pods)')
+            [CompletionResult]::new('--start-at', '--start-at', [CompletionResultType]::ParameterName, 'Start sending at TIME (RFC 3339, or +DURATION from now) once connected: shards on machines with synced clocks start together')
+            [CompletionResult]::new('--barrier', '--barrier', [CompletionResultType]::ParameterName, 'Once connected, wait for every shard of run RUN through the broker (retained messages under mqtk/bench/RUN/), then start together')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Broker host [env: MQTK_HOST] [default: localhost]')
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Broker host [env: MQTK_HOST] [default: localhost]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]')
@@ -573,6 +587,12 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('--start-number', '--start-number', [CompletionResultType]::ParameterName, 'The first client''s number (%i); give each concurrent mqtk its own range')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Write the whole report as JSON to FILE, created before any client connects (- = stdout, instead of the text report)')
             [CompletionResult]::new('--threads', '--threads', [CompletionResultType]::ParameterName, 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]')
+            [CompletionResult]::new('--hlog', '--hlog', [CompletionResultType]::ParameterName, 'Also write the headline latency as an HdrHistogram interval log (one histogram a second) to FILE')
+            [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'Spread the clients'' sockets over these local source addresses, round-robin (past the ~28 000 ports per address pair)')
+            [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Run shard I of N (from 0): this process runs its contiguous slice of the clients; merge the shards'' --json reports with mqtk bench merge')
+            [CompletionResult]::new('--shards', '--shards', [CompletionResultType]::ParameterName, 'The number of shards when --shard is not given; this shard''s index is JOB_COMPLETION_INDEX (set in a Kubernetes Indexed Job''s pods)')
+            [CompletionResult]::new('--start-at', '--start-at', [CompletionResultType]::ParameterName, 'Start sending at TIME (RFC 3339, or +DURATION from now) once connected: shards on machines with synced clocks start together')
+            [CompletionResult]::new('--barrier', '--barrier', [CompletionResultType]::ParameterName, 'Once connected, wait for every shard of run RUN through the broker (retained messages under mqtk/bench/RUN/), then start together')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Broker host [env: MQTK_HOST] [default: localhost]')
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Broker host [env: MQTK_HOST] [default: localhost]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]')
@@ -647,6 +667,8 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Messages per publisher, then stop [default: run for --duration]')
             [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Subscription filter (%i and %c allowed) [default: the topic template, each % field → +]')
             [CompletionResult]::new('--shared', '--shared', [CompletionResultType]::ParameterName, 'Subscribe as members of this shared-subscription group ($share/GROUP/filter)')
+            [CompletionResult]::new('--slo', '--slo', [CompletionResultType]::ParameterName, 'The service level each step must meet, with no message lost: p50, p90, p99, p99.9 or max, <= and a duration, e.g. ''p99<=20ms''')
+            [CompletionResult]::new('--precision', '--precision', [CompletionResultType]::ParameterName, 'Stop the search when the pass and the failure are this close (percent of the pass)')
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Measure for this long after the warmup [default: 10s]')
             [CompletionResult]::new('--warmup', '--warmup', [CompletionResultType]::ParameterName, 'Run this long before measuring (its messages are sent and counted, not timed)')
             [CompletionResult]::new('--drain', '--drain', [CompletionResultType]::ParameterName, 'Then wait at most this long for acknowledgements and deliveries (a hard cap: what is still arriving then counts as outstanding, not lost)')
@@ -655,6 +677,12 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('--start-number', '--start-number', [CompletionResultType]::ParameterName, 'The first client''s number (%i); give each concurrent mqtk its own range')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Write the whole report as JSON to FILE, created before any client connects (- = stdout, instead of the text report)')
             [CompletionResult]::new('--threads', '--threads', [CompletionResultType]::ParameterName, 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]')
+            [CompletionResult]::new('--hlog', '--hlog', [CompletionResultType]::ParameterName, 'Also write the headline latency as an HdrHistogram interval log (one histogram a second) to FILE')
+            [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'Spread the clients'' sockets over these local source addresses, round-robin (past the ~28 000 ports per address pair)')
+            [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Run shard I of N (from 0): this process runs its contiguous slice of the clients; merge the shards'' --json reports with mqtk bench merge')
+            [CompletionResult]::new('--shards', '--shards', [CompletionResultType]::ParameterName, 'The number of shards when --shard is not given; this shard''s index is JOB_COMPLETION_INDEX (set in a Kubernetes Indexed Job''s pods)')
+            [CompletionResult]::new('--start-at', '--start-at', [CompletionResultType]::ParameterName, 'Start sending at TIME (RFC 3339, or +DURATION from now) once connected: shards on machines with synced clocks start together')
+            [CompletionResult]::new('--barrier', '--barrier', [CompletionResultType]::ParameterName, 'Once connected, wait for every shard of run RUN through the broker (retained messages under mqtk/bench/RUN/), then start together')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Broker host [env: MQTK_HOST] [default: localhost]')
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Broker host [env: MQTK_HOST] [default: localhost]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]')
@@ -705,6 +733,7 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-h is the broker host, as in mosquitto)')
             [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Publish with the retain flag')
             [CompletionResult]::new('--retain', '--retain', [CompletionResultType]::ParameterName, 'Publish with the retain flag')
+            [CompletionResult]::new('--find-max', '--find-max', [CompletionResultType]::ParameterName, 'Find the highest rate that meets --slo: steps of --warmup + --duration each, doubling from --rate (default 1000/s), then halving the interval between the last pass and the first failure')
             [CompletionResult]::new('--ws', '--ws', [CompletionResultType]::ParameterName, 'Connect over WebSockets to host:port')
             [CompletionResult]::new('--nodelay', '--nodelay', [CompletionResultType]::ParameterName, 'Accepted for mosquitto''s scripts: mqtk always sets TCP_NODELAY (no Nagle delay)')
             [CompletionResult]::new('--tls-use-os-certs', '--tls-use-os-certs', [CompletionResultType]::ParameterName, 'Trust the operating system''s CA store; switches TLS on')
@@ -716,11 +745,25 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no warnings')
             break
         }
+        'mqtk;bench;merge' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Also write the merged report as JSON to FILE (- = stdout, instead of the text report)')
+            [CompletionResult]::new('--hlog', '--hlog', [CompletionResultType]::ParameterName, 'Also write the merged headline latency''s HdrHistogram interval log to FILE')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-h is the broker host, as in mosquitto)')
+            break
+        }
+        'mqtk;bench;plot' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'The SVG file to write')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'The SVG file to write')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-h is the broker host, as in mosquitto)')
+            break
+        }
         'mqtk;bench;help' {
             [CompletionResult]::new('conn', 'conn', [CompletionResultType]::ParameterValue, 'Open N connections (at --connect-rate), hold them with keepalive pings, time CONNACK')
             [CompletionResult]::new('pub', 'pub', [CompletionResultType]::ParameterValue, 'N publishers; with QoS 1/2 also time PUBLISH → PUBACK/PUBCOMP')
             [CompletionResult]::new('sub', 'sub', [CompletionResultType]::ParameterValue, 'N subscribers counting (and timing, when payloads carry mqtk''s header) what arrives')
             [CompletionResult]::new('pubsub', 'pubsub', [CompletionResultType]::ParameterValue, 'Publishers and subscribers in one process: end-to-end latency, exact loss accounting')
+            [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Merge the JSON reports of a sharded run''s shards into the report of one run')
+            [CompletionResult]::new('plot', 'plot', [CompletionResultType]::ParameterValue, 'Draw reports as SVG: the latency distribution, and rate and p99 over time')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -734,6 +777,12 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             break
         }
         'mqtk;bench;help;pubsub' {
+            break
+        }
+        'mqtk;bench;help;merge' {
+            break
+        }
+        'mqtk;bench;help;plot' {
             break
         }
         'mqtk;bench;help;help' {

@@ -43,6 +43,12 @@ _mqtk() {
             mqtk__subcmd__bench,help)
                 cmd="mqtk__subcmd__bench__subcmd__help"
                 ;;
+            mqtk__subcmd__bench,merge)
+                cmd="mqtk__subcmd__bench__subcmd__merge"
+                ;;
+            mqtk__subcmd__bench,plot)
+                cmd="mqtk__subcmd__bench__subcmd__plot"
+                ;;
             mqtk__subcmd__bench,pub)
                 cmd="mqtk__subcmd__bench__subcmd__pub"
                 ;;
@@ -57,6 +63,12 @@ _mqtk() {
                 ;;
             mqtk__subcmd__bench__subcmd__help,help)
                 cmd="mqtk__subcmd__bench__subcmd__help__subcmd__help"
+                ;;
+            mqtk__subcmd__bench__subcmd__help,merge)
+                cmd="mqtk__subcmd__bench__subcmd__help__subcmd__merge"
+                ;;
+            mqtk__subcmd__bench__subcmd__help,plot)
+                cmd="mqtk__subcmd__bench__subcmd__help__subcmd__plot"
                 ;;
             mqtk__subcmd__bench__subcmd__help,pub)
                 cmd="mqtk__subcmd__bench__subcmd__help__subcmd__pub"
@@ -109,7 +121,7 @@ _mqtk() {
             return 0
             ;;
         mqtk__subcmd__bench)
-            opts="--help conn pub sub pubsub help"
+            opts="--help conn pub sub pubsub merge plot help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -123,7 +135,7 @@ _mqtk() {
             return 0
             ;;
         mqtk__subcmd__bench__subcmd__conn)
-            opts="-c -h -p -L -V -k -A -u -P -S -D -o -d --help --clients --duration --warmup --drain --connect-rate --id-prefix --start-number --json --threads --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --property --profile --options-file --debug --quiet"
+            opts="-c -h -p -L -V -k -A -u -P -S -D -o -d --help --clients --duration --warmup --drain --connect-rate --id-prefix --start-number --json --threads --hlog --bind --shard --shards --start-at --barrier --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --property --profile --options-file --debug --quiet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -201,6 +213,56 @@ _mqtk() {
                     return 0
                     ;;
                 --threads)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --hlog)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --bind)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --shard)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --shards)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --start-at)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --barrier)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
@@ -593,7 +655,7 @@ _mqtk() {
             return 0
             ;;
         mqtk__subcmd__bench__subcmd__help)
-            opts="conn pub sub pubsub help"
+            opts="conn pub sub pubsub merge plot help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -621,6 +683,34 @@ _mqtk() {
             return 0
             ;;
         mqtk__subcmd__bench__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mqtk__subcmd__bench__subcmd__help__subcmd__merge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mqtk__subcmd__bench__subcmd__help__subcmd__plot)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -676,8 +766,96 @@ _mqtk() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mqtk__subcmd__bench__subcmd__merge)
+            opts="--help --json --hlog"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --json)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --hlog)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mqtk__subcmd__bench__subcmd__plot)
+            opts="-o --help --output"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                -o)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mqtk__subcmd__bench__subcmd__pub)
-            opts="-c -t -s -q -r -h -p -L -V -k -A -u -P -S -D -o -d --help --clients --topic --size --qos --retain --inflight --rate --interval --count --duration --warmup --drain --connect-rate --id-prefix --start-number --json --threads --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --property --profile --options-file --debug --quiet"
+            opts="-c -t -s -q -r -h -p -L -V -k -A -u -P -S -D -o -d --help --clients --topic --size --qos --retain --inflight --rate --interval --count --duration --warmup --drain --connect-rate --id-prefix --start-number --json --threads --hlog --bind --shard --shards --start-at --barrier --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --property --profile --options-file --debug --quiet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -819,6 +997,56 @@ _mqtk() {
                     return 0
                     ;;
                 --threads)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --hlog)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --bind)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --shard)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --shards)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --start-at)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --barrier)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
@@ -1211,7 +1439,7 @@ _mqtk() {
             return 0
             ;;
         mqtk__subcmd__bench__subcmd__pubsub)
-            opts="-t -s -q -r -h -p -L -V -k -A -u -P -S -D -o -d --help --publishers --subscribers --topic --size --qos --retain --inflight --rate --interval --count --filter --shared --duration --warmup --drain --connect-rate --id-prefix --start-number --json --threads --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --property --profile --options-file --debug --quiet"
+            opts="-t -s -q -r -h -p -L -V -k -A -u -P -S -D -o -d --help --publishers --subscribers --topic --size --qos --retain --inflight --rate --interval --count --filter --shared --find-max --slo --precision --duration --warmup --drain --connect-rate --id-prefix --start-number --json --threads --hlog --bind --shard --shards --start-at --barrier --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --property --profile --options-file --debug --quiet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1309,6 +1537,20 @@ _mqtk() {
                     fi
                     return 0
                     ;;
+                --slo)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --precision)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
                 --duration)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
@@ -1367,6 +1609,56 @@ _mqtk() {
                     return 0
                     ;;
                 --threads)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --hlog)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --bind)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --shard)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --shards)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --start-at)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --barrier)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
@@ -1759,7 +2051,7 @@ _mqtk() {
             return 0
             ;;
         mqtk__subcmd__bench__subcmd__sub)
-            opts="-c -t -q -h -p -L -V -k -A -u -P -S -D -o -d --help --clients --topic --qos --filter --shared --duration --warmup --drain --connect-rate --id-prefix --start-number --json --threads --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --property --profile --options-file --debug --quiet"
+            opts="-c -t -q -h -p -L -V -k -A -u -P -S -D -o -d --help --clients --topic --qos --filter --shared --duration --warmup --drain --connect-rate --id-prefix --start-number --json --threads --hlog --bind --shard --shards --start-at --barrier --host --port --url --ws --ws-path --ws-header --unix --proxy --protocol-version --max-packet-size --ack-timeout --reconnect-limit --reconnect-max-delay --keepalive --connect-timeout --bind-address --nodelay --username --pw --password-file --cafile --capath --tls-use-os-certs --cert --key --insecure --tls-version --tls-alpn --ciphers --tls-keylog --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --will-topic --will-payload --will-qos --will-retain --property --profile --options-file --debug --quiet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1873,6 +2165,56 @@ _mqtk() {
                     return 0
                     ;;
                 --threads)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --hlog)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --bind)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --shard)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --shards)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --start-at)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --barrier)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace

@@ -393,6 +393,8 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand pub 'N publishers; with QoS 1/2 also time PUBLISH → PUBACK/PUBCOMP'
             cand sub 'N subscribers counting (and timing, when payloads carry mqtk''s header) what arrives'
             cand pubsub 'Publishers and subscribers in one process: end-to-end latency, exact loss accounting'
+            cand merge 'Merge the JSON reports of a sharded run''s shards into the report of one run'
+            cand plot 'Draw reports as SVG: the latency distribution, and rate and p99 over time'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mqtk;bench;conn'= {
@@ -406,6 +408,12 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand --start-number 'The first client''s number (%i); give each concurrent mqtk its own range'
             cand --json 'Write the whole report as JSON to FILE, created before any client connects (- = stdout, instead of the text report)'
             cand --threads 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]'
+            cand --hlog 'Also write the headline latency as an HdrHistogram interval log (one histogram a second) to FILE'
+            cand --bind 'Spread the clients'' sockets over these local source addresses, round-robin (past the ~28 000 ports per address pair)'
+            cand --shard 'Run shard I of N (from 0): this process runs its contiguous slice of the clients; merge the shards'' --json reports with mqtk bench merge'
+            cand --shards 'The number of shards when --shard is not given; this shard''s index is JOB_COMPLETION_INDEX (set in a Kubernetes Indexed Job''s pods)'
+            cand --start-at 'Start sending at TIME (RFC 3339, or +DURATION from now) once connected: shards on machines with synced clocks start together'
+            cand --barrier 'Once connected, wait for every shard of run RUN through the broker (retained messages under mqtk/bench/RUN/), then start together'
             cand -h 'Broker host [env: MQTK_HOST] [default: localhost]'
             cand --host 'Broker host [env: MQTK_HOST] [default: localhost]'
             cand -p 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]'
@@ -485,6 +493,12 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand --start-number 'The first client''s number (%i); give each concurrent mqtk its own range'
             cand --json 'Write the whole report as JSON to FILE, created before any client connects (- = stdout, instead of the text report)'
             cand --threads 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]'
+            cand --hlog 'Also write the headline latency as an HdrHistogram interval log (one histogram a second) to FILE'
+            cand --bind 'Spread the clients'' sockets over these local source addresses, round-robin (past the ~28 000 ports per address pair)'
+            cand --shard 'Run shard I of N (from 0): this process runs its contiguous slice of the clients; merge the shards'' --json reports with mqtk bench merge'
+            cand --shards 'The number of shards when --shard is not given; this shard''s index is JOB_COMPLETION_INDEX (set in a Kubernetes Indexed Job''s pods)'
+            cand --start-at 'Start sending at TIME (RFC 3339, or +DURATION from now) once connected: shards on machines with synced clocks start together'
+            cand --barrier 'Once connected, wait for every shard of run RUN through the broker (retained messages under mqtk/bench/RUN/), then start together'
             cand -h 'Broker host [env: MQTK_HOST] [default: localhost]'
             cand --host 'Broker host [env: MQTK_HOST] [default: localhost]'
             cand -p 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]'
@@ -562,6 +576,12 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand --start-number 'The first client''s number (%i); give each concurrent mqtk its own range'
             cand --json 'Write the whole report as JSON to FILE, created before any client connects (- = stdout, instead of the text report)'
             cand --threads 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]'
+            cand --hlog 'Also write the headline latency as an HdrHistogram interval log (one histogram a second) to FILE'
+            cand --bind 'Spread the clients'' sockets over these local source addresses, round-robin (past the ~28 000 ports per address pair)'
+            cand --shard 'Run shard I of N (from 0): this process runs its contiguous slice of the clients; merge the shards'' --json reports with mqtk bench merge'
+            cand --shards 'The number of shards when --shard is not given; this shard''s index is JOB_COMPLETION_INDEX (set in a Kubernetes Indexed Job''s pods)'
+            cand --start-at 'Start sending at TIME (RFC 3339, or +DURATION from now) once connected: shards on machines with synced clocks start together'
+            cand --barrier 'Once connected, wait for every shard of run RUN through the broker (retained messages under mqtk/bench/RUN/), then start together'
             cand -h 'Broker host [env: MQTK_HOST] [default: localhost]'
             cand --host 'Broker host [env: MQTK_HOST] [default: localhost]'
             cand -p 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]'
@@ -635,6 +655,8 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand --count 'Messages per publisher, then stop [default: run for --duration]'
             cand --filter 'Subscription filter (%i and %c allowed) [default: the topic template, each % field → +]'
             cand --shared 'Subscribe as members of this shared-subscription group ($share/GROUP/filter)'
+            cand --slo 'The service level each step must meet, with no message lost: p50, p90, p99, p99.9 or max, <= and a duration, e.g. ''p99<=20ms'''
+            cand --precision 'Stop the search when the pass and the failure are this close (percent of the pass)'
             cand --duration 'Measure for this long after the warmup [default: 10s]'
             cand --warmup 'Run this long before measuring (its messages are sent and counted, not timed)'
             cand --drain 'Then wait at most this long for acknowledgements and deliveries (a hard cap: what is still arriving then counts as outstanding, not lost)'
@@ -643,6 +665,12 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand --start-number 'The first client''s number (%i); give each concurrent mqtk its own range'
             cand --json 'Write the whole report as JSON to FILE, created before any client connects (- = stdout, instead of the text report)'
             cand --threads 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]'
+            cand --hlog 'Also write the headline latency as an HdrHistogram interval log (one histogram a second) to FILE'
+            cand --bind 'Spread the clients'' sockets over these local source addresses, round-robin (past the ~28 000 ports per address pair)'
+            cand --shard 'Run shard I of N (from 0): this process runs its contiguous slice of the clients; merge the shards'' --json reports with mqtk bench merge'
+            cand --shards 'The number of shards when --shard is not given; this shard''s index is JOB_COMPLETION_INDEX (set in a Kubernetes Indexed Job''s pods)'
+            cand --start-at 'Start sending at TIME (RFC 3339, or +DURATION from now) once connected: shards on machines with synced clocks start together'
+            cand --barrier 'Once connected, wait for every shard of run RUN through the broker (retained messages under mqtk/bench/RUN/), then start together'
             cand -h 'Broker host [env: MQTK_HOST] [default: localhost]'
             cand --host 'Broker host [env: MQTK_HOST] [default: localhost]'
             cand -p 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]'
@@ -693,6 +721,7 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand --help 'Print help (-h is the broker host, as in mosquitto)'
             cand -r 'Publish with the retain flag'
             cand --retain 'Publish with the retain flag'
+            cand --find-max 'Find the highest rate that meets --slo: steps of --warmup + --duration each, doubling from --rate (default 1000/s), then halving the interval between the last pass and the first failure'
             cand --ws 'Connect over WebSockets to host:port'
             cand --nodelay 'Accepted for mosquitto''s scripts: mqtk always sets TCP_NODELAY (no Nagle delay)'
             cand --tls-use-os-certs 'Trust the operating system''s CA store; switches TLS on'
@@ -703,11 +732,23 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand --debug 'Trace every MQTT packet on stderr (passwords are never printed)'
             cand --quiet 'Print no warnings'
         }
+        &'mqtk;bench;merge'= {
+            cand --json 'Also write the merged report as JSON to FILE (- = stdout, instead of the text report)'
+            cand --hlog 'Also write the merged headline latency''s HdrHistogram interval log to FILE'
+            cand --help 'Print help (-h is the broker host, as in mosquitto)'
+        }
+        &'mqtk;bench;plot'= {
+            cand -o 'The SVG file to write'
+            cand --output 'The SVG file to write'
+            cand --help 'Print help (-h is the broker host, as in mosquitto)'
+        }
         &'mqtk;bench;help'= {
             cand conn 'Open N connections (at --connect-rate), hold them with keepalive pings, time CONNACK'
             cand pub 'N publishers; with QoS 1/2 also time PUBLISH → PUBACK/PUBCOMP'
             cand sub 'N subscribers counting (and timing, when payloads carry mqtk''s header) what arrives'
             cand pubsub 'Publishers and subscribers in one process: end-to-end latency, exact loss accounting'
+            cand merge 'Merge the JSON reports of a sharded run''s shards into the report of one run'
+            cand plot 'Draw reports as SVG: the latency distribution, and rate and p99 over time'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mqtk;bench;help;conn'= {
@@ -717,6 +758,10 @@ set edit:completion:arg-completer[mqtk] = {|@words|
         &'mqtk;bench;help;sub'= {
         }
         &'mqtk;bench;help;pubsub'= {
+        }
+        &'mqtk;bench;help;merge'= {
+        }
+        &'mqtk;bench;help;plot'= {
         }
         &'mqtk;bench;help;help'= {
         }

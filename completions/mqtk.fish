@@ -349,12 +349,14 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s S
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l will-retain -d 'Retain the will'
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand ping" -l quiet -d 'Print no warnings'
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub help" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub help" -f -a "conn" -d 'Open N connections (at --connect-rate), hold them with keepalive pings, time CONNACK'
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub help" -f -a "pub" -d 'N publishers; with QoS 1/2 also time PUBLISH → PUBACK/PUBCOMP'
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub help" -f -a "sub" -d 'N subscribers counting (and timing, when payloads carry mqtk\'s header) what arrives'
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub help" -f -a "pubsub" -d 'Publishers and subscribers in one process: end-to-end latency, exact loss accounting'
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub merge plot help" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub merge plot help" -f -a "conn" -d 'Open N connections (at --connect-rate), hold them with keepalive pings, time CONNACK'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub merge plot help" -f -a "pub" -d 'N publishers; with QoS 1/2 also time PUBLISH → PUBACK/PUBCOMP'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub merge plot help" -f -a "sub" -d 'N subscribers counting (and timing, when payloads carry mqtk\'s header) what arrives'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub merge plot help" -f -a "pubsub" -d 'Publishers and subscribers in one process: end-to-end latency, exact loss accounting'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub merge plot help" -f -a "merge" -d 'Merge the JSON reports of a sharded run\'s shards into the report of one run'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub merge plot help" -f -a "plot" -d 'Draw reports as SVG: the latency distribution, and rate and p99 over time'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and not __fish_seen_subcommand_from conn pub sub pubsub merge plot help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s c -l clients -d 'Number of connections' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l duration -d 'Measure for this long after the warmup [default: 10s]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l warmup -d 'Run this long before measuring (its messages are sent and counted, not timed)' -r -f
@@ -364,6 +366,12 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l start-number -d 'The first client\'s number (%i); give each concurrent mqtk its own range' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l json -d 'Write the whole report as JSON to FILE, created before any client connects (- = stdout, instead of the text report)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l threads -d 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l hlog -d 'Also write the headline latency as an HdrHistogram interval log (one histogram a second) to FILE' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l bind -d 'Spread the clients\' sockets over these local source addresses, round-robin (past the ~28 000 ports per address pair)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l shard -d 'Run shard I of N (from 0): this process runs its contiguous slice of the clients; merge the shards\' --json reports with mqtk bench merge' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l shards -d 'The number of shards when --shard is not given; this shard\'s index is JOB_COMPLETION_INDEX (set in a Kubernetes Indexed Job\'s pods)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l start-at -d 'Start sending at TIME (RFC 3339, or +DURATION from now) once connected: shards on machines with synced clocks start together' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -l barrier -d 'Once connected, wait for every shard of run RUN through the broker (retained messages under mqtk/bench/RUN/), then start together' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from conn" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r -f
@@ -438,6 +446,12 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l start-number -d 'The first client\'s number (%i); give each concurrent mqtk its own range' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l json -d 'Write the whole report as JSON to FILE, created before any client connects (- = stdout, instead of the text report)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l threads -d 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l hlog -d 'Also write the headline latency as an HdrHistogram interval log (one histogram a second) to FILE' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l bind -d 'Spread the clients\' sockets over these local source addresses, round-robin (past the ~28 000 ports per address pair)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l shard -d 'Run shard I of N (from 0): this process runs its contiguous slice of the clients; merge the shards\' --json reports with mqtk bench merge' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l shards -d 'The number of shards when --shard is not given; this shard\'s index is JOB_COMPLETION_INDEX (set in a Kubernetes Indexed Job\'s pods)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l start-at -d 'Start sending at TIME (RFC 3339, or +DURATION from now) once connected: shards on machines with synced clocks start together' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -l barrier -d 'Once connected, wait for every shard of run RUN through the broker (retained messages under mqtk/bench/RUN/), then start together' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pub" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r -f
@@ -510,6 +524,12 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l start-number -d 'The first client\'s number (%i); give each concurrent mqtk its own range' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l json -d 'Write the whole report as JSON to FILE, created before any client connects (- = stdout, instead of the text report)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l threads -d 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l hlog -d 'Also write the headline latency as an HdrHistogram interval log (one histogram a second) to FILE' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l bind -d 'Spread the clients\' sockets over these local source addresses, round-robin (past the ~28 000 ports per address pair)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l shard -d 'Run shard I of N (from 0): this process runs its contiguous slice of the clients; merge the shards\' --json reports with mqtk bench merge' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l shards -d 'The number of shards when --shard is not given; this shard\'s index is JOB_COMPLETION_INDEX (set in a Kubernetes Indexed Job\'s pods)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l start-at -d 'Start sending at TIME (RFC 3339, or +DURATION from now) once connected: shards on machines with synced clocks start together' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -l barrier -d 'Once connected, wait for every shard of run RUN through the broker (retained messages under mqtk/bench/RUN/), then start together' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from sub" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r -f
@@ -579,6 +599,8 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l count -d 'Messages per publisher, then stop [default: run for --duration]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l filter -d 'Subscription filter (%i and %c allowed) [default: the topic template, each % field → +]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l shared -d 'Subscribe as members of this shared-subscription group ($share/GROUP/filter)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l slo -d 'The service level each step must meet, with no message lost: p50, p90, p99, p99.9 or max, <= and a duration, e.g. \'p99<=20ms\'' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l precision -d 'Stop the search when the pass and the failure are this close (percent of the pass)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l duration -d 'Measure for this long after the warmup [default: 10s]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l warmup -d 'Run this long before measuring (its messages are sent and counted, not timed)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l drain -d 'Then wait at most this long for acknowledgements and deliveries (a hard cap: what is still arriving then counts as outstanding, not lost)' -r -f
@@ -587,6 +609,12 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l start-number -d 'The first client\'s number (%i); give each concurrent mqtk its own range' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l json -d 'Write the whole report as JSON to FILE, created before any client connects (- = stdout, instead of the text report)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l threads -d 'Worker threads, each with its own event loop [default: the number of CPUs; 1 at QoS 1/2]' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l hlog -d 'Also write the headline latency as an HdrHistogram interval log (one histogram a second) to FILE' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l bind -d 'Spread the clients\' sockets over these local source addresses, round-robin (past the ~28 000 ports per address pair)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l shard -d 'Run shard I of N (from 0): this process runs its contiguous slice of the clients; merge the shards\' --json reports with mqtk bench merge' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l shards -d 'The number of shards when --shard is not given; this shard\'s index is JOB_COMPLETION_INDEX (set in a Kubernetes Indexed Job\'s pods)' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l start-at -d 'Start sending at TIME (RFC 3339, or +DURATION from now) once connected: shards on machines with synced clocks start together' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l barrier -d 'Once connected, wait for every shard of run RUN through the broker (retained messages under mqtk/bench/RUN/), then start together' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s h -l host -d 'Broker host [env: MQTK_HOST] [default: localhost]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s p -l port -d 'Broker port [env: MQTK_PORT] [default: 1883, 8883 with TLS, 80/443 with WebSockets]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// with [user[:pass]@]host[:port][/path] [env: MQTK_URL]' -r -f
@@ -636,6 +664,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s o -l options-file -d 'Read options from FILE first: one per line, `#` comments, the command line wins (mosquitto\'s -o)' -r -F
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s r -l retain -d 'Publish with the retain flag'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l find-max -d 'Find the highest rate that meets --slo: steps of --warmup + --duration each, doubling from --rate (default 1000/s), then halving the interval between the last pass and the first failure'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l ws -d 'Connect over WebSockets to host:port'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l nodelay -d 'Accepted for mosquitto\'s scripts: mqtk always sets TCP_NODELAY (no Nagle delay)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-use-os-certs -d 'Trust the operating system\'s CA store; switches TLS on'
@@ -644,10 +673,17 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l will-retain -d 'Retain the will'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s d -l debug -d 'Trace every MQTT packet on stderr (passwords are never printed)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l quiet -d 'Print no warnings'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from merge" -l json -d 'Also write the merged report as JSON to FILE (- = stdout, instead of the text report)' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from merge" -l hlog -d 'Also write the merged headline latency\'s HdrHistogram interval log to FILE' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from merge" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from plot" -s o -l output -d 'The SVG file to write' -r -F
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from plot" -l help -d 'Print help (-h is the broker host, as in mosquitto)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "conn" -d 'Open N connections (at --connect-rate), hold them with keepalive pings, time CONNACK'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "pub" -d 'N publishers; with QoS 1/2 also time PUBLISH → PUBACK/PUBCOMP'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "sub" -d 'N subscribers counting (and timing, when payloads carry mqtk\'s header) what arrives'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "pubsub" -d 'Publishers and subscribers in one process: end-to-end latency, exact loss accounting'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "merge" -d 'Merge the JSON reports of a sharded run\'s shards into the report of one run'
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "plot" -d 'Draw reports as SVG: the latency distribution, and rate and p99 over time'
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mqtk -n "__fish_mqtk_using_subcommand gen" -l out-dir -d 'Folder that receives completions/ and man/' -r -f -a "(__fish_complete_directories)"
 complete -c mqtk -n "__fish_mqtk_using_subcommand gen" -l help -d 'Print help (-h is the broker host, as in mosquitto)'

@@ -17,8 +17,8 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueHint};
 
 use crate::help::{
     after_help, offer, property_help, property_long_help, BENCH_CONN_DOC, BENCH_DOC,
-    BENCH_PUBSUB_DOC, BENCH_PUB_DOC, BENCH_SUB_DOC, CONNECT_WILL, MQTK_DOC, PING_DOC, PUB_DOC,
-    QOS_VALUES, RR_DOC, SUB_DOC,
+    BENCH_MERGE_DOC, BENCH_PLOT_DOC, BENCH_PUBSUB_DOC, BENCH_PUB_DOC, BENCH_SUB_DOC, CONNECT_WILL,
+    MQTK_DOC, PING_DOC, PUB_DOC, QOS_VALUES, RR_DOC, SUB_DOC,
 };
 
 /// mqtk: MQTT from the command line (pub, sub, rr, bench, ping).
@@ -709,6 +709,40 @@ pub enum BenchMode {
     /// Publishers and subscribers in one process: end-to-end latency, exact loss accounting
     #[command(name = "pubsub", disable_help_flag = true, after_help = after_help(&BENCH_PUBSUB_DOC))]
     PubSub(BenchPubSubArgs),
+
+    /// Merge the JSON reports of a sharded run's shards into the report of one run
+    #[command(disable_help_flag = true, after_help = after_help(&BENCH_MERGE_DOC))]
+    Merge(BenchMergeArgs),
+
+    /// Draw reports as SVG: the latency distribution, and rate and p99 over time
+    #[command(disable_help_flag = true, after_help = after_help(&BENCH_PLOT_DOC))]
+    Plot(BenchPlotArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchMergeArgs {
+    /// The shards' reports (--json FILE), or - for lines on stdin (kubectl logs): lines that are not reports are skipped
+    #[arg(value_name = "REPORT", required = true, value_hint = ValueHint::FilePath)]
+    pub reports: Vec<PathBuf>,
+
+    /// Also write the merged report as JSON to FILE (- = stdout, instead of the text report)
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub json: Option<PathBuf>,
+
+    /// Also write the merged headline latency's HdrHistogram interval log to FILE
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub hlog: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchPlotArgs {
+    /// Reports to draw (--json FILE of a run or a merge), overlaid
+    #[arg(value_name = "REPORT", required = true, value_hint = ValueHint::FilePath)]
+    pub reports: Vec<PathBuf>,
+
+    /// The SVG file to write
+    #[arg(short = 'o', long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -772,7 +806,27 @@ pub struct BenchPubSubArgs {
     pub subscribe: BenchSubscribeArgs,
 
     #[command(flatten)]
+    pub search: BenchSearchArgs,
+
+    #[command(flatten)]
     pub run: BenchRunArgs,
+}
+
+// The capacity search: rates stepped until the service level is no longer met.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Capacity search")]
+pub struct BenchSearchArgs {
+    /// Find the highest rate that meets --slo: steps of --warmup + --duration each, doubling from --rate (default 1000/s), then halving the interval between the last pass and the first failure
+    #[arg(long)]
+    pub find_max: bool,
+
+    /// The service level each step must meet, with no message lost: p50, p90, p99, p99.9 or max, <= and a duration, e.g. 'p99<=20ms'
+    #[arg(long, value_name = "EXPR", default_value = "p99<=20ms", requires = "find_max", value_hint = ValueHint::Other)]
+    pub slo: String,
+
+    /// Stop the search when the pass and the failure are this close (percent of the pass)
+    #[arg(long, value_name = "PERCENT", default_value_t = 5.0, requires = "find_max", value_parser = parse_percent, value_hint = ValueHint::Other)]
+    pub precision: f64,
 }
 
 // What the publishers send and how fast.
@@ -861,6 +915,30 @@ pub struct BenchRunArgs {
     #[arg(long, value_name = "N", value_parser = whole::<u16>(1, 256), value_hint = ValueHint::Other)]
     pub threads: Option<u16>,
 
+    /// Also write the headline latency as an HdrHistogram interval log (one histogram a second) to FILE
+    #[arg(long, value_name = "FILE", help_heading = "Output", value_hint = ValueHint::FilePath)]
+    pub hlog: Option<PathBuf>,
+
+    /// Spread the clients' sockets over these local source addresses, round-robin (past the ~28 000 ports per address pair)
+    #[arg(long, value_name = "ADDR[,ADDR…]", value_delimiter = ',', value_hint = ValueHint::Other)]
+    pub bind: Vec<std::net::IpAddr>,
+
+    /// Run shard I of N (from 0): this process runs its contiguous slice of the clients; merge the shards' --json reports with mqtk bench merge
+    #[arg(long, value_name = "I/N", value_parser = parse_shard, help_heading = "Shards", value_hint = ValueHint::Other)]
+    pub shard: Option<(u32, u32)>,
+
+    /// The number of shards when --shard is not given; this shard's index is JOB_COMPLETION_INDEX (set in a Kubernetes Indexed Job's pods)
+    #[arg(long, value_name = "N", env = "MQTK_SHARDS", value_parser = whole::<u32>(1, 1_000_000), help_heading = "Shards", value_hint = ValueHint::Other)]
+    pub shards: Option<u32>,
+
+    /// Start sending at TIME (RFC 3339, or +DURATION from now) once connected: shards on machines with synced clocks start together
+    #[arg(long, value_name = "TIME", value_parser = parse_start_at, help_heading = "Shards", value_hint = ValueHint::Other)]
+    pub start_at: Option<std::time::SystemTime>,
+
+    /// Once connected, wait for every shard of run RUN through the broker (retained messages under mqtk/bench/RUN/), then start together
+    #[arg(long, value_name = "RUN", help_heading = "Shards", value_hint = ValueHint::Other)]
+    pub barrier: Option<String>,
+
     #[command(flatten)]
     pub conn: ConnArgs,
 }
@@ -869,6 +947,31 @@ pub struct BenchRunArgs {
 pub fn parse_timeout(text: &str) -> Result<Duration, String> {
     parse_positive_duration(text)
         .map_err(|_| "give -W more than zero seconds (10) or a duration (1m30s)".to_string())
+}
+
+/// --shard: `I/N` with I from 0 to N-1.
+pub fn parse_shard(text: &str) -> Result<(u32, u32), String> {
+    let parsed = text
+        .split_once('/')
+        .and_then(|(i, n)| Some((i.trim().parse::<u32>().ok()?, n.trim().parse::<u32>().ok()?)));
+    match parsed {
+        Some((index, count)) if count >= 1 && index < count => Ok((index, count)),
+        _ => Err("give I/N with 0 <= I < N, e.g. 0/4 for the first of 4 shards".to_string()),
+    }
+}
+
+/// --start-at: an RFC 3339 time, or `+DURATION` from now.
+pub fn parse_start_at(text: &str) -> Result<std::time::SystemTime, String> {
+    if let Some(after) = text.strip_prefix('+') {
+        let after = humantime::parse_duration(after)
+            .map_err(|_| "give +DURATION such as +30s, or an RFC 3339 time".to_string())?;
+        return Ok(std::time::SystemTime::now() + after);
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(std::time::SystemTime::from)
+        .map_err(|_| {
+            "give an RFC 3339 time such as 2026-11-30T18:00:00Z, or +30s from now".to_string()
+        })
 }
 
 /// --random-filter: a percentage from 0.1 to 100.

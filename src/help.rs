@@ -337,6 +337,56 @@ pub const BENCH_PUBSUB_DOC: CommandDoc = CommandDoc {
     ],
 };
 
+pub const BENCH_MERGE_DOC: CommandDoc = CommandDoc {
+    name: "mqtk bench merge",
+    notes: "Shards of one run (mqtk bench ... --shard I/N --json FILE) merge into the report one \
+            process would have written: counts add, latency percentiles come from the summed \
+            histograms, and loss is accounted across shards. A shard whose report is missing is \
+            reported as that shard's failure: its clients count as failed, not its messages as \
+            lost. Running shards: docs/kubernetes.md.",
+    notes_title: "Merging",
+    exit_status: "Exit status: as the run's: 0 when everything went through, 77 when a client \
+                  or shard failed or a message was lost, 79 when a paced run was overloaded; 65 \
+                  when an input is not a bench report or the reports are not shards of one run \
+                  (the line names the file); 66 when a file cannot be read or written.",
+    examples: &[
+        ex(
+            "Four shards' reports into one text report and one JSON report",
+            "mqtk bench merge shard-0.json shard-1.json shard-2.json shard-3.json --json run.json",
+        ),
+        ex(
+            "A Kubernetes Indexed Job's shards (each ran with --json -)",
+            "kubectl logs -l job-name=mqtk-bench --tail=-1 | mqtk bench merge -",
+        ),
+        ex(
+            "Three shards' reports, and the merged latency as an HdrHistogram interval log",
+            "mqtk bench merge c0.json c1.json c2.json --hlog run.hlog",
+        ),
+    ],
+};
+
+pub const BENCH_PLOT_DOC: CommandDoc = CommandDoc {
+    name: "mqtk bench plot",
+    notes: "",
+    notes_title: "",
+    exit_status: "Exit status: 0 when the SVG was written; 65 when a report cannot be drawn; 66 \
+                  when a file cannot be read or the SVG cannot be written.",
+    examples: &[
+        ex(
+            "QoS 0 and QoS 1 runs overlaid",
+            "mqtk bench plot qos0.json qos1.json -o latency.svg",
+        ),
+        ex(
+            "A sharded run's merged report (mqtk bench merge ... --json merged.json)",
+            "mqtk bench plot merged.json -o merged.svg",
+        ),
+        ex(
+            "Three brokers under the same load, side by side",
+            "mqtk bench plot mosquitto.json emqx.json nanomq.json -o brokers.svg",
+        ),
+    ],
+};
+
 /// Every command's documentation, in man page order.
 pub const COMMAND_DOCS: &[&CommandDoc] = &[
     &MQTK_DOC,
@@ -349,6 +399,8 @@ pub const COMMAND_DOCS: &[&CommandDoc] = &[
     &BENCH_PUB_DOC,
     &BENCH_SUB_DOC,
     &BENCH_PUBSUB_DOC,
+    &BENCH_MERGE_DOC,
+    &BENCH_PLOT_DOC,
 ];
 
 /// The documentation of the command typed as `name` (`mqtk bench conn`).
@@ -493,6 +545,14 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
          files when mqtk runs as mosquitto_pub, mosquitto_sub or mosquitto_rr",
     ),
     (
+        "MQTK_SHARDS",
+        "bench: the number of shards when --shard is not given (--shards)",
+    ),
+    (
+        "JOB_COMPLETION_INDEX",
+        "bench: this shard's index with --shards (a Kubernetes Indexed Job sets it in each pod)",
+    ),
+    (
         "SSLKEYLOGFILE",
         "append the TLS secrets to this file, as --tls-keylog does (the flag wins; warns \
          unless --quiet; does not switch TLS on)",
@@ -537,6 +597,9 @@ mod tests {
         "cert",
         "key",
         "json",
+        "hlog",
+        "reports",
+        "output",
         "out_dir",
         "tls_keylog",
         "options_file",

@@ -6,31 +6,39 @@
 //! The measuring parts are apart and tested on fixed inputs: the payload header, the HDR
 //! statistics and per-sequence accounting, the hot-path wire codec, the plan.
 
+pub mod barrier;
+pub mod evidence;
 pub mod header;
+pub mod hlog;
+pub mod merge;
 pub mod pacer;
 pub mod plan;
+pub mod plot;
 pub mod report;
+pub mod search;
 pub mod stats;
 pub mod wire;
 pub mod worker;
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use crate::cli::BenchArgs;
+use crate::cli::{BenchArgs, BenchMode};
 use crate::engine::transport;
 use crate::error::{io_reason, shorten_path, Failure};
-use crate::output::bench::{count, rate, time_us};
+use crate::output::bench::{count, rate, time_us, Report};
 use crate::output::escape::Escape;
 use crate::output::stdio::{stderr, StatusLine, Stdout};
 use crate::signals;
+use evidence::Epoch;
 use header::BenchClock;
-use plan::{Mode, Pace, Plan, Stop};
+use plan::{Mode, Pace, Plan, Role, Stop};
 use report::{Drained, Progress, Run};
 use stats::Latency;
 use worker::{Phase, ShardOutcome, ShardSetup, Shared, Snapshot, Tick};
@@ -44,35 +52,157 @@ const STILL_ARRIVING: Duration = Duration::from_secs(1);
 const LIFE_LINE: Duration = Duration::from_secs(10);
 
 pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    match &args.mode {
+        BenchMode::Merge(merge) => return merge::run(merge),
+        BenchMode::Plot(plot) => return plot_command(plot),
+        BenchMode::PubSub(pubsub) if pubsub.search.find_max => {
+            return search::run(&args.mode, &pubsub.search).await
+        }
+        _ => {}
+    }
     let plan = Arc::new(Plan::from_args(&args.mode)?);
-    // The report's file is created before any client connects: a path that cannot be
-    // written is a usage error now, not a lost report after the run.
-    let mut json_file = match plan.json.as_deref() {
-        Some(path) if path.as_os_str() != "-" => Some(std::fs::File::create(path).map_err(|e| {
-            Failure::Usage(format!(
-                "--json {}: cannot create it ({}); give a file in a writable directory, or - for stdout",
+    let mut outputs = Outputs::create(plan.json.as_deref(), plan.hlog.as_deref())?;
+    let ran = execute(plan.clone()).await?;
+    outputs.write(&ran.report)?;
+    ran.verdict(&plan)
+}
+
+/// Where a report goes besides the text on stdout: `--json` and `--hlog` files, created
+/// before any client connects (a path that cannot be written is a usage error now, not a
+/// lost report after the run).
+pub struct Outputs {
+    json: Option<(PathBuf, Option<std::fs::File>)>,
+    hlog: Option<(PathBuf, std::fs::File)>,
+}
+
+impl Outputs {
+    pub fn create(json: Option<&Path>, hlog: Option<&Path>) -> anyhow::Result<Outputs> {
+        let create = |flag: &str, path: &Path| {
+            std::fs::File::create(path).map_err(|e| {
+                Failure::Usage(format!(
+                    "{flag} {}: cannot create it ({}); give a file in a writable directory{}",
+                    shorten_path(path),
+                    io_reason(&e),
+                    if flag == "--json" {
+                        ", or - for stdout"
+                    } else {
+                        ""
+                    }
+                ))
+            })
+        };
+        let json = match json {
+            Some(path) if path.as_os_str() == "-" => Some((path.to_path_buf(), None)),
+            Some(path) => Some((path.to_path_buf(), Some(create("--json", path)?))),
+            None => None,
+        };
+        let hlog = match hlog {
+            Some(path) => Some((path.to_path_buf(), create("--hlog", path)?)),
+            None => None,
+        };
+        Ok(Outputs { json, hlog })
+    }
+
+    /// The text report on stdout (or, with `--json -`, the JSON report as one line: the
+    /// last line of the output, which `kubectl logs | mqtk bench merge -` picks up), then
+    /// the files.
+    pub fn write(&mut self, report: &Report) -> anyhow::Result<()> {
+        let mut stdout = Stdout::new(16 * 1024);
+        match &self.json {
+            Some((_, None)) => {
+                serde_json::to_writer(stdout.shown(Escape::Json), report)
+                    .map_err(io::Error::from)?;
+                stdout.write_all(b"\n")?;
+            }
+            _ => stdout.write_shown(report.to_text().as_bytes(), Escape::Text)?,
+        }
+        stdout.flush()?;
+        let written = |flag: &str, path: &Path, e: io::Error| {
+            Failure::NoInput(format!(
+                "{flag} {}: cannot write the report ({})",
                 shorten_path(path),
                 io_reason(&e)
             ))
-        })?),
-        _ => None,
-    };
-    let resolved = transport::resolve(&plan.conn).await?.map(Arc::from);
+        };
+        if let Some((path, Some(file))) = &mut self.json {
+            let json = serde_json::to_string_pretty(report)? + "\n";
+            file.write_all(json.as_bytes())
+                .map_err(|e| written("--json", path, e))?;
+        }
+        if let Some((path, file)) = &mut self.hlog {
+            file.write_all(hlog::interval_log(report).as_bytes())
+                .map_err(|e| written("--hlog", path, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// A finished run: its report and what decides the exit status.
+pub struct Ran {
+    pub report: Report,
+    pub crashed: u64,
+    pub interrupted: bool,
+}
+
+impl Ran {
+    /// The exit status: failures first, then an interrupt, losses, a paced run's overload.
+    pub fn verdict(&self, plan: &Plan) -> anyhow::Result<()> {
+        if self.crashed > 0 {
+            return Err(Failure::Internal(format!(
+                "bench: {} clients' tasks failed; their counts are missing from the report",
+                self.crashed
+            ))
+            .into());
+        }
+        if self.interrupted {
+            return Err(Failure::Interrupted.into());
+        }
+        verdict(&self.report, plan.pace)
+    }
+}
+
+/// A report's exit status (a run's or a merge's): degraded (77), then a paced run's
+/// overload (79).
+pub fn verdict(report: &Report, pace: Pace) -> anyhow::Result<()> {
+    if let Some(why) = report::degraded(report) {
+        return Err(Failure::BenchDegraded(why).into());
+    }
+    // A paced run asked for a load: not getting it through is a finding scripts must see.
+    // Flat out, overload is what a run looks for: the report says it, the exit stays 0.
+    if let (Some(why), Pace::Rate(_) | Pace::Interval(_)) = (&report.overload, pace) {
+        return Err(Failure::BenchOverloaded(format!("bench: overloaded: {why}")).into());
+    }
+    Ok(())
+}
+
+/// Runs the plan's clients in this process through every phase and builds the report.
+pub async fn execute(plan: Arc<Plan>) -> anyhow::Result<Ran> {
+    let mut resolved = Vec::new();
+    for broker in plan
+        .targets
+        .iter()
+        .step_by(plan.targets.len() / plan.brokers.max(1))
+    {
+        resolved.push(transport::resolve(broker).await?.map(Arc::from));
+    }
+    let resolved: Arc<[Option<Arc<[std::net::SocketAddr]>>]> = resolved.into();
     let started_at = chrono::Local::now();
+    let epoch = Epoch::now();
     let shared = Arc::new(Shared::for_plan(&plan));
     let (phase_tx, phase_rx) = watch::channel(Phase::Connecting);
     let (tick_tx, tick_rx) = mpsc::unbounded_channel();
     let clock = BenchClock::new();
     let start = Instant::now();
 
-    let shard_count = plan.threads.clamp(1, plan.total_clients().max(1));
-    let mut shard_clients = vec![Vec::new(); shard_count];
-    for (client, shard) in plan.clients.iter().zip(plan::placement(&plan, shard_count)) {
-        shard_clients[shard].push(client.clone());
+    let local = plan.local_clients();
+    let thread_count = plan.threads.clamp(1, local.len().max(1));
+    let mut thread_clients = vec![Vec::new(); thread_count];
+    for (client, thread) in local.iter().zip(plan::placement(&plan, thread_count)) {
+        thread_clients[thread].push(client.clone());
     }
-    let mut shards = Vec::new();
-    let shard_sizes: Vec<u64> = shard_clients.iter().map(|c| c.len() as u64).collect();
-    for (i, clients) in shard_clients.into_iter().enumerate() {
+    let mut threads = Vec::new();
+    let thread_sizes: Vec<u64> = thread_clients.iter().map(|c| c.len() as u64).collect();
+    for (i, clients) in thread_clients.into_iter().enumerate() {
         let setup = ShardSetup {
             plan: plan.clone(),
             shared: shared.clone(),
@@ -83,7 +213,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
             phase: phase_rx.clone(),
             ticks: tick_tx.clone(),
         };
-        shards.push(
+        threads.push(
             worker::spawn_shard(format!("mqtk-bench-{i}"), setup)
                 .map_err(|e| Failure::Internal(format!("cannot start a worker thread: {e}")))?,
         );
@@ -91,12 +221,45 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     drop(tick_tx);
 
     let mut monitor = Monitor::new(&plan, shared.clone(), start, tick_rx);
-    let total = plan.total_clients() as u64;
+    let total = local.len() as u64;
 
     // Ramp-up: every client connects (or fails) before anyone publishes. SIGINT or
     // SIGTERM stops sending and drains; a second one ends the process (`signals`).
     // The waits return early on a signal; whether one came is `signals`' to say.
-    let stopped = monitor.wait(|s| s.connect_done >= total).await;
+    let mut stopped = monitor.wait(|s| s.connect_done >= total).await;
+    // Shards start together: through the broker, or at a given time. A shard whose
+    // clients all failed still meets the others, so that they do not wait in vain.
+    if !stopped {
+        if let Some(run) = &plan.barrier {
+            let met = barrier::meet(&plan, run);
+            tokio::pin!(met);
+            stopped = loop {
+                tokio::select! {
+                    result = &mut met => {
+                        result?;
+                        break false;
+                    }
+                    () = tokio::time::sleep(POLL) => monitor.poll(),
+                }
+                if signals::was_interrupted() {
+                    break true;
+                }
+            };
+        }
+    }
+    if !stopped {
+        if let Some(at) = plan.start_at {
+            let at = epoch.instant(at_us(at));
+            let now = Instant::now();
+            if at < now {
+                stderr!(
+                    "mqtk: bench: --start-at was {:.3} s ago when every client had connected; starting now",
+                    (now - at).as_secs_f64()
+                );
+            }
+            stopped = monitor.wait(|_| Instant::now() >= at).await;
+        }
+    }
     let mut t0 = None;
     // When sending stopped: the end of the schedule, or the signal.
     let mut sending_stopped = None;
@@ -113,7 +276,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
                 start.elapsed().as_secs_f64()
             );
         }
-        let publishers = u64::from(plan.publishers);
+        let publishers = plan.local_count(Role::Publisher);
         // Timed runs end after warmup + duration; --count runs when the publishers are done.
         let end = at + plan.sending_time().unwrap_or(plan.warmup);
         match plan.mode {
@@ -149,10 +312,10 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let interrupted = signals::was_interrupted();
     phase_tx.send_replace(Phase::Close);
     let mut outcomes: Vec<ShardOutcome> = Vec::new();
-    for (shard, size) in shards.into_iter().zip(shard_sizes) {
+    for (thread, size) in threads.into_iter().zip(thread_sizes) {
         // A worker thread that died took its clients' counts with it: they are failed
         // clients in the report, not silent losses.
-        let outcome = shard.await.unwrap_or_else(|_| ShardOutcome {
+        let outcome = thread.await.unwrap_or_else(|_| ShardOutcome {
             crashed: size,
             ..ShardOutcome::default()
         });
@@ -162,7 +325,9 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let end = Instant::now();
     monitor.finish();
     let snapshot = shared.snapshot();
-    if snapshot.connected == 0 {
+    // Alone, a run where nothing connected is the connection's failure; a shard reports
+    // it, so that the merge shows the shard's clients as failed.
+    if snapshot.connected == 0 && plan.shard.is_whole() {
         if let Some(failure) = shared.take_first_failure() {
             return Err(failure.into());
         }
@@ -170,6 +335,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let report = report::build(Run {
         plan: &plan,
         started_at,
+        epoch,
         start,
         t0,
         stopped: sending_stopped,
@@ -180,49 +346,50 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         outcomes,
         series: monitor.series(),
     });
-    let degraded = report::degraded(&report);
-    let mut stdout = Stdout::new(16 * 1024);
-    match plan.json.as_deref() {
-        Some(path) if path.as_os_str() == "-" => {
-            serde_json::to_writer_pretty(stdout.shown(Escape::Json), &report)
-                .map_err(io::Error::from)?;
-            stdout.write_all(b"\n")?;
-        }
-        Some(path) => {
-            let json = serde_json::to_string_pretty(&report)? + "\n";
-            // The text report first: it is on stdout whatever happens to the file.
-            stdout.write_shown(report.to_text().as_bytes(), Escape::Text)?;
-            stdout.flush()?;
-            if let Some(file) = json_file.as_mut() {
-                file.write_all(json.as_bytes()).map_err(|e| {
-                    Failure::NoInput(format!(
-                        "--json {}: cannot write the report ({})",
-                        shorten_path(path),
-                        io_reason(&e)
-                    ))
-                })?;
-            }
-        }
-        None => stdout.write_shown(report.to_text().as_bytes(), Escape::Text)?,
+    Ok(Ran {
+        report,
+        crashed,
+        interrupted,
+    })
+}
+
+/// A wall-clock time in microseconds since the Unix epoch.
+fn at_us(at: std::time::SystemTime) -> u64 {
+    at.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+/// `mqtk bench plot`: reads the reports and writes the SVG.
+fn plot_command(args: &crate::cli::BenchPlotArgs) -> anyhow::Result<()> {
+    let mut inputs = Vec::new();
+    for path in &args.reports {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Failure::NoInput(format!(
+                "{}: cannot read it ({})",
+                shorten_path(path),
+                io_reason(&e)
+            ))
+        })?;
+        let report: serde_json::Value = serde_json::from_str(text.trim()).map_err(|e| {
+            Failure::Data(format!(
+                "{}: not a bench report ({e}); give the file a run's --json wrote",
+                shorten_path(path)
+            ))
+        })?;
+        let label = path.file_stem().map_or_else(
+            || path.display().to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        inputs.push(plot::PlotInput { label, report });
     }
-    stdout.flush()?;
-    if crashed > 0 {
-        return Err(Failure::Internal(format!(
-            "bench: {crashed} clients' tasks failed; their counts are missing from the report"
+    let svg = plot::render(&inputs).map_err(|e| Failure::Data(format!("bench plot: {e}")))?;
+    std::fs::write(&args.output, svg).map_err(|e| {
+        Failure::NoInput(format!(
+            "-o {}: cannot write the SVG ({})",
+            shorten_path(&args.output),
+            io_reason(&e)
         ))
-        .into());
-    }
-    if interrupted {
-        return Err(Failure::Interrupted.into());
-    }
-    if let Some(why) = degraded {
-        return Err(Failure::BenchDegraded(why).into());
-    }
-    // A paced run asked for a load: not getting it through is a finding scripts must see.
-    // Flat out, overload is what a run looks for: the report says it, the exit stays 0.
-    if let (Some(why), Pace::Rate(_) | Pace::Interval(_)) = (&report.overload, plan.pace) {
-        return Err(Failure::BenchOverloaded(format!("bench: overloaded: {why}")).into());
-    }
+    })?;
     Ok(())
 }
 
@@ -239,8 +406,12 @@ struct Monitor {
     rows: Vec<(u64, Snapshot)>,
     /// Seconds whose ticks may still come in (one per shard), merged.
     pending_seconds: BTreeMap<u64, Latency>,
-    /// Each finished second's p99 (histograms are not kept: one is 270 KB).
-    p99_by_second: BTreeMap<u64, f64>,
+    /// Each finished second's p99 and its histogram, encoded (a live one is 270 KB; its
+    /// compressed form, what a merge and --hlog need, a few hundred bytes).
+    by_second: BTreeMap<u64, (f64, Option<String>)>,
+    /// A sharded run: what this shard's subscribers should receive, when the plan says
+    /// (see [`Plan::local_expected`]).
+    local_expected: Option<u64>,
     latency_so_far: Latency,
     /// Off a terminal: when the next line that shows life is due (since the start).
     next_life_line: Duration,
@@ -259,7 +430,7 @@ impl Monitor {
             start,
             ticks,
             bar,
-            total: plan.total_clients() as u64,
+            total: plan.local_clients().len() as u64,
             duration: match plan.stop {
                 Stop::Duration(d) => Some(d + plan.warmup),
                 Stop::Count(_) => None,
@@ -268,7 +439,8 @@ impl Monitor {
             last: Snapshot::default(),
             rows: Vec::new(),
             pending_seconds: BTreeMap::new(),
-            p99_by_second: BTreeMap::new(),
+            by_second: BTreeMap::new(),
+            local_expected: plan.local_expected(),
             latency_so_far: Latency::new(),
             next_life_line: LIFE_LINE,
         }
@@ -296,16 +468,27 @@ impl Monitor {
 
     /// After sending stops: wait until every acknowledgement and delivery is in, at most
     /// until `cap`. A signal does not cut it short (a second one ends the process).
-    async fn drain(&mut self, plan: &Plan, cap: Instant) -> Drained {
+    ///
+    /// A shard cannot see other shards' publishers: its subscribers wait for what the
+    /// plan says they should receive (a --count or paced run), and the cap moves on while
+    /// deliveries keep coming (a flat-out --count run elsewhere may not be done yet).
+    async fn drain(&mut self, plan: &Plan, mut cap: Instant) -> Drained {
         let mut last_progress = Instant::now();
         let mut last = self.snapshot();
-        let subscribed = plan.subscribers > 0;
+        let sharded = !plan.shard.is_whole();
+        let subscribed = plan.local_count(Role::Subscriber) > 0;
+        let publishers = plan.local_count(Role::Publisher);
         let acks = plan.qos > 0;
         loop {
             let now = self.snapshot();
-            let settled = now.publishers_done >= u64::from(plan.publishers)
+            let delivered = if sharded {
+                self.local_expected.is_some_and(|e| now.received >= e)
+            } else {
+                now.received >= now.expected
+            };
+            let settled = now.publishers_done >= publishers
                 && (!acks || now.acked + now.rejected >= now.sent)
-                && (!subscribed || now.received >= now.expected);
+                && (!subscribed || delivered);
             if settled || now.connected == now.disconnected {
                 return Drained::Settled;
             }
@@ -313,6 +496,9 @@ impl Monitor {
             {
                 last_progress = Instant::now();
                 last = now;
+                if sharded && subscribed {
+                    cap = cap.max(last_progress + plan.drain);
+                }
             }
             if Instant::now() >= cap {
                 let recently = STILL_ARRIVING.min(plan.drain / 2);
@@ -384,9 +570,14 @@ impl Monitor {
                 break;
             }
             let (second, latency) = entry.remove_entry();
-            if let Some(summary) = latency.summary() {
-                self.p99_by_second.insert(second, summary.p99_us);
-            }
+            self.keep_second(second, &latency);
+        }
+    }
+
+    fn keep_second(&mut self, second: u64, latency: &Latency) {
+        if let Some(summary) = latency.summary() {
+            self.by_second
+                .insert(second, (summary.p99_us, latency.encoded()));
         }
     }
 
@@ -394,9 +585,7 @@ impl Monitor {
         self.poll();
         self.take_ticks();
         for (second, latency) in std::mem::take(&mut self.pending_seconds) {
-            if let Some(summary) = latency.summary() {
-                self.p99_by_second.insert(second, summary.p99_us);
-            }
+            self.keep_second(second, &latency);
         }
         self.bar.clear();
     }
@@ -406,11 +595,13 @@ impl Monitor {
         self.rows
             .iter()
             .map(|(second, snapshot)| {
+                let kept = self.by_second.get(second);
                 let row = Progress {
                     second: *second,
                     now: *snapshot,
                     previous,
-                    p99_us: self.p99_by_second.get(second).copied(),
+                    p99_us: kept.map(|(p99, _)| *p99),
+                    latency: kept.and_then(|(_, encoded)| encoded.clone()),
                 };
                 previous = *snapshot;
                 row

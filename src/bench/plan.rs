@@ -10,6 +10,7 @@ use crate::cli::{
 use crate::conn::{filter_matches, validate_filter, validate_topic, ConnectOptions};
 use crate::error::Failure;
 
+use super::evidence::{Shape, ShardOf};
 use super::header::HEADER_LEN;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +29,12 @@ impl Mode {
             Mode::Sub => "sub",
             Mode::PubSub => "pubsub",
         }
+    }
+
+    pub fn from_name(name: &str) -> Option<Mode> {
+        [Mode::Conn, Mode::Pub, Mode::Sub, Mode::PubSub]
+            .into_iter()
+            .find(|mode| mode.name() == name)
     }
 }
 
@@ -195,7 +202,7 @@ pub enum Role {
 }
 
 /// A validated bench run.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Plan {
     pub mode: Mode,
     pub conn: ConnectOptions,
@@ -226,6 +233,20 @@ pub struct Plan {
     /// Flat-out QoS 0 pubsub: how many messages each publisher may have sent beyond the
     /// newest one a subscriber received (see [`IN_FLIGHT`]); None: no such limit.
     pub gate_window: Option<u64>,
+    /// Which shard of a sharded run this process is.
+    pub shard: ShardOf,
+    /// The positions in `clients` this process runs (all, unless sharded).
+    pub local: std::ops::Range<usize>,
+    /// How many brokers `-h`/`-L` listed: clients take them in turn.
+    pub brokers: usize,
+    /// Each broker's connection with each `--bind` address (broker-major); see [`Plan::target`].
+    pub targets: Vec<ConnectOptions>,
+    /// `--start-at`: when sending begins (once connected).
+    pub start_at: Option<std::time::SystemTime>,
+    /// `--barrier`: the run whose shards meet through the broker before sending.
+    pub barrier: Option<String>,
+    /// `--hlog`: where the interval log goes.
+    pub hlog: Option<PathBuf>,
 }
 
 /// Flat-out QoS 0 pubsub keeps at most about this many messages in flight in all (each
@@ -260,6 +281,11 @@ const MAX_SIZE: u32 = 16 * 1024 * 1024;
 impl Plan {
     pub fn from_args(mode: &BenchMode) -> Result<Plan, Failure> {
         let (kind, run) = match mode {
+            BenchMode::Merge(_) | BenchMode::Plot(_) => {
+                return Err(Failure::Internal(
+                    "bench merge and plot run no clients".into(),
+                ))
+            }
             BenchMode::Conn(a) => (Mode::Conn, &a.run),
             BenchMode::Publish(a) => (Mode::Pub, &a.run),
             BenchMode::Subscribe(a) => (Mode::Sub, &a.run),
@@ -270,6 +296,7 @@ impl Plan {
             BenchMode::Conn(a) => single(a.clients),
             BenchMode::Publish(a) => single(a.clients),
             BenchMode::Subscribe(a) => single(a.clients),
+            BenchMode::Merge(_) | BenchMode::Plot(_) => unreachable!("refused above"),
             BenchMode::PubSub(a) => (
                 u64::from(a.publishers) + u64::from(a.subscribers),
                 format!(
@@ -278,9 +305,16 @@ impl Plan {
                 ),
             ),
         };
+        let shard = shard_of(run, clients)?;
         // Before anything is allocated for the clients (a million of them took 5 GB before
         // the first connect failed for want of descriptors).
-        check_descriptors(clients, &flag)?;
+        let local = shard.slice(clients as usize).len() as u64;
+        let flag = if shard.is_whole() {
+            flag
+        } else {
+            format!("{flag} --shard {}/{}", shard.index, shard.count)
+        };
+        check_descriptors(local, &flag)?;
         let mut plan = Plan::base(kind, run)?;
         match mode {
             BenchMode::Conn(a) => {
@@ -309,12 +343,15 @@ impl Plan {
                 plan.add_clients(Role::Subscriber, a.subscribers, "sub-")?;
                 plan.find_audiences();
             }
+            BenchMode::Merge(_) | BenchMode::Plot(_) => unreachable!("refused above"),
         }
         plan.fill_topics()?;
+        plan.shard = shard;
+        plan.local = shard.slice(plan.clients.len());
         if plan.threads == 0 {
             plan.threads = default_threads(plan.qos);
         }
-        plan.threads = plan.threads.min(plan.clients.len()).max(1);
+        plan.threads = plan.threads.min(plan.local.len()).max(1);
         if plan.pace == Pace::Unlimited && plan.qos == 0 && plan.publishers > 0 {
             plan.conn.send_buffer = Some(SEND_BUFFER);
             // QoS 1 and 2 subscribers acknowledge what they read: a pause would hold the
@@ -322,15 +359,37 @@ impl Plan {
             // they read on every wake-up.
             if plan.mode == Mode::PubSub {
                 plan.read_pause = READ_PAUSE;
-                plan.gate_window =
-                    Some((IN_FLIGHT / u64::from(plan.publishers)).max(MIN_GATE_WINDOW));
+                // The window moves with deliveries to this process's subscribers: with
+                // shards, a publisher's subscribers may be elsewhere.
+                if shard.is_whole() {
+                    plan.gate_window =
+                        Some((IN_FLIGHT / u64::from(plan.publishers)).max(MIN_GATE_WINDOW));
+                }
             }
         }
         Ok(plan)
     }
 
     fn base(mode: Mode, run: &BenchRunArgs) -> Result<Plan, Failure> {
-        let conn = connect_options(&run.conn)?;
+        let brokers = broker_list(&run.conn)?;
+        let conn = brokers[0].clone();
+        let targets = brokers
+            .iter()
+            .flat_map(|broker| {
+                let binds: Vec<Option<std::net::IpAddr>> = if run.bind.is_empty() {
+                    vec![None]
+                } else {
+                    run.bind.iter().copied().map(Some).collect()
+                };
+                binds.into_iter().map(move |bind| {
+                    let mut target = broker.clone();
+                    if let Some(ip) = bind {
+                        target.bind = vec![ip];
+                    }
+                    target
+                })
+            })
+            .collect();
         let threads = run.threads.map(usize::from);
         Ok(Plan {
             mode,
@@ -360,6 +419,13 @@ impl Plan {
             threads: threads.unwrap_or(0),
             read_pause: Duration::ZERO,
             gate_window: None,
+            shard: ShardOf::WHOLE,
+            local: 0..0,
+            brokers: brokers.len(),
+            targets,
+            start_at: run.start_at,
+            barrier: run.barrier.clone(),
+            hlog: run.hlog.clone(),
         })
     }
 
@@ -523,48 +589,97 @@ impl Plan {
         }
     }
 
+    /// What the report's accounting needs of these settings.
+    pub fn shape(&self) -> Shape {
+        Shape {
+            mode: self.mode,
+            qos: self.qos,
+            publishers: self.publishers,
+            subscribers: self.subscribers,
+            shared: self.shared.is_some(),
+            pace: self.pace,
+            stop: self.stop,
+            warmup: self.warmup,
+            drain: self.drain,
+        }
+    }
+
     /// Messages per second offered by the schedule; None when unlimited.
     pub fn offered_rate(&self) -> Option<f64> {
-        match self.pace {
-            Pace::Unlimited => None,
-            Pace::Rate(rate) => Some(rate),
-            Pace::Interval(interval) => Some(self.publishers as f64 / interval.as_secs_f64()),
-        }
+        self.shape().offered_rate()
     }
 
-    /// Messages publisher `index` is asked to send: `--count`, or those a paced schedule
-    /// puts before the end; None when neither bounds it.
+    /// Messages publisher `index` is asked to send (see [`Shape::scheduled`]).
     pub fn scheduled(&self, index: u32) -> Option<u64> {
-        match (self.stop, self.schedule(index)) {
-            (Stop::Count(count), _) => Some(count),
-            (Stop::Duration(duration), Some((period, offset))) => {
-                let time = self.warmup + duration;
-                Some(if time > offset {
-                    (time - offset)
-                        .as_nanos()
-                        .div_ceil(period.as_nanos().max(1)) as u64
-                } else {
-                    0
-                })
-            }
-            (Stop::Duration(_), None) => None,
-        }
+        self.shape().scheduled(index)
     }
 
-    /// The time between two messages of one publisher, and publisher `index`'s offset from
-    /// the start (so the publishers' messages interleave evenly).
+    /// Publisher `index`'s period and offset (see [`Shape::schedule`]).
     pub fn schedule(&self, index: u32) -> Option<(Duration, Duration)> {
-        let publishers = self.publishers.max(1) as f64;
-        match self.pace {
-            Pace::Unlimited => None,
-            Pace::Rate(rate) => Some((
-                Duration::from_secs_f64(publishers / rate),
-                Duration::from_secs_f64(index as f64 / rate),
-            )),
-            Pace::Interval(interval) => {
-                Some((interval, interval.mul_f64(index as f64 / publishers)))
+        self.shape().schedule(index)
+    }
+
+    /// Publisher `index`'s spec (publishers are added together, in index order).
+    pub fn publisher(&self, index: u32) -> Option<&ClientSpec> {
+        let first = self
+            .clients
+            .iter()
+            .position(|c| c.role == Role::Publisher)?;
+        self.clients
+            .get(first + index as usize)
+            .filter(|c| c.role == Role::Publisher && c.index == index)
+    }
+
+    /// Client `order`'s connection (the broker and source address it takes in turn), and
+    /// the broker's index in the `-h`/`-L` list.
+    pub fn target(&self, order: u32) -> (&ConnectOptions, usize) {
+        let order = order as usize;
+        let binds = self.targets.len() / self.brokers.max(1);
+        let broker = order % self.brokers.max(1);
+        (&self.targets[broker * binds + order % binds.max(1)], broker)
+    }
+
+    /// The clients this process runs: all of them, or its shard's slice.
+    pub fn local_clients(&self) -> &[ClientSpec] {
+        &self.clients[self.local.clone()]
+    }
+
+    /// A sharded pubsub run: the deliveries this shard's subscribers should get, from every
+    /// publisher whose topic they match, when the schedule bounds it (--count, or a paced
+    /// run); None when it does not, or with a shared group (any member may get a message).
+    pub fn local_expected(&self) -> Option<u64> {
+        if self.mode != Mode::PubSub || self.shared.is_some() {
+            return None;
+        }
+        let local: Vec<u32> = self
+            .local_clients()
+            .iter()
+            .filter(|c| c.role == Role::Subscriber)
+            .map(|c| c.index)
+            .collect();
+        let (Some(&first), Some(&last)) = (local.first(), local.last()) else {
+            return Some(0);
+        };
+        let mut expected = 0;
+        for publisher in self.clients.iter().filter(|c| c.role == Role::Publisher) {
+            let reached = publisher
+                .audience
+                .iter()
+                .filter(|&&s| (first..=last).contains(&s))
+                .count() as u64;
+            if reached > 0 {
+                expected += reached * self.scheduled(publisher.index)?;
             }
         }
+        Some(expected)
+    }
+
+    /// How many of this process's clients have `role`.
+    pub fn local_count(&self, role: Role) -> u64 {
+        self.local_clients()
+            .iter()
+            .filter(|c| c.role == role)
+            .count() as u64
     }
 }
 
@@ -652,6 +767,76 @@ fn default_threads(qos: u8) -> usize {
     } else {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     }
+}
+
+/// Which shard this process is: `--shard I/N`, else `--shards N` (or MQTK_SHARDS) with the
+/// index in JOB_COMPLETION_INDEX, as a Kubernetes Indexed Job sets it; else the whole run.
+fn shard_of(run: &BenchRunArgs, clients: u64) -> Result<ShardOf, Failure> {
+    let (index, count) = match (run.shard, run.shards) {
+        (Some((index, count)), _) => (index, count),
+        (None, None) => return Ok(ShardOf::WHOLE),
+        (None, Some(count)) => {
+            let given = std::env::var("JOB_COMPLETION_INDEX").map_err(|_| {
+                Failure::Usage(format!(
+                    "--shards {count} (or MQTK_SHARDS): this shard's index comes from JOB_COMPLETION_INDEX, which is not set; give --shard I/{count}"
+                ))
+            })?;
+            match given.trim().parse::<u32>() {
+                Ok(index) if index < count => (index, count),
+                _ => {
+                    return Err(Failure::Usage(format!(
+                        "JOB_COMPLETION_INDEX '{}': give 0 to {} for {count} shards (--shards, MQTK_SHARDS)",
+                        crate::error::shorten(&given),
+                        count - 1
+                    )))
+                }
+            }
+        }
+    };
+    if u64::from(count) > clients {
+        return Err(Failure::Usage(format!(
+            "--shard {index}/{count}: {count} shards for {clients} clients would leave some without any; give at most {clients} shards"
+        )));
+    }
+    Ok(ShardOf { index, count })
+}
+
+/// `-h a,b,c` or `-L url1,url2`: the brokers of a cluster, each with every other
+/// connection flag; a single broker otherwise.
+fn broker_list(args: &ConnArgs) -> Result<Vec<ConnectOptions>, Failure> {
+    let from_env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let hosts = args.host.clone().or_else(|| from_env("MQTK_HOST"));
+    let urls = args.url.clone().or_else(|| from_env("MQTK_URL"));
+    let split = |list: &str| -> Vec<String> {
+        list.split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    let each: Vec<ConnArgs> = match (&urls, &hosts) {
+        (Some(list), _) if list.contains(',') => split(list)
+            .into_iter()
+            .map(|url| ConnArgs {
+                url: Some(url),
+                ..args.clone()
+            })
+            .collect(),
+        (None, Some(list)) if list.contains(',') => split(list)
+            .into_iter()
+            .map(|host| ConnArgs {
+                host: Some(host),
+                ..args.clone()
+            })
+            .collect(),
+        _ => vec![args.clone()],
+    };
+    if each.is_empty() {
+        return Err(Failure::Usage(
+            "-h/-L: the list names no broker; give HOST[,HOST...] or URL[,URL...]".into(),
+        ));
+    }
+    each.iter().map(connect_options).collect()
 }
 
 /// The bench clients' connection: every connection flag applies, the session is always

@@ -7,9 +7,13 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::plan::{ClientSpec, Mode, Pace, Plan, Role, Stop};
-use super::stats::Sequence;
-use super::worker::{PublisherOutcome, ShardOutcome, ShardStats, Snapshot, SubscriberOutcome};
+use super::evidence::{
+    publisher_record, subscriber_record, DrainEnd, Epoch, Evidence, PublisherRecord, Shape,
+    ShardRecord, SubscriberRecord,
+};
+use super::plan::{Mode, Pace, Plan, Stop};
+use super::stats::{Latency, Sequence};
+use super::worker::{ShardOutcome, Snapshot};
 use crate::conn::codes::reason_text;
 use crate::output::bench::{
     rate, time_us, Clients, Config, Histograms, Latencies, Messages, Rates, Report, Schedule,
@@ -23,12 +27,14 @@ const LAG_TOLERANCE: Duration = Duration::from_millis(10);
 pub const LATENESS_LIMIT_US: f64 = 1_000.0;
 
 /// One second of the counters.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Progress {
     pub second: u64,
     pub now: Snapshot,
     pub previous: Snapshot,
     pub p99_us: Option<f64>,
+    /// The second's headline latency histogram, encoded (see [`Latency::encoded`]).
+    pub latency: Option<String>,
 }
 
 /// The cause shown for clients whose task failed (their counts are missing).
@@ -44,10 +50,12 @@ pub enum Drained {
     Cut { still_arriving: bool },
 }
 
-/// Everything the report is built from.
+/// Everything one process's report is built from.
 pub struct Run<'a> {
     pub plan: &'a Plan,
     pub started_at: chrono::DateTime<chrono::Local>,
+    /// Maps the instants below to wall-clock time (shards line up by it).
+    pub epoch: Epoch,
     pub start: Instant,
     /// When publishing began (None when the run never got there).
     pub t0: Option<Instant>,
@@ -62,152 +70,112 @@ pub struct Run<'a> {
     pub series: Vec<Progress>,
 }
 
+/// The totals a report is computed from: one process's, or the sum of shards' reports.
+#[derive(Debug, Default)]
+pub struct Totals {
+    pub connect: Latency,
+    pub ack: Latency,
+    pub e2e_corrected: Latency,
+    pub e2e_uncorrected: Latency,
+    pub lateness: Latency,
+    pub connect_failures: BTreeMap<String, u64>,
+    pub disconnects: BTreeMap<String, u64>,
+}
+
+/// What a report is computed from: one process's run ([`parts_of`]) or the shards'
+/// reports of one run (`bench merge`). Both go through [`compose`], so a merged report is
+/// the report one process would have written.
+pub struct Parts {
+    pub shape: Shape,
+    pub mode: String,
+    pub broker: String,
+    pub started_at: String,
+    pub config: Config,
+    pub totals: Totals,
+    pub io: Vec<ThreadIo>,
+    pub series: Vec<Second>,
+    pub evidence: Evidence,
+}
+
 pub fn build(run: Run) -> Report {
+    compose(parts_of(run))
+}
+
+/// One process's run as [`Parts`]: instants become wall-clock microseconds, outcomes
+/// become records.
+pub fn parts_of(run: Run) -> Parts {
     let plan = run.plan;
-    let mut stats = ShardStats::default();
-    let mut publishers: Vec<PublisherOutcome> = Vec::new();
-    let mut subscribers: Vec<SubscriberOutcome> = Vec::new();
+    let epoch = run.epoch;
+    let mut totals = Totals::default();
+    let mut publishers: Vec<PublisherRecord> = Vec::new();
+    let mut subscribers: Vec<SubscriberRecord> = Vec::new();
     let mut crashed = 0;
     let mut io = Vec::new();
+    let mut last_connected: Option<Instant> = None;
     for outcome in run.outcomes {
         crashed += outcome.crashed;
-        io.push(thread_io(&outcome));
+        io.push(thread_io(plan.shard.index, &outcome));
         let s = outcome.stats;
-        stats.connect.merge(&s.connect);
-        stats.ack.merge(&s.ack);
-        stats.e2e_corrected.merge(&s.e2e_corrected);
-        stats.e2e_uncorrected.merge(&s.e2e_uncorrected);
-        stats.e2e_corrected.merge(&s.e2e_same);
-        stats.e2e_uncorrected.merge(&s.e2e_same);
-        stats.lateness.merge(&s.lateness);
+        totals.connect.merge(&s.connect);
+        totals.ack.merge(&s.ack);
+        totals.e2e_corrected.merge(&s.e2e_corrected);
+        totals.e2e_uncorrected.merge(&s.e2e_uncorrected);
+        totals.e2e_corrected.merge(&s.e2e_same);
+        totals.e2e_uncorrected.merge(&s.e2e_same);
+        totals.lateness.merge(&s.lateness);
         for (k, v) in s.connect_failures {
-            *stats.connect_failures.entry(k).or_default() += v;
+            *totals.connect_failures.entry(k).or_default() += v;
         }
         for (k, v) in s.disconnects {
-            *stats.disconnects.entry(k).or_default() += v;
+            *totals.disconnects.entry(k).or_default() += v;
         }
-        stats.last_connected = stats.last_connected.max(s.last_connected);
-        publishers.extend(outcome.publishers);
-        subscribers.extend(outcome.subscribers);
+        last_connected = last_connected.max(s.last_connected);
+        publishers.extend(
+            outcome
+                .publishers
+                .into_iter()
+                .map(|p| publisher_record(plan, &epoch, p)),
+        );
+        subscribers.extend(
+            outcome
+                .subscribers
+                .into_iter()
+                .map(|s| subscriber_record(&epoch, s)),
+        );
     }
     publishers.sort_by_key(|p| p.index);
     subscribers.sort_by_key(|s| s.index);
-
-    if crashed > 0 {
-        *stats.disconnects.entry(CRASHED.into()).or_default() += crashed;
-    }
-    let clients = Clients {
-        total: plan.total_clients() as u64,
+    let us = |at: Instant| epoch.us(at);
+    let shard = ShardRecord {
+        index: plan.shard.index,
+        count: plan.shard.count,
+        clients: [plan.local.start as u64, plan.local.end as u64],
+        reported: true,
+        host: hostname(),
+        started_at: Some(
+            run.started_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
+        ),
+        start_us: us(run.start),
+        last_connected_us: last_connected.map(us),
+        t0_us: run.t0.map(us),
+        window_from_us: run.t0.map(|t0| us(t0 + plan.warmup)),
+        window_to_us: run.stopped.map(us),
+        end_us: us(run.end),
+        drain: match run.drain {
+            Drained::Settled => DrainEnd::Settled,
+            Drained::Cut {
+                still_arriving: false,
+            } => DrainEnd::Cut,
+            Drained::Cut {
+                still_arriving: true,
+            } => DrainEnd::CutWhileArriving,
+        },
+        interrupted: run.interrupted,
         connected: run.connected,
-        failed: stats.connect_failures.values().sum(),
-        connect_failures: stats.connect_failures,
-        disconnected: stats.disconnects.values().sum(),
-        disconnects: stats.disconnects,
+        crashed,
     };
-    let still_arriving = run.drain
-        == Drained::Cut {
-            still_arriving: true,
-        };
-    let mut messages = account(plan, &publishers, &subscribers, still_arriving);
-    if run.interrupted && plan.pace != Pace::Unlimited {
-        // Only what fell due before the signal was asked for.
-        messages.scheduled = Some(publishers.iter().map(|p| p.due).sum());
-    }
-
-    let measure_start = run.t0.map(|t0| t0 + plan.warmup);
-    // The measured window ends with the last event it counts, but is never shorter than
-    // the schedule says (--duration; --count at a paced rate also spans one more period),
-    // so a run that kept its schedule reports exactly the offered rate. An interrupted run
-    // covers the time it ran.
-    let ran = match (measure_start, run.stopped) {
-        (Some(from), Some(to)) => to.saturating_duration_since(from).as_secs_f64(),
-        _ => 0.0,
-    };
-    let nominal = match (plan.stop, plan.offered_rate()) {
-        (Stop::Duration(d), _) => d.as_secs_f64(),
-        (Stop::Count(_), Some(rate)) => 1.0 / rate,
-        (Stop::Count(_), None) => 0.0,
-    };
-    let window = |last: Option<Instant>| -> Option<f64> {
-        let (from, to) = (measure_start?, last?);
-        let mut seconds = to.checked_duration_since(from)?.as_secs_f64();
-        seconds = match plan.stop {
-            _ if run.interrupted => seconds.max(ran),
-            Stop::Duration(_) => seconds.max(nominal),
-            Stop::Count(_) => seconds + nominal,
-        };
-        (seconds > 0.0).then_some(seconds)
-    };
-    let last_sent = publishers.iter().filter_map(|p| p.last_sent).max();
-    let last_acked = publishers.iter().filter_map(|p| p.last_acked).max();
-    let last_received = subscribers.iter().filter_map(|s| s.last_received).max();
-    let per_second = |n: u64, last: Option<Instant>| window(last).map(|s| n as f64 / s);
-    let sent_measured: u64 = publishers.iter().map(|p| p.sent_measured).sum();
-    let acked_measured: u64 = publishers.iter().map(|p| p.acked_measured).sum();
-    let received_measured: u64 = subscribers.iter().map(|s| s.received_measured).sum();
-    let ramp_up = stats
-        .last_connected
-        .map(|at| at.saturating_duration_since(run.start))
-        .unwrap_or_default();
-    let rates = Rates {
-        offered: plan.offered_rate(),
-        sent: per_second(sent_measured, last_sent),
-        acked: (plan.qos > 0)
-            .then(|| per_second(acked_measured, last_acked))
-            .flatten(),
-        received: per_second(received_measured, last_received),
-        connects: (run.connected > 0 && !ramp_up.is_zero())
-            .then(|| run.connected as f64 / ramp_up.as_secs_f64()),
-    };
-    let measured_s = match plan.mode {
-        Mode::Conn | Mode::Sub => window(run.stopped.or(Some(run.end))),
-        Mode::Pub | Mode::PubSub => window(last_sent.max(last_received).max(last_acked)),
-    }
-    .unwrap_or(0.0);
-
-    let paced = plan.pace != Pace::Unlimited;
-    let max_lag = publishers
-        .iter()
-        .map(|p| p.max_lag)
-        .max()
-        .unwrap_or_default();
-    let final_lag = publishers
-        .iter()
-        .map(|p| p.final_lag)
-        .max()
-        .unwrap_or_default();
-    let unsent = messages.scheduled.map(|s| s.saturating_sub(messages.sent));
-    let lateness = paced.then(|| stats.lateness.summary()).flatten();
-    let too_late = lateness.is_some_and(|l| l.p99_us > LATENESS_LIMIT_US);
-    let schedule = Schedule {
-        behind: paced && (too_late || unsent.is_some_and(|u| u > 0) || final_lag > LAG_TOLERANCE),
-        lateness_limit_us: paced.then_some(LATENESS_LIMIT_US),
-        unsent: paced.then_some(unsent).flatten(),
-        max_lag_ms: paced.then(|| ms(max_lag)),
-        final_lag_ms: paced.then(|| ms(final_lag)),
-    };
-    let has_subscribers = plan.subscribers > 0;
-    let latency = Latencies {
-        connect: stats.connect.summary(),
-        ack: (plan.qos > 0 && plan.publishers > 0)
-            .then(|| stats.ack.summary())
-            .flatten(),
-        e2e_corrected: has_subscribers
-            .then(|| stats.e2e_corrected.summary())
-            .flatten(),
-        e2e_uncorrected: has_subscribers
-            .then(|| stats.e2e_uncorrected.summary())
-            .flatten(),
-        send_lateness: lateness,
-    };
-    let histograms = Histograms {
-        connect: stats.connect.encoded(),
-        ack: latency.ack.and(stats.ack.encoded()),
-        e2e_corrected: latency.e2e_corrected.and(stats.e2e_corrected.encoded()),
-        e2e_uncorrected: latency.e2e_uncorrected.and(stats.e2e_uncorrected.encoded()),
-        send_lateness: latency.send_lateness.and(stats.lateness.encoded()),
-    };
-    let series: Vec<Second> = run
+    let series = run
         .series
         .iter()
         .map(|p| Second {
@@ -222,31 +190,218 @@ pub fn build(run: Run) -> Report {
             publisher_writes: p.now.writes.saturating_sub(p.previous.writes),
             publisher_write_bytes: p.now.write_bytes.saturating_sub(p.previous.write_bytes),
             p99_us: p.p99_us,
+            at_us: us(run.start + Duration::from_secs(p.second)),
+            latency: p.latency.clone(),
         })
         .collect();
-
-    let seconds_since_start =
-        |at: Option<Instant>| at.map(|at| at.saturating_duration_since(run.start).as_secs_f64());
-    let overload = overload(
-        plan,
-        &messages,
-        &rates,
-        &series,
-        seconds_since_start(measure_start).unwrap_or(0.0),
-        seconds_since_start(run.stopped).unwrap_or(f64::MAX),
-    );
-
-    Report {
-        mqtk_version: env!("CARGO_PKG_VERSION"),
-        mode: plan.mode.name(),
-        broker: plan.conn.broker_display(),
+    Parts {
+        shape: plan.shape(),
+        mode: plan.mode.name().to_string(),
+        broker: broker_display(plan),
         started_at: run
             .started_at
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
-        interrupted: run.interrupted,
         config: config(plan),
-        elapsed_s: (run.end - run.start).as_secs_f64(),
-        ramp_up_s: ramp_up.as_secs_f64(),
+        totals,
+        io,
+        series,
+        evidence: Evidence {
+            shards: vec![shard],
+            publishers,
+            subscribers,
+        },
+    }
+}
+
+/// The broker, or the brokers `-h`/`-L` listed.
+fn broker_display(plan: &Plan) -> String {
+    let names: Vec<String> = plan
+        .targets
+        .iter()
+        .step_by((plan.targets.len() / plan.brokers.max(1)).max(1))
+        .map(|target| target.broker_display())
+        .collect();
+    names.join(", ")
+}
+
+/// This machine's name, for telling shards apart.
+fn hostname() -> Option<String> {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|name| name.into_string().ok())
+}
+
+/// The cause shown for clients of a shard whose report never came.
+pub fn missing_shard(shard: &ShardRecord) -> String {
+    format!(
+        "shard {} of {} sent no report (killed or failed): its clients' counts are missing",
+        shard.index, shard.count
+    )
+}
+
+/// The report of [`Parts`]: merged histograms, every publisher's sequence against every
+/// subscriber that should have seen it, rates over the measured window, whether the
+/// schedule was kept.
+pub fn compose(parts: Parts) -> Report {
+    let Parts {
+        shape,
+        mode,
+        broker,
+        started_at,
+        config,
+        mut totals,
+        io,
+        series,
+        evidence,
+    } = parts;
+    let shards = &evidence.shards;
+    let publishers = &evidence.publishers;
+    let subscribers = &evidence.subscribers;
+    let reported: Vec<&ShardRecord> = shards.iter().filter(|s| s.reported).collect();
+    let origin = reported.iter().map(|s| s.start_us).min().unwrap_or(0);
+    // Seconds since the first shard's first connection attempt.
+    let since_origin = |us: u64| us.saturating_sub(origin) as f64 / 1e6;
+    let interrupted = reported.iter().any(|s| s.interrupted);
+    let still_arriving = reported
+        .iter()
+        .any(|s| s.drain == DrainEnd::CutWhileArriving);
+    let connected: u64 = reported.iter().map(|s| s.connected).sum();
+    let crashed: u64 = reported.iter().map(|s| s.crashed).sum();
+    if crashed > 0 {
+        *totals.disconnects.entry(CRASHED.into()).or_default() += crashed;
+    }
+    for shard in shards.iter().filter(|s| !s.reported) {
+        *totals
+            .connect_failures
+            .entry(missing_shard(shard))
+            .or_default() += shard.client_count();
+    }
+    // A lone shard of several cannot tell what its subscribers should have received
+    // from publishers elsewhere: loss is accounted once the shards are merged.
+    let count = shards.first().map_or(1, |s| s.count);
+    let complete = (0..count).all(|i| shards.iter().any(|s| s.index == i));
+    let clients = Clients {
+        total: shards.iter().map(ShardRecord::client_count).sum(),
+        connected,
+        failed: totals.connect_failures.values().sum(),
+        connect_failures: std::mem::take(&mut totals.connect_failures),
+        disconnected: totals.disconnects.values().sum(),
+        disconnects: std::mem::take(&mut totals.disconnects),
+    };
+    let mut messages = account(&shape, publishers, subscribers, still_arriving, complete);
+    if interrupted && shape.pace != Pace::Unlimited {
+        // Only what fell due before the signal was asked for.
+        messages.scheduled = Some(publishers.iter().map(|p| p.due).sum());
+    }
+
+    let measure_start = reported.iter().filter_map(|s| s.window_from_us).min();
+    let stopped = reported.iter().filter_map(|s| s.window_to_us).max();
+    let end = reported.iter().map(|s| s.end_us).max().unwrap_or(origin);
+    // The measured window ends with the last event it counts, but is never shorter than
+    // the schedule says (--duration; --count at a paced rate also spans one more period),
+    // so a run that kept its schedule reports exactly the offered rate. An interrupted run
+    // covers the time it ran.
+    let ran = match (measure_start, stopped) {
+        (Some(from), Some(to)) => to.saturating_sub(from) as f64 / 1e6,
+        _ => 0.0,
+    };
+    let nominal = match (shape.stop, shape.offered_rate()) {
+        (Stop::Duration(d), _) => d.as_secs_f64(),
+        (Stop::Count(_), Some(rate)) => 1.0 / rate,
+        (Stop::Count(_), None) => 0.0,
+    };
+    let window = |last: Option<u64>| -> Option<f64> {
+        let (from, to) = (measure_start?, last?);
+        let mut seconds = to.checked_sub(from)? as f64 / 1e6;
+        seconds = match shape.stop {
+            _ if interrupted => seconds.max(ran),
+            Stop::Duration(_) => seconds.max(nominal),
+            Stop::Count(_) => seconds + nominal,
+        };
+        (seconds > 0.0).then_some(seconds)
+    };
+    let last_sent = publishers.iter().filter_map(|p| p.last_sent_us).max();
+    let last_acked = publishers.iter().filter_map(|p| p.last_acked_us).max();
+    let last_received = subscribers.iter().filter_map(|s| s.last_received_us).max();
+    let per_second = |n: u64, last: Option<u64>| window(last).map(|s| n as f64 / s);
+    let sent_measured: u64 = publishers.iter().map(|p| p.sent_measured).sum();
+    let acked_measured: u64 = publishers.iter().map(|p| p.acked_measured).sum();
+    let received_measured: u64 = subscribers.iter().map(|s| s.received_measured).sum();
+    let last_connected = reported.iter().filter_map(|s| s.last_connected_us).max();
+    let ramp_up = last_connected.map(since_origin).unwrap_or_default();
+    let rates = Rates {
+        offered: shape.offered_rate(),
+        sent: per_second(sent_measured, last_sent),
+        acked: (shape.qos > 0)
+            .then(|| per_second(acked_measured, last_acked))
+            .flatten(),
+        received: per_second(received_measured, last_received),
+        connects: (connected > 0 && ramp_up > 0.0).then(|| connected as f64 / ramp_up),
+    };
+    let measured_s = match shape.mode {
+        Mode::Conn | Mode::Sub => window(stopped.or(Some(end))),
+        Mode::Pub | Mode::PubSub => window(last_sent.max(last_received).max(last_acked)),
+    }
+    .unwrap_or(0.0);
+
+    let paced = shape.pace != Pace::Unlimited;
+    let max_lag_us = publishers.iter().map(|p| p.max_lag_us).max().unwrap_or(0);
+    let final_lag_us = publishers.iter().map(|p| p.final_lag_us).max().unwrap_or(0);
+    let unsent = messages.scheduled.map(|s| s.saturating_sub(messages.sent));
+    let lateness = paced.then(|| totals.lateness.summary()).flatten();
+    let too_late = lateness.is_some_and(|l| l.p99_us > LATENESS_LIMIT_US);
+    let schedule = Schedule {
+        behind: paced
+            && (too_late
+                || unsent.is_some_and(|u| u > 0)
+                || final_lag_us as u128 > LAG_TOLERANCE.as_micros()),
+        lateness_limit_us: paced.then_some(LATENESS_LIMIT_US),
+        unsent: paced.then_some(unsent).flatten(),
+        max_lag_ms: paced.then(|| max_lag_us as f64 / 1e3),
+        final_lag_ms: paced.then(|| final_lag_us as f64 / 1e3),
+    };
+    let has_subscribers = shape.subscribers > 0;
+    let latency = Latencies {
+        connect: totals.connect.summary(),
+        ack: (shape.qos > 0 && shape.publishers > 0)
+            .then(|| totals.ack.summary())
+            .flatten(),
+        e2e_corrected: has_subscribers
+            .then(|| totals.e2e_corrected.summary())
+            .flatten(),
+        e2e_uncorrected: has_subscribers
+            .then(|| totals.e2e_uncorrected.summary())
+            .flatten(),
+        send_lateness: lateness,
+    };
+    let histograms = Histograms {
+        connect: totals.connect.encoded(),
+        ack: latency.ack.and(totals.ack.encoded()),
+        e2e_corrected: latency.e2e_corrected.and(totals.e2e_corrected.encoded()),
+        e2e_uncorrected: latency
+            .e2e_uncorrected
+            .and(totals.e2e_uncorrected.encoded()),
+        send_lateness: latency.send_lateness.and(totals.lateness.encoded()),
+    };
+
+    let overload = overload(
+        &shape,
+        &messages,
+        &rates,
+        &series,
+        measure_start.map(since_origin).unwrap_or(0.0),
+        stopped.map(since_origin).unwrap_or(f64::MAX),
+    );
+
+    Report {
+        mqtk_version: env!("CARGO_PKG_VERSION").to_string(),
+        mode,
+        broker,
+        started_at,
+        interrupted,
+        config,
+        elapsed_s: since_origin(end),
+        ramp_up_s: ramp_up,
         measured_s,
         clients,
         messages,
@@ -257,13 +412,15 @@ pub fn build(run: Run) -> Report {
         histograms,
         io,
         series,
+        evidence,
     }
 }
 
-fn thread_io(outcome: &ShardOutcome) -> ThreadIo {
+fn thread_io(shard: u32, outcome: &ShardOutcome) -> ThreadIo {
     let (publishers, subscribers, idle) = outcome.roles;
     let io = outcome.stats.io;
     ThreadIo {
+        shard,
         publishers,
         subscribers,
         idle,
@@ -289,7 +446,7 @@ const GROWTH_FLOOR_US: f64 = 10_000.0;
 
 /// Whether the broker (or the path to it) did not keep up, in one line, or None.
 fn overload(
-    plan: &Plan,
+    plan: &Shape,
     messages: &Messages,
     rates: &Rates,
     series: &[Second],
@@ -369,7 +526,7 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn config(plan: &Plan) -> Config {
+pub fn config(plan: &Plan) -> Config {
     let (rate, interval_ms) = match plan.pace {
         Pace::Unlimited => (None, None),
         Pace::Rate(rate) => (Some(rate), None),
@@ -384,7 +541,7 @@ fn config(plan: &Plan) -> Config {
         clients: plan.total_clients() as u32,
         publishers: plan.publishers,
         subscribers: plan.subscribers,
-        protocol: plan.conn.version.as_str(),
+        protocol: plan.conn.version.as_str().to_string(),
         topic: plan
             .topic
             .as_ref()
@@ -418,12 +575,14 @@ fn config(plan: &Plan) -> Config {
 }
 
 /// Sent, acknowledged, received, lost: each publisher's sequence against every subscriber
-/// that should have seen it (a shared group counts as one subscriber).
+/// that should have seen it (a shared group counts as one subscriber). `complete`: every
+/// shard's part is here (loss is only known then).
 fn account(
-    plan: &Plan,
-    publishers: &[PublisherOutcome],
-    subscribers: &[SubscriberOutcome],
+    shape: &Shape,
+    publishers: &[PublisherRecord],
+    subscribers: &[SubscriberRecord],
     still_arriving: bool,
+    complete: bool,
 ) -> Messages {
     let sent: u64 = publishers.iter().map(|p| p.sent).sum();
     let acked: u64 = publishers.iter().map(|p| p.acked).sum();
@@ -437,12 +596,20 @@ fn account(
     }
     let rejected: u64 = rejected_by_reason.values().sum();
     let in_flight: u64 = publishers.iter().map(|p| p.unacked.len() as u64).sum();
-    // Every publisher's share, connected or not.
-    let scheduled = (0..plan.publishers)
-        .map(|index| plan.scheduled(index))
-        .sum::<Option<u64>>()
-        .filter(|_| plan.publishers > 0);
-    let groups = shared_groups(plan, subscribers);
+    // Every publisher's share, connected or not; a lone shard: its own publishers'.
+    let scheduled = if complete {
+        (0..shape.publishers)
+            .map(|index| shape.scheduled(index))
+            .sum::<Option<u64>>()
+            .filter(|_| shape.publishers > 0)
+    } else {
+        publishers
+            .iter()
+            .map(|p| p.scheduled)
+            .sum::<Option<u64>>()
+            .filter(|_| !publishers.is_empty())
+    };
+    let groups = shape.shared.then(|| shared_groups(subscribers));
     let sequences = || -> Box<dyn Iterator<Item = &Sequence>> {
         match &groups {
             Some(groups) => Box::new(groups.values()),
@@ -450,14 +617,13 @@ fn account(
         }
     };
     let foreign: u64 = subscribers.iter().map(|s| s.foreign).sum();
-    let sizes = subscribers.iter().filter_map(|s| s.sizes);
     let mut messages = Messages {
         scheduled,
         sent,
         acked,
         rejected,
         rejected_by_reason,
-        unacked: if plan.qos > 0 {
+        unacked: if shape.qos > 0 {
             in_flight.saturating_sub(rejected)
         } else {
             0
@@ -472,14 +638,14 @@ fn account(
         lost_after_ack: None,
         gaps: None,
         foreign,
-        stale: (plan.mode == Mode::PubSub).then(|| subscribers.iter().map(|s| s.stale).sum()),
-        size_min: sizes.clone().map(|(min, _)| min).min(),
-        size_max: sizes.map(|(_, max)| max).max(),
+        stale: (shape.mode == Mode::PubSub).then(|| subscribers.iter().map(|s| s.stale).sum()),
+        size_min: subscribers.iter().filter_map(|s| s.size_min).min(),
+        size_max: subscribers.iter().filter_map(|s| s.size_max).max(),
     };
-    match plan.mode {
-        Mode::PubSub => {
+    match shape.mode {
+        Mode::PubSub if complete => {
             let (expected, missing, lost_unacked, tail) =
-                losses(plan, publishers, subscribers, groups.as_ref());
+                losses(publishers, subscribers, groups.as_ref());
             // Delivery is in order per publisher: numbers missing before a later arrival
             // were dropped; those after the last arrival may still be on their way when the
             // drain was cut while messages kept coming.
@@ -493,49 +659,38 @@ fn account(
             messages.lost_after_ack = Some(lost - lost_unacked);
         }
         Mode::Sub => messages.gaps = Some(sequences().map(Sequence::gaps).sum()),
-        Mode::Pub | Mode::Conn => {}
+        Mode::PubSub | Mode::Pub | Mode::Conn => {}
     }
     messages
 }
 
 /// With `--shared`: what the group received of each publisher (by number), all members
-/// together; None without a group.
-fn shared_groups(plan: &Plan, subscribers: &[SubscriberOutcome]) -> Option<HashMap<u32, Sequence>> {
-    plan.shared.as_ref()?;
+/// together.
+fn shared_groups(subscribers: &[SubscriberRecord]) -> HashMap<u32, Sequence> {
     let numbers: HashSet<u32> = subscribers
         .iter()
         .flat_map(|s| s.sequences.keys().copied())
         .collect();
-    Some(
-        numbers
-            .into_iter()
-            .map(|number| {
-                let members = subscribers.iter().filter_map(|s| s.sequences.get(&number));
-                (number, Sequence::group(members))
-            })
-            .collect(),
-    )
+    numbers
+        .into_iter()
+        .map(|number| {
+            let members = subscribers.iter().filter_map(|s| s.sequences.get(&number));
+            (number, Sequence::group(members))
+        })
+        .collect()
 }
 
 /// (expected deliveries, missing, missing among the messages the broker never
-/// acknowledged, missing after the last arrival at their subscriber).
+/// acknowledged, missing after the last arrival at their subscriber). Subscribers whose
+/// shard sent no report are not here: what they should have received is not counted.
 fn losses(
-    plan: &Plan,
-    publishers: &[PublisherOutcome],
-    subscribers: &[SubscriberOutcome],
+    publishers: &[PublisherRecord],
+    subscribers: &[SubscriberRecord],
     groups: Option<&HashMap<u32, Sequence>>,
 ) -> (u64, u64, u64, u64) {
-    let publisher_specs: Vec<&ClientSpec> = plan
-        .clients
-        .iter()
-        .filter(|c| c.role == Role::Publisher)
-        .collect();
     let empty = Sequence::default();
     let (mut expected, mut lost, mut lost_unacked, mut tail) = (0, 0, 0, 0);
     for p in publishers {
-        let Some(spec) = publisher_specs.get(p.index as usize) else {
-            continue;
-        };
         // Who should have received this publisher's messages (a shared group: once), and
         // what each of them did receive of it.
         let audience: Vec<&Sequence> = match groups {
@@ -543,7 +698,7 @@ fn losses(
             Some(groups) => vec![groups.get(&p.number).unwrap_or(&empty)],
             None => subscribers
                 .iter()
-                .filter(|s| spec.audience.contains(&s.index))
+                .filter(|s| p.reaches(s.index))
                 .map(|s| s.sequences.get(&p.number).unwrap_or(&empty))
                 .collect(),
         };
@@ -562,6 +717,20 @@ pub fn degraded(report: &Report) -> Option<String> {
     let c = &report.clients;
     let m = &report.messages;
     let mut why = Vec::new();
+    let missing: Vec<String> = report
+        .evidence
+        .shards
+        .iter()
+        .filter(|s| !s.reported)
+        .map(|s| s.index.to_string())
+        .collect();
+    if !missing.is_empty() {
+        why.push(format!(
+            "shard {} of {} sent no report",
+            missing.join(", "),
+            report.evidence.shards.len()
+        ));
+    }
     if c.failed > 0 {
         why.push(format!(
             "{} of {} clients failed to connect",
@@ -593,6 +762,7 @@ pub fn degraded(report: &Report) -> Option<String> {
 mod tests {
     use super::*;
     use crate::bench::stats::Sequence;
+    use crate::bench::worker::{PublisherOutcome, SubscriberOutcome};
     use crate::cli::{Cli, Command};
     use clap::Parser;
 
@@ -630,6 +800,7 @@ mod tests {
         let report = build(Run {
             plan: &plan,
             started_at: chrono::Local::now(),
+            epoch: Epoch::now(),
             start,
             t0: Some(start),
             stopped: Some(start),

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The longest latency recorded exactly; longer ones are clamped to it (and counted).
 const MAX_NS: u64 = 3_600_000_000_000;
@@ -19,7 +19,7 @@ pub struct Latency {
 }
 
 /// A latency histogram's summary, in microseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LatencySummary {
     pub count: u64,
     pub min_us: f64,
@@ -60,6 +60,10 @@ impl Latency {
         self.histogram.len()
     }
 
+    pub fn histogram(&self) -> &Histogram<u64> {
+        &self.histogram
+    }
+
     /// The histogram in HdrHistogram's standard form (V2, deflate-compressed, base64: what
     /// HistogramLogAnalyzer and every HdrHistogram library read), values in nanoseconds;
     /// None when nothing was recorded.
@@ -74,6 +78,22 @@ impl Latency {
             .serialize(&self.histogram, &mut bytes)
             .ok()?;
         Some(base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    /// Reads back what [`Latency::encoded`] wrote (another shard's report); None when the
+    /// text is not such a histogram.
+    pub fn decode(text: &str) -> Option<Latency> {
+        use base64::Engine;
+        use hdrhistogram::serialization::Deserializer;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .ok()?;
+        let decoded: Histogram<u64> = Deserializer::new()
+            .deserialize(&mut bytes.as_slice())
+            .ok()?;
+        let mut latency = Latency::new();
+        latency.histogram.add(&decoded).ok()?;
+        Some(latency)
     }
 
     /// None when nothing was recorded.
@@ -118,8 +138,10 @@ pub enum Arrival {
 }
 
 /// One publisher's sequence (numbers from 0) as received by one subscriber, or by the
-/// members of a shared-subscription group together ([`Sequence::group`]).
-#[derive(Debug, Clone, Default)]
+/// members of a shared-subscription group together ([`Sequence::group`]). In a report it
+/// is a [`SequenceRecord`], so shards' reports merge to the same accounting.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(into = "SequenceRecord", from = "SequenceRecord")]
 pub struct Sequence {
     /// The first number expected (a subscriber that joined a running publisher).
     first: u64,
@@ -247,6 +269,75 @@ impl Sequence {
     }
 }
 
+/// A [`Sequence`] as the JSON report carries it: the missing and (shared-group members)
+/// received numbers as half-open ranges `[from, to)`, which stay short when little is lost.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SequenceRecord {
+    pub first: u64,
+    pub next: u64,
+    pub missing: Vec<[u64; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen: Option<Vec<[u64; 2]>>,
+    pub received: u64,
+    pub duplicates: u64,
+    pub reordered: u64,
+}
+
+impl From<Sequence> for SequenceRecord {
+    fn from(s: Sequence) -> SequenceRecord {
+        let mut missing: Vec<u64> = s.missing.into_iter().collect();
+        missing.sort_unstable();
+        SequenceRecord {
+            first: s.first,
+            next: s.next,
+            missing: ranges(missing),
+            seen: s.seen.map(|bits| ranges(bits.numbers())),
+            received: s.received,
+            duplicates: s.duplicates,
+            reordered: s.reordered,
+        }
+    }
+}
+
+impl From<SequenceRecord> for Sequence {
+    fn from(r: SequenceRecord) -> Sequence {
+        let numbers = |ranges: &[[u64; 2]]| {
+            ranges
+                .iter()
+                .flat_map(|&[from, to]| from..to.max(from))
+                .collect::<Vec<u64>>()
+        };
+        let seen = r.seen.map(|seen| {
+            let mut bits = Bits::default();
+            for n in numbers(&seen) {
+                bits.insert(n);
+            }
+            bits
+        });
+        Sequence {
+            first: r.first,
+            next: r.next,
+            missing: numbers(&r.missing).into_iter().collect(),
+            seen,
+            received: r.received,
+            duplicates: r.duplicates,
+            reordered: r.reordered,
+        }
+    }
+}
+
+/// Sorted, distinct numbers as half-open ranges.
+pub fn ranges(sorted: impl IntoIterator<Item = u64>) -> Vec<[u64; 2]> {
+    let mut out: Vec<[u64; 2]> = Vec::new();
+    for n in sorted {
+        match out.last_mut() {
+            Some(last) if last[1] == n => last[1] = n + 1,
+            _ => out.push([n, n + 1]),
+        }
+    }
+    out
+}
+
 /// A set of sequence numbers, one bit each, from a base that moves down as needed.
 #[derive(Debug, Clone, Default)]
 struct Bits {
@@ -309,6 +400,15 @@ impl Bits {
 
     fn count(&self) -> u64 {
         self.words.iter().map(|w| u64::from(w.count_ones())).sum()
+    }
+
+    /// The numbers in the set, in order.
+    fn numbers(&self) -> impl Iterator<Item = u64> + '_ {
+        self.words.iter().enumerate().flat_map(move |(i, &word)| {
+            (0..64)
+                .filter(move |bit| word & (1u64 << bit) != 0)
+                .map(move |bit| self.base + i as u64 * 64 + bit)
+        })
     }
 }
 
@@ -402,6 +502,47 @@ mod tests {
         assert_eq!(late.record(102), Arrival::AfterGap);
         assert_eq!((late.received, late.gaps()), (2, 1));
         assert_eq!(Sequence::default().lost(3), 3);
+    }
+
+    /// A sequence read back from its report form accounts exactly as the original did.
+    #[test]
+    fn a_sequence_survives_its_record() {
+        let mut seq = Sequence::starting_at(3);
+        for n in [3, 4, 7, 9, 5, 5] {
+            seq.record(n);
+        }
+        let json = serde_json::to_string(&seq).unwrap();
+        assert!(json.contains(r#""missing":[[6,7],[8,9]]"#), "{json}");
+        let back: Sequence = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            (back.received, back.duplicates, back.reordered, back.end()),
+            (seq.received, seq.duplicates, seq.reordered, seq.end())
+        );
+        assert_eq!((back.gaps(), back.lost(12)), (seq.gaps(), seq.lost(12)));
+        assert!(back.has(5) && !back.has(6) && !back.has(2));
+        let mut member = Sequence::member_from(0);
+        for n in [0, 1, 2, 64, 65, 200] {
+            member.record(n);
+        }
+        let back: Sequence =
+            serde_json::from_str(&serde_json::to_string(&member).unwrap()).unwrap();
+        let (a, b) = (Sequence::group([&member]), Sequence::group([&back]));
+        assert_eq!(
+            (a.received, a.gaps(), a.end()),
+            (b.received, b.gaps(), b.end())
+        );
+        assert!(back.has(65) && !back.has(66));
+    }
+
+    #[test]
+    fn a_decoded_histogram_merges_like_the_original() {
+        let mut latency = Latency::new();
+        for us in [5u64, 50, 500] {
+            latency.record(us * 1_000);
+        }
+        let back = Latency::decode(&latency.encoded().unwrap()).unwrap();
+        assert_eq!(back.summary(), latency.summary());
+        assert!(Latency::decode("not a histogram").is_none());
     }
 
     #[test]

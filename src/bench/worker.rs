@@ -288,6 +288,12 @@ pub struct ShardOutcome {
     pub subscribers: Vec<SubscriberOutcome>,
 }
 
+/// How far apart shards of one run may start (and their clocks be): a subscriber takes
+/// messages meant this long before its own start as the run's, not an earlier run's.
+/// Shards start together through --barrier (milliseconds apart) or --start-at (as far
+/// apart as the machines' clocks).
+pub const SHARD_SKEW: Duration = Duration::from_secs(1);
+
 /// Handshakes in flight at once per shard when no --connect-rate paces them: enough to keep
 /// the broker busy, few enough not to overflow its listen backlog (SYN retries cost 1 s).
 const CONNECTS_IN_FLIGHT: usize = 32;
@@ -302,7 +308,8 @@ struct Shard {
     shared: Arc<Shared>,
     clock: BenchClock,
     start: Instant,
-    resolved: Option<Arc<[SocketAddr]>>,
+    /// Each broker's addresses (by its index in the -h/-L list).
+    resolved: Arc<[Option<Arc<[SocketAddr]>>]>,
     connect_slots: Semaphore,
     filler: Bytes,
     stats: RefCell<ShardStats>,
@@ -319,7 +326,7 @@ pub struct ShardSetup {
     pub shared: Arc<Shared>,
     pub clock: BenchClock,
     pub start: Instant,
-    pub resolved: Option<Arc<[SocketAddr]>>,
+    pub resolved: Arc<[Option<Arc<[SocketAddr]>>]>,
     pub clients: Vec<ClientSpec>,
     pub phase: watch::Receiver<Phase>,
     pub ticks: mpsc::UnboundedSender<Tick>,
@@ -442,11 +449,22 @@ async fn client(
     let mut behaviour = match spec.role {
         Role::Idle => Behaviour::Idle,
         Role::Publisher => Behaviour::Publisher(Box::new(Publisher::new(&shard, &spec))),
-        Role::Subscriber => Behaviour::Subscriber(Box::new(Subscriber::new(
-            &spec,
-            shard.plan.mode == Mode::Sub,
-            shard.plan.shared.is_some(),
-        ))),
+        Role::Subscriber => {
+            let mut subscriber = Subscriber::new(
+                &spec,
+                shard.plan.mode == Mode::Sub,
+                shard.plan.shared.is_some(),
+            );
+            if !shard.plan.shard.is_whole() {
+                // Other shards' publishers may start a moment before this shard hears it
+                // is time: their messages are this run's.
+                let started = shard.clock.at_ns(shard.start.into_std());
+                subscriber.stale_before_ns =
+                    Some(started.saturating_sub(SHARD_SKEW.as_nanos() as u64));
+                subscriber.sharded = true;
+            }
+            Behaviour::Subscriber(Box::new(subscriber))
+        }
     };
     if let Some(mut link) = connect(&shard, &spec, &phase).await {
         if let Behaviour::Publisher(p) = &mut behaviour {
@@ -639,7 +657,8 @@ async fn connect(shard: &Shard, spec: &ClientSpec, phase: &watch::Receiver<Phase
             }
         }
     };
-    let opts = &plan.conn;
+    let (opts, broker) = plan.target(spec.order);
+    let resolved = shard.resolved.get(broker).cloned().flatten();
     if *phase.borrow() == Phase::Close || Instant::now() >= shard.ramp_end {
         shard.shared.connect_done.fetch_add(1, Relaxed);
         if *phase.borrow() != Phase::Close {
@@ -651,7 +670,7 @@ async fn connect(shard: &Shard, spec: &ClientSpec, phase: &watch::Receiver<Phase
     let keepalive = opts.keepalive;
     let attempt = async {
         let (mut connection, phases, connack) =
-            link::connect(opts, &spec.client_id, keepalive, shard.resolved.as_deref()).await?;
+            link::connect(opts, &spec.client_id, keepalive, resolved.as_deref()).await?;
         let limits = Limits::from_connack(&connack).map_err(Failure::Protocol)?;
         limits
             .check_qos(plan.qos, &opts.broker_display())
@@ -1128,7 +1147,16 @@ impl Behaviour {
         match self {
             Behaviour::Idle => {}
             Behaviour::Publisher(p) => p.t0 = Some(t0),
-            Behaviour::Subscriber(s) => s.t0_ns = Some(shard.clock.at_ns(t0.into_std())),
+            Behaviour::Subscriber(s) => {
+                let t0_ns = shard.clock.at_ns(t0.into_std());
+                let slack = if shard.plan.shard.is_whole() {
+                    0
+                } else {
+                    SHARD_SKEW.as_nanos() as u64
+                };
+                s.t0_ns = Some(t0_ns);
+                s.stale_before_ns = Some(t0_ns.saturating_sub(slack));
+            }
         }
     }
 
@@ -1669,6 +1697,11 @@ struct Subscriber {
     shared: bool,
     /// t0 on the payload clock, once known.
     t0_ns: Option<u64>,
+    /// Headers meant before this (payload clock) are an earlier run's: t0, or with shards
+    /// t0 less [`SHARD_SKEW`], since other shards' clocks and starts differ a little.
+    stale_before_ns: Option<u64>,
+    /// Part of a sharded run: without a warmup, messages count before this shard's t0.
+    sharded: bool,
     unreported_received: u64,
     unreported_duplicates: u64,
 }
@@ -1683,6 +1716,8 @@ impl Subscriber {
                 ..SubscriberOutcome::default()
             },
             t0_ns: None,
+            stale_before_ns: None,
+            sharded: false,
             unreported_received: 0,
             unreported_duplicates: 0,
         }
@@ -1692,6 +1727,9 @@ impl Subscriber {
     /// Without a warmup everything counts, whatever the clocks of two CPUs say about a
     /// message encoded a microsecond after t0 (and, in `sub`, whenever it was meant).
     fn warm_end_ns(&self, warmup: Duration) -> Option<u64> {
+        if self.sharded && warmup.is_zero() {
+            return Some(0);
+        }
         self.t0_ns.map(|t0| {
             if warmup.is_zero() {
                 0
@@ -1719,7 +1757,11 @@ impl Subscriber {
         // pubsub: our publishers send nothing meant before t0. A header meant earlier is an
         // earlier run's leftover on the same topics (a broker still reading what its
         // publishers had queued, a retained message): counted apart, never as received.
-        if !self.joins_late && self.t0_ns.is_none_or(|t0| header.intended_ns < t0) {
+        if !self.joins_late
+            && self
+                .stale_before_ns
+                .is_none_or(|before| header.intended_ns < before)
+        {
             self.outcome.stale += 1;
             return;
         }

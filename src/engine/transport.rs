@@ -364,6 +364,16 @@ async fn attempt(
         tokio::net::TcpSocket::new_v6()
     }
     .map_err(ConnectFailed::Io)?;
+    // The port is picked at connect time, per destination: bound with a port now, every
+    // socket from one address would share its ~28 000 ports whatever it connects to
+    // (`bench --bind` spreads tens of thousands of clients over a few addresses).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use nix::sys::socket::{setsockopt, sockopt::IpBindAddressNoPort};
+        if local.is_ipv4() {
+            let _ = setsockopt(&socket, IpBindAddressNoPort, &true);
+        }
+    }
     socket
         .bind(SocketAddr::new(local, 0))
         .map_err(|e| ConnectFailed::Bind(local, e))?;

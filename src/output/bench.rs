@@ -4,14 +4,15 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::bench::evidence::Evidence;
 use crate::bench::stats::LatencySummary;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
-    pub mqtk_version: &'static str,
-    pub mode: &'static str,
+    pub mqtk_version: String,
+    pub mode: String,
     pub broker: String,
     /// RFC 3339, local time with offset.
     pub started_at: String,
@@ -36,12 +37,16 @@ pub struct Report {
     /// What mqtk itself spent, per worker thread.
     pub io: Vec<ThreadIo>,
     pub series: Vec<Second>,
+    /// What a merge of shards' reports needs beyond the above (docs/bench-report.md).
+    pub evidence: Evidence,
 }
 
 /// One worker thread of mqtk: its clients, its CPU and context switches over its whole life
 /// (connecting included), and how many reads and writes carried the messages.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ThreadIo {
+    /// The shard (process) the thread belonged to.
+    pub shard: u32,
     pub publishers: u32,
     pub subscribers: u32,
     pub idle: u32,
@@ -59,7 +64,7 @@ pub struct ThreadIo {
 }
 
 /// HdrHistogram V2 compressed base64 ("HISTF..."), values in nanoseconds; null when empty.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Histograms {
     pub connect: Option<String>,
     pub ack: Option<String>,
@@ -69,12 +74,12 @@ pub struct Histograms {
 }
 
 /// The run's settings, as given or defaulted.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Config {
     pub clients: u32,
     pub publishers: u32,
     pub subscribers: u32,
-    pub protocol: &'static str,
+    pub protocol: String,
     pub topic: Option<String>,
     pub filter: Option<String>,
     pub shared: Option<String>,
@@ -103,7 +108,7 @@ pub struct Config {
     pub in_flight_window: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Clients {
     pub total: u64,
     pub connected: u64,
@@ -113,7 +118,7 @@ pub struct Clients {
     pub disconnects: BTreeMap<String, u64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Messages {
     pub scheduled: Option<u64>,
     pub sent: u64,
@@ -142,7 +147,7 @@ pub struct Messages {
 }
 
 /// Messages (connections) per second over the measured window; null when not applicable.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rates {
     pub offered: Option<f64>,
     pub sent: Option<f64>,
@@ -151,7 +156,7 @@ pub struct Rates {
     pub connects: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Schedule {
     /// True when the generator could not keep the schedule: messages went unsent, sending
     /// ended late, or the send lateness p99 exceeded `lateness_limit_us`.
@@ -166,7 +171,7 @@ pub struct Schedule {
     pub final_lag_ms: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Latencies {
     pub connect: Option<LatencySummary>,
     pub ack: Option<LatencySummary>,
@@ -177,7 +182,7 @@ pub struct Latencies {
 }
 
 /// One second of the run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Second {
     /// Seconds since the first connection attempt (the end of this second).
     pub t_s: u64,
@@ -193,6 +198,10 @@ pub struct Second {
     pub publisher_write_bytes: u64,
     /// The mode's headline latency this second (conn: connect; pub: ack; sub, pubsub: corrected end to end).
     pub p99_us: Option<f64>,
+    /// The end of this second, in microseconds since the Unix epoch (shards' seconds line up by it).
+    pub at_us: u64,
+    /// This second's headline latency histogram (as in `histograms`); null when empty.
+    pub latency: Option<String>,
 }
 
 /// A count with thin spaces between thousands: 1 234 567.
@@ -235,7 +244,7 @@ impl Report {
         let n = |count: u32, one: &str, many: &str| {
             format!("{count} {}", if count == 1 { one } else { many })
         };
-        let who = match self.mode {
+        let who = match self.mode.as_str() {
             "conn" => n(c.clients, "connection", "connections"),
             "pub" => n(c.publishers, "publisher", "publishers"),
             "sub" => n(c.subscribers, "subscriber", "subscribers"),

@@ -37,6 +37,87 @@ struct Report {
     histograms: Histograms,
     io: Vec<ThreadIo>,
     series: Vec<Second>,
+    evidence: Evidence,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // every field is parsed to freeze the shape; not all are asserted
+pub struct Evidence {
+    pub shards: Vec<ShardRecord>,
+    pub publishers: Vec<PublisherRecord>,
+    pub subscribers: Vec<SubscriberRecord>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // every field is parsed to freeze the shape; not all are asserted
+pub struct ShardRecord {
+    pub index: u32,
+    pub count: u32,
+    pub clients: [u64; 2],
+    pub reported: bool,
+    pub host: Option<String>,
+    pub started_at: Option<String>,
+    pub start_us: u64,
+    pub last_connected_us: Option<u64>,
+    pub t0_us: Option<u64>,
+    pub window_from_us: Option<u64>,
+    pub window_to_us: Option<u64>,
+    pub end_us: u64,
+    pub drain: String,
+    pub interrupted: bool,
+    pub connected: u64,
+    pub crashed: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // every field is parsed to freeze the shape; not all are asserted
+pub struct PublisherRecord {
+    pub index: u32,
+    pub number: u32,
+    pub fanout: u32,
+    pub audience: Vec<[u64; 2]>,
+    pub scheduled: Option<u64>,
+    pub sent: u64,
+    pub sent_measured: u64,
+    pub acked: u64,
+    pub acked_measured: u64,
+    pub rejected: BTreeMap<String, u64>,
+    pub unacked: Vec<u64>,
+    pub max_lag_us: u64,
+    pub due: u64,
+    pub final_lag_us: u64,
+    pub last_sent_us: Option<u64>,
+    pub last_acked_us: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // every field is parsed to freeze the shape; not all are asserted
+pub struct SubscriberRecord {
+    pub index: u32,
+    pub sequences: BTreeMap<String, SequenceRecord>,
+    pub received_measured: u64,
+    pub foreign: u64,
+    pub size_min: Option<u64>,
+    pub size_max: Option<u64>,
+    pub stale: u64,
+    pub last_received_us: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // every field is parsed to freeze the shape; not all are asserted
+pub struct SequenceRecord {
+    pub first: u64,
+    pub next: u64,
+    pub missing: Vec<[u64; 2]>,
+    pub seen: Option<Vec<[u64; 2]>>,
+    pub received: u64,
+    pub duplicates: u64,
+    pub reordered: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -85,6 +166,7 @@ struct Config {
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)] // every field is parsed to freeze the shape; not all are asserted
 struct ThreadIo {
+    shard: u32,
     publishers: u32,
     subscribers: u32,
     idle: u32,
@@ -200,6 +282,8 @@ struct Second {
     publisher_writes: u64,
     publisher_write_bytes: u64,
     p99_us: Option<f64>,
+    at_us: u64,
+    latency: Option<String>,
 }
 
 /// `mqtk bench MODE -p PORT --json - ARGS…` on 127.0.0.1.

@@ -899,7 +899,7 @@ pub struct BenchRunArgs {
     #[arg(long, value_name = "N", value_parser = parse_rate, value_hint = ValueHint::Other)]
     pub connect_rate: Option<f64>,
 
-    /// Client ids are this prefix and a number [default: mqtk-bench-PID-]
+    /// Client ids are this prefix and a number [default: mqtk-bench-PID-; shards: mqtk-bench-RUN-]
     #[arg(long, value_name = "PREFIX", value_hint = ValueHint::Other)]
     pub id_prefix: Option<String>,
 

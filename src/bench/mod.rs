@@ -584,6 +584,12 @@ impl Monitor {
     fn finish(&mut self) {
         self.poll();
         self.take_ticks();
+        // The last, partial second gets its row (labelled by the second it ends in), so
+        // the series adds up to the run.
+        let second = self.start.elapsed().as_secs() + 1;
+        if self.rows.last().is_none_or(|(last, _)| *last < second) {
+            self.rows.push((second, self.snapshot()));
+        }
         for (second, latency) in std::mem::take(&mut self.pending_seconds) {
             self.keep_second(second, &latency);
         }

@@ -315,7 +315,7 @@ impl Plan {
             format!("{flag} --shard {}/{}", shard.index, shard.count)
         };
         check_descriptors(local, &flag)?;
-        let mut plan = Plan::base(kind, run)?;
+        let mut plan = Plan::base(kind, run, shard)?;
         match mode {
             BenchMode::Conn(a) => {
                 plan.add_clients(Role::Idle, a.clients, "")?;
@@ -370,7 +370,7 @@ impl Plan {
         Ok(plan)
     }
 
-    fn base(mode: Mode, run: &BenchRunArgs) -> Result<Plan, Failure> {
+    fn base(mode: Mode, run: &BenchRunArgs, shard: ShardOf) -> Result<Plan, Failure> {
         let brokers = broker_list(&run.conn)?;
         let conn = brokers[0].clone();
         let targets = brokers
@@ -410,10 +410,19 @@ impl Plan {
             warmup: run.warmup,
             drain: run.drain,
             connect_rate: run.connect_rate,
-            id_prefix: run
-                .id_prefix
-                .clone()
-                .unwrap_or_else(|| format!("mqtk-bench-{}-", std::process::id())),
+            id_prefix: run.id_prefix.clone().unwrap_or_else(|| {
+                // Shards share one numbering, so one prefix: the run's name.
+                let run_name = run.barrier.clone().or_else(|| {
+                    run.start_at.map(|at| {
+                        let since = at.duration_since(std::time::UNIX_EPOCH);
+                        since.map_or(0, |d| d.as_secs()).to_string()
+                    })
+                });
+                match run_name {
+                    Some(name) if !shard.is_whole() => format!("mqtk-bench-{name}-"),
+                    _ => format!("mqtk-bench-{}-", std::process::id()),
+                }
+            }),
             start_number: run.start_number,
             json: run.json.clone(),
             threads: threads.unwrap_or(0),
@@ -717,11 +726,14 @@ pub fn placement(plan: &Plan, shards: usize) -> Vec<usize> {
         .collect()
 }
 
-/// Descriptors mqtk keeps for itself besides one socket per client: stdio, the report
-/// file, and each worker thread's event loop, waker and timer.
+/// Descriptors mqtk keeps for itself besides one socket per client: those open now
+/// (stdio, the runtime's), each worker thread's event loop, waker and timer, and a few for
+/// the report files and a --barrier connection. Counted, not guessed, so that a shard can
+/// hold nearly as many clients as its limit allows (a 20 000 limit: 19 980 clients).
 fn own_descriptors() -> u64 {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
-    64 + 4 * threads
+    let open_now = std::fs::read_dir("/proc/self/fd").map_or(64, |dir| dir.count() as u64);
+    open_now + 3 * threads + 8
 }
 
 /// Raises the soft limit on open files to the hard one, then refuses a run whose sockets
@@ -793,6 +805,11 @@ fn shard_of(run: &BenchRunArgs, clients: u64) -> Result<ShardOf, Failure> {
             }
         }
     };
+    if count > 1 && run.barrier.is_none() && run.start_at.is_none() {
+        return Err(Failure::Usage(format!(
+            "--shard {index}/{count}: shards must start sending together; give every shard the same --barrier RUN (they meet through the broker) or --start-at TIME (synced clocks)"
+        )));
+    }
     if u64::from(count) > clients {
         return Err(Failure::Usage(format!(
             "--shard {index}/{count}: {count} shards for {clients} clients would leave some without any; give at most {clients} shards"

@@ -329,8 +329,16 @@ pub fn compose(parts: Parts) -> Report {
     let received_measured: u64 = subscribers.iter().map(|s| s.received_measured).sum();
     let last_connected = reported.iter().filter_map(|s| s.last_connected_us).max();
     let ramp_up = last_connected.map(since_origin).unwrap_or_default();
+    // A lone shard was offered its publishers' share of the rate.
+    let offered = shape.offered_rate().map(|rate| {
+        if complete || shape.publishers == 0 {
+            rate
+        } else {
+            rate * publishers.len() as f64 / f64::from(shape.publishers)
+        }
+    });
     let rates = Rates {
-        offered: shape.offered_rate(),
+        offered,
         sent: per_second(sent_measured, last_sent),
         acked: (shape.qos > 0)
             .then(|| per_second(acked_measured, last_acked))
@@ -717,25 +725,24 @@ pub fn degraded(report: &Report) -> Option<String> {
     let c = &report.clients;
     let m = &report.messages;
     let mut why = Vec::new();
-    let missing: Vec<String> = report
+    let missing: Vec<&ShardRecord> = report
         .evidence
         .shards
         .iter()
         .filter(|s| !s.reported)
-        .map(|s| s.index.to_string())
         .collect();
+    let missing_clients: u64 = missing.iter().map(|s| s.client_count()).sum();
     if !missing.is_empty() {
+        let indices: Vec<String> = missing.iter().map(|s| s.index.to_string()).collect();
         why.push(format!(
-            "shard {} of {} sent no report",
-            missing.join(", "),
+            "shard {} of {} sent no report ({missing_clients} clients missing)",
+            indices.join(", "),
             report.evidence.shards.len()
         ));
     }
-    if c.failed > 0 {
-        why.push(format!(
-            "{} of {} clients failed to connect",
-            c.failed, c.total
-        ));
+    let failed = c.failed.saturating_sub(missing_clients);
+    if failed > 0 {
+        why.push(format!("{failed} of {} clients failed to connect", c.total));
     }
     if c.disconnected > 0 {
         why.push(format!("{} clients were disconnected", c.disconnected));

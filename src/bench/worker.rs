@@ -434,6 +434,13 @@ async fn tick(
             }
             changed = phase.changed() => {
                 if changed.is_err() || *phase.borrow() == Phase::Close {
+                    // The last, partial second: its latencies belong in the series too
+                    // (the interval log adds up to the run's histogram).
+                    let latency = std::mem::take(&mut shard.stats.borrow_mut().interval);
+                    if latency.count() > 0 {
+                        let second = shard.start.elapsed().as_secs() + 1;
+                        let _ = ticks.send(Tick { second, latency });
+                    }
                     return;
                 }
             }

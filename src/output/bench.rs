@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::bench::evidence::Evidence;
+use crate::bench::evidence::{Evidence, ShardRecord};
 use crate::bench::stats::LatencySummary;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -238,6 +238,37 @@ pub fn time_us(us: f64) -> String {
 }
 
 impl Report {
+    /// A sharded run: which part this report covers, or how the merged shards started.
+    fn shards_line(&self) -> Option<String> {
+        let shards = &self.evidence.shards;
+        let count = shards.first()?.count;
+        if count <= 1 {
+            return None;
+        }
+        if let [one] = &shards[..] {
+            return Some(format!(
+                "Shard {} of {count}: clients {} to {} of {} (by position); loss is accounted when the shards' reports are merged (mqtk bench merge)",
+                one.index,
+                one.clients[0],
+                one.clients[1].saturating_sub(1),
+                self.config.clients
+            ));
+        }
+        let reported: Vec<&ShardRecord> = shards.iter().filter(|s| s.reported).collect();
+        let starts: Vec<u64> = reported.iter().filter_map(|s| s.t0_us).collect();
+        let spread = match (starts.iter().min(), starts.iter().max()) {
+            (Some(first), Some(last)) => format!(
+                "; sending began within {} of each other",
+                time_us((last - first) as f64)
+            ),
+            _ => String::new(),
+        };
+        Some(format!(
+            "Merged: {} of {count} shards reported{spread}",
+            reported.len()
+        ))
+    }
+
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         let c = &self.config;
@@ -279,6 +310,9 @@ impl Report {
                 ""
             }
         );
+        if let Some(line) = self.shards_line() {
+            let _ = writeln!(out, "{line}");
+        }
         let _ = writeln!(out);
         let mut rows: Vec<(String, String, String)> = Vec::new();
         let cl = &self.clients;

@@ -286,6 +286,14 @@ struct Second {
     latency: Option<String>,
 }
 
+/// `json` read as the frozen report shape (panics with the first field that differs), then
+/// as a value for a test to look into.
+pub fn frozen(json: &str) -> serde_json::Value {
+    let _: Report = serde_json::from_str(json)
+        .unwrap_or_else(|e| panic!("not the report's frozen shape ({e}): {json}"));
+    serde_json::from_str(json).unwrap()
+}
+
 /// `mqtk bench MODE -p PORT --json - ARGS…` on 127.0.0.1.
 fn bench(broker: &Broker, mode: &str, args: &[&str]) -> Command {
     bench_at(broker.port, mode, args)

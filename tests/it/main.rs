@@ -32,6 +32,8 @@ mod relay;
 mod rr;
 /// A scripted MQTT broker for misbehaviour mosquitto never shows; records the wire.
 mod scripted;
+/// `mqtk bench` in shards: the Kubernetes Job run locally and merged, a killed shard, plots and logs.
+mod shards;
 /// `--proxy socks5h://` and `socks5://` through a SOCKS5 proxy written in the test.
 mod socks;
 /// `mqtk sub`: counts, timeouts, retained handling, formats, restarts, failures.

@@ -45,6 +45,8 @@ pub struct Relay {
     pub port: u16,
     live: Arc<Mutex<Vec<Pair>>>,
     accepted: Arc<AtomicUsize>,
+    /// The source address of each connection accepted.
+    peers: Arc<Mutex<Vec<std::net::IpAddr>>>,
     /// Connections held without an answer (beyond the limit).
     held: Arc<Mutex<Vec<TcpStream>>>,
     stop: Arc<AtomicBool>,
@@ -65,6 +67,8 @@ impl Relay {
         listener.set_nonblocking(true).unwrap();
         let live: Arc<Mutex<Vec<Pair>>> = Arc::default();
         let accepted = Arc::new(AtomicUsize::new(0));
+        let peers: Arc<Mutex<Vec<std::net::IpAddr>>> = Arc::default();
+        let thread_peers = peers.clone();
         let stop = Arc::new(AtomicBool::new(false));
         let held: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
         let (thread_live, thread_accepted, thread_stop, thread_held) =
@@ -72,7 +76,10 @@ impl Relay {
         let thread = std::thread::spawn(move || {
             while !thread_stop.load(Ordering::Relaxed) {
                 let client = match listener.accept() {
-                    Ok((socket, _)) => socket,
+                    Ok((socket, peer)) => {
+                        thread_peers.lock().unwrap().push(peer.ip());
+                        socket
+                    }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                         std::thread::sleep(Duration::from_millis(5));
                         continue;
@@ -105,6 +112,7 @@ impl Relay {
             port,
             live,
             accepted,
+            peers,
             held,
             stop,
             thread: Some(thread),
@@ -129,6 +137,11 @@ impl Relay {
     /// How many connections are held without an answer.
     pub fn held(&self) -> usize {
         self.held.lock().unwrap().len()
+    }
+
+    /// The source addresses of the connections accepted so far.
+    pub fn peers(&self) -> Vec<std::net::IpAddr> {
+        self.peers.lock().unwrap().clone()
     }
 
     /// How many client connections were accepted and relayed so far.

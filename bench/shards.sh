@@ -10,7 +10,7 @@
 # and each mosquitto's VmRSS and VmHWM read just before it is stopped.
 # Env: MQTK (default target/release/mqtk; not built here), CLIENTS (100000), SHARDS (5),
 #      BROKERS (5, on 127.0.0.1:BASE_PORT, BASE_PORT+1, ...), BASE_PORT (21883), HOLD (mqtk
-#      --duration, 10s), BROKER_NOFILE (each broker's open-files limit, 20000), BIND=1 (shard I
+#      --duration, 10s), CONNECT_TIMEOUT (120s: the ramp-up's limit), BROKER_NOFILE (each broker's open-files limit, 20000), BIND=1 (shard I
 #      binds its sockets to 127.0.0.(I+2), so each shard has its own ephemeral ports), OUT
 #      (where configs, broker logs, reports and timings go; default a new mktemp -d, kept),
 #      NOFILE (the script's own soft and hard open-files limit, which the shards inherit;
@@ -26,6 +26,9 @@ SHARDS=${SHARDS:-5}
 BROKERS=${BROKERS:-5}
 BASE_PORT=${BASE_PORT:-21883}
 HOLD=${HOLD:-10s}
+# The ramp-up ends this long after the start (no --connect-rate): 100 000 handshakes on two
+# cores take longer than mqtk's default 10 s.
+CONNECT_TIMEOUT=${CONNECT_TIMEOUT:-120s}
 BROKER_NOFILE=${BROKER_NOFILE:-20000}
 BIND=${BIND:-0}
 NOFILE=${NOFILE:-1048576}
@@ -131,7 +134,7 @@ RUN=shards-$$
 declare -a t_start t_end utime stime hwm_kib
 for ((i = 0; i < SHARDS; i++)); do
     args=(bench conn -c "$CLIENTS" --shard "$i/$SHARDS" -L "$url_list" --duration "$HOLD"
-          --barrier "$RUN" --json "$OUT/shard-$i.json")
+          --connect-timeout "$CONNECT_TIMEOUT" --barrier "$RUN" --json "$OUT/shard-$i.json")
     [ "$BIND" = 1 ] && args+=(--bind "127.0.0.$((i + 2))")
     if ((GNU_TIME)); then
         /usr/bin/time -f '%e %U %S %M' -o "$OUT/time-$i.txt" "$MQTK" "${args[@]}" \

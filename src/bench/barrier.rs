@@ -36,9 +36,16 @@ fn ready_topic(run: &str, index: Option<u32>) -> String {
     }
 }
 
-/// Waits until every shard of the run has announced itself; returns when this shard may
-/// start sending.
-pub async fn meet(plan: &Plan, run: &str) -> Result<(), Failure> {
+/// This shard's place at the barrier, once met: its connection, to clear its message.
+pub struct Met {
+    client: Client,
+    topic: String,
+}
+
+/// Waits until every shard of the run has announced itself; returns as soon as this shard
+/// may start sending (clearing its message is [`Met::leave`]'s, later: the start must not
+/// wait for a round trip).
+pub async fn meet(plan: &Plan, run: &str) -> Result<Met, Failure> {
     if run.is_empty() || run.contains(['/', '+', '#']) {
         return Err(Failure::Usage(format!(
             "--barrier '{}': a run name is not empty and has no '/', '+' or '#'",
@@ -55,27 +62,44 @@ pub async fn meet(plan: &Plan, run: &str) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::Unreachable(format!("--barrier {}: {e}", shorten(run))))?;
     let result = wait_for_all(&mut client, run, shard.index, shard.count).await;
-    // Cleared whatever happened: a retained message of a shard that gave up would release
-    // the others into a run without it.
-    let clear = Message {
-        topic: Bytes::from(ready_topic(run, Some(shard.index))),
-        payload: Bytes::new(),
-        qos: 1,
-        retain: true,
-        ..Message::default()
+    let met = Met {
+        client,
+        topic: ready_topic(run, Some(shard.index)),
     };
-    if client.publish(clear, 1).is_ok() {
-        let _ = tokio::time::timeout(Duration::from_secs(5), async {
-            while let Ok(Some(event)) = client.next_or_written(false).await {
-                if matches!(event, Event::Published { token: 1, .. }) {
-                    break;
-                }
-            }
-        })
-        .await;
+    match result {
+        Ok(()) => Ok(met),
+        Err(e) => {
+            // A shard that gave up clears its message too: it would release the others
+            // into a run without it.
+            met.leave().await;
+            Err(e)
+        }
     }
-    client.disconnect(Duration::from_secs(1)).await;
-    result
+}
+
+impl Met {
+    /// Clears this shard's retained message and disconnects (every shard has its
+    /// subscription in place by now: each subscribed before it announced itself).
+    pub async fn leave(mut self) {
+        let clear = Message {
+            topic: Bytes::from(self.topic),
+            payload: Bytes::new(),
+            qos: 1,
+            retain: true,
+            ..Message::default()
+        };
+        if self.client.publish(clear, 1).is_ok() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), async {
+                while let Ok(Some(event)) = self.client.next_or_written(false).await {
+                    if matches!(event, Event::Published { token: 1, .. }) {
+                        break;
+                    }
+                }
+            })
+            .await;
+        }
+        self.client.disconnect(Duration::from_secs(1)).await;
+    }
 }
 
 async fn wait_for_all(

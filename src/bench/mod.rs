@@ -229,14 +229,15 @@ pub async fn execute(plan: Arc<Plan>) -> anyhow::Result<Ran> {
     let mut stopped = monitor.wait(|s| s.connect_done >= total).await;
     // Shards start together: through the broker, or at a given time. A shard whose
     // clients all failed still meets the others, so that they do not wait in vain.
+    let mut met = None;
     if !stopped {
         if let Some(run) = &plan.barrier {
-            let met = barrier::meet(&plan, run);
-            tokio::pin!(met);
+            let meeting = barrier::meet(&plan, run);
+            tokio::pin!(meeting);
             stopped = loop {
                 tokio::select! {
-                    result = &mut met => {
-                        result?;
+                    result = &mut meeting => {
+                        met = Some(result?);
                         break false;
                     }
                     () = tokio::time::sleep(POLL) => monitor.poll(),
@@ -247,6 +248,8 @@ pub async fn execute(plan: Arc<Plan>) -> anyhow::Result<Ran> {
             };
         }
     }
+    // Its retained message is cleared while the run goes on.
+    let leaving = met.map(|met| tokio::spawn(met.leave()));
     if !stopped {
         if let Some(at) = plan.start_at {
             let at = epoch.instant(at_us(at));
@@ -322,6 +325,9 @@ pub async fn execute(plan: Arc<Plan>) -> anyhow::Result<Ran> {
         outcomes.push(outcome);
     }
     let crashed: u64 = outcomes.iter().map(|o| o.crashed).sum();
+    if let Some(leaving) = leaving {
+        let _ = leaving.await;
+    }
     let end = Instant::now();
     monitor.finish();
     let snapshot = shared.snapshot();

@@ -40,6 +40,8 @@ mod socks;
 mod subscribe;
 /// A rumqttc subscriber that checks what arrives, independent of mqtk.
 mod subscriber;
+/// A TCP relay whose direction toward the client carries at most N bytes a second, like a narrow downlink.
+mod throttle_relay;
 /// TLS, mutual TLS, WebSockets and unix sockets.
 mod transports;
 /// Ground truth: bench and ping latency through a known injected delay; bench counts against mosquitto's $SYS.

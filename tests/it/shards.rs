@@ -607,3 +607,62 @@ fn a_run_is_plotted_and_logged_for_hdrhistograms_tools() {
         .arg(&svg);
     assert_eq!(run(cmd, b"").status.code(), Some(66));
 }
+
+/// `--find-max` against a known capacity: behind a relay that passes 40 000 bytes a second
+/// toward the subscriber (and so at most 40 000 / 75 ≈ 533 deliveries of 75 bytes), the
+/// search ends with a highest passing rate at or under that capacity and a first failing
+/// rate above the last pass, exit 0; rows for every step.
+#[test]
+fn find_max_finds_the_capacity_of_a_narrow_link() {
+    let _timing = crate::delay_relay::timing();
+    let broker = Broker::start();
+    let link = crate::throttle_relay::ThrottleRelay::start(broker.port, 40_000);
+    let topic = format!("fm{}", std::process::id() % 10_000);
+    // PUBLISH at QoS 0: 2 bytes of fixed header, 2 + the topic, the 64-byte payload.
+    let wire_bytes = (2 + 2 + format!("{topic}/0").len() + 64) as f64;
+    let capacity = 40_000.0 / wire_bytes;
+    let mut cmd = mqtk();
+    cmd.args(["bench", "pubsub", "-h", "127.0.0.1", "-p"])
+        .arg(link.port.to_string())
+        .args(["--publishers", "1", "--subscribers", "1", "-t"])
+        .arg(format!("{topic}/%i"))
+        .args(["--find-max", "--slo", "p99<=100ms", "--precision", "20"])
+        .args(["--rate", "200", "--warmup", "500ms", "--duration", "1s"]);
+    let out = run(cmd, b"");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{stdout}");
+    let rows = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with(char::is_numeric));
+    assert!(rows.count() >= 3, "{stdout}");
+    let last = stdout.lines().last().unwrap();
+    let number = |after: &str| -> f64 {
+        let rest = &last[last.find(after).unwrap_or_else(|| panic!("{last}")) + after.len()..];
+        rest.split("/s")
+            .next()
+            .unwrap()
+            .replace(' ', "")
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let (pass, fail) = (
+        number("with nothing lost: "),
+        number("first that did not: "),
+    );
+    assert!(
+        pass <= capacity * 1.02,
+        "{pass} passed above the {capacity:.0}/s the link carries\n{stdout}"
+    );
+    assert!(fail > pass, "{stdout}");
+    assert!(
+        fail >= capacity * 0.8,
+        "{fail} failed well under the {capacity:.0}/s capacity\n{stdout}"
+    );
+}

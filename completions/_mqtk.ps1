@@ -667,7 +667,7 @@ Register-ArgumentCompleter -Native -CommandName 'mqtk' -ScriptBlock {
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Messages per publisher, then stop [default: run for --duration]')
             [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Subscription filter (%i and %c allowed) [default: the topic template, each % field → +]')
             [CompletionResult]::new('--shared', '--shared', [CompletionResultType]::ParameterName, 'Subscribe as members of this shared-subscription group ($share/GROUP/filter)')
-            [CompletionResult]::new('--slo', '--slo', [CompletionResultType]::ParameterName, 'The service level each step must meet, with no message lost: p50, p90, p99, p99.9 or max, <= and a duration, e.g. ''p99<=20ms''')
+            [CompletionResult]::new('--slo', '--slo', [CompletionResultType]::ParameterName, 'The service level each step must meet, with no message lost: p50, p90, p99, p99.9, p99.99 or max, <= and a duration, e.g. ''p99<=20ms''')
             [CompletionResult]::new('--precision', '--precision', [CompletionResultType]::ParameterName, 'Stop the search when the pass and the failure are this close (percent of the pass)')
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Measure for this long after the warmup [default: 10s]')
             [CompletionResult]::new('--warmup', '--warmup', [CompletionResultType]::ParameterName, 'Run this long before measuring (its messages are sent and counted, not timed)')

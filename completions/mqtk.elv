@@ -655,7 +655,7 @@ set edit:completion:arg-completer[mqtk] = {|@words|
             cand --count 'Messages per publisher, then stop [default: run for --duration]'
             cand --filter 'Subscription filter (%i and %c allowed) [default: the topic template, each % field → +]'
             cand --shared 'Subscribe as members of this shared-subscription group ($share/GROUP/filter)'
-            cand --slo 'The service level each step must meet, with no message lost: p50, p90, p99, p99.9 or max, <= and a duration, e.g. ''p99<=20ms'''
+            cand --slo 'The service level each step must meet, with no message lost: p50, p90, p99, p99.9, p99.99 or max, <= and a duration, e.g. ''p99<=20ms'''
             cand --precision 'Stop the search when the pass and the failure are this close (percent of the pass)'
             cand --duration 'Measure for this long after the warmup [default: 10s]'
             cand --warmup 'Run this long before measuring (its messages are sent and counted, not timed)'

@@ -599,7 +599,7 @@ complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcomm
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l count -d 'Messages per publisher, then stop [default: run for --duration]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l filter -d 'Subscription filter (%i and %c allowed) [default: the topic template, each % field → +]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l shared -d 'Subscribe as members of this shared-subscription group ($share/GROUP/filter)' -r -f
-complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l slo -d 'The service level each step must meet, with no message lost: p50, p90, p99, p99.9 or max, <= and a duration, e.g. \'p99<=20ms\'' -r -f
+complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l slo -d 'The service level each step must meet, with no message lost: p50, p90, p99, p99.9, p99.99 or max, <= and a duration, e.g. \'p99<=20ms\'' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l precision -d 'Stop the search when the pass and the failure are this close (percent of the pass)' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l duration -d 'Measure for this long after the warmup [default: 10s]' -r -f
 complete -c mqtk -n "__fish_mqtk_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l warmup -d 'Run this long before measuring (its messages are sent and counted, not timed)' -r -f

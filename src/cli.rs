@@ -820,7 +820,7 @@ pub struct BenchSearchArgs {
     #[arg(long)]
     pub find_max: bool,
 
-    /// The service level each step must meet, with no message lost: p50, p90, p99, p99.9 or max, <= and a duration, e.g. 'p99<=20ms'
+    /// The service level each step must meet, with no message lost: p50, p90, p99, p99.9, p99.99 or max, <= and a duration, e.g. 'p99<=20ms'
     #[arg(long, value_name = "EXPR", default_value = "p99<=20ms", requires = "find_max", value_hint = ValueHint::Other)]
     pub slo: String,
 
@@ -933,7 +933,7 @@ pub struct BenchRunArgs {
 
     /// Start sending at TIME (RFC 3339, or +DURATION from now) once connected: shards on machines with synced clocks start together
     #[arg(long, value_name = "TIME", value_parser = parse_start_at, help_heading = "Shards", value_hint = ValueHint::Other)]
-    pub start_at: Option<std::time::SystemTime>,
+    pub start_at: Option<StartAt>,
 
     /// Once connected, wait for every shard of run RUN through the broker (retained messages under mqtk/bench/RUN/), then start together
     #[arg(long, value_name = "RUN", help_heading = "Shards", value_hint = ValueHint::Other)]
@@ -960,15 +960,29 @@ pub fn parse_shard(text: &str) -> Result<(u32, u32), String> {
     }
 }
 
+/// --start-at's time, and whether it was given relative to now (which shards started at
+/// different moments would each read differently).
+#[derive(Debug, Clone, Copy)]
+pub struct StartAt {
+    pub at: std::time::SystemTime,
+    pub relative: bool,
+}
+
 /// --start-at: an RFC 3339 time, or `+DURATION` from now.
-pub fn parse_start_at(text: &str) -> Result<std::time::SystemTime, String> {
+pub fn parse_start_at(text: &str) -> Result<StartAt, String> {
     if let Some(after) = text.strip_prefix('+') {
         let after = humantime::parse_duration(after)
             .map_err(|_| "give +DURATION such as +30s, or an RFC 3339 time".to_string())?;
-        return Ok(std::time::SystemTime::now() + after);
+        return Ok(StartAt {
+            at: std::time::SystemTime::now() + after,
+            relative: true,
+        });
     }
     chrono::DateTime::parse_from_rfc3339(text)
-        .map(std::time::SystemTime::from)
+        .map(|at| StartAt {
+            at: at.into(),
+            relative: false,
+        })
         .map_err(|_| {
             "give an RFC 3339 time such as 2026-11-30T18:00:00Z, or +30s from now".to_string()
         })

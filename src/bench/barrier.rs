@@ -36,53 +36,53 @@ fn ready_topic(run: &str, index: Option<u32>) -> String {
     }
 }
 
-/// This shard's place at the barrier, once met: its connection, to clear its message.
-pub struct Met {
+/// This shard at the barrier: its control connection, kept until its message is cleared.
+pub struct Barrier {
     client: Client,
-    topic: String,
+    run: String,
+    index: u32,
+    count: u32,
 }
 
-/// Waits until every shard of the run has announced itself; returns as soon as this shard
-/// may start sending (clearing its message is [`Met::leave`]'s, later: the start must not
-/// wait for a round trip).
-pub async fn meet(plan: &Plan, run: &str) -> Result<Met, Failure> {
-    if run.is_empty() || run.contains(['/', '+', '#']) {
-        return Err(Failure::Usage(format!(
-            "--barrier '{}': a run name is not empty and has no '/', '+' or '#'",
-            shorten(run)
-        )));
-    }
-    let shard = plan.shard;
-    let mut opts = plan.conn.clone();
-    opts.client_id = format!("mqtk-barrier-{run}-{}", shard.index);
-    opts.clean_session = true;
-    opts.session_expiry = None;
-    opts.will = None;
-    let mut client = Client::connect(&opts, 16)
-        .await
-        .map_err(|e| Failure::Unreachable(format!("--barrier {}: {e}", shorten(run))))?;
-    let result = wait_for_all(&mut client, run, shard.index, shard.count).await;
-    let met = Met {
-        client,
-        topic: ready_topic(run, Some(shard.index)),
-    };
-    match result {
-        Ok(()) => Ok(met),
-        Err(e) => {
-            // A shard that gave up clears its message too: it would release the others
-            // into a run without it.
-            met.leave().await;
-            Err(e)
+impl Barrier {
+    /// Connects this shard's control client to the first broker.
+    pub async fn join(plan: &Plan, run: &str) -> Result<Barrier, Failure> {
+        if run.is_empty() || run.contains(['/', '+', '#']) {
+            return Err(Failure::Usage(format!(
+                "--barrier '{}': a run name is not empty and has no '/', '+' or '#'",
+                shorten(run)
+            )));
         }
+        let shard = plan.shard;
+        let mut opts = plan.conn.clone();
+        opts.client_id = format!("mqtk-barrier-{run}-{}", shard.index);
+        opts.clean_session = true;
+        opts.session_expiry = None;
+        opts.will = None;
+        let client = Client::connect(&opts, 16)
+            .await
+            .map_err(|e| Failure::Unreachable(format!("--barrier {}: {e}", shorten(run))))?;
+        Ok(Barrier {
+            client,
+            run: run.to_string(),
+            index: shard.index,
+            count: shard.count,
+        })
     }
-}
 
-impl Met {
+    /// Announces this shard and waits until every shard of the run has: returns as soon
+    /// as this shard may start (clearing its message is [`Barrier::leave`]'s, later: the
+    /// start must not wait for a round trip). Cancel-safe: a signal may drop it, and
+    /// `leave` still clears what was announced.
+    pub async fn wait(&mut self) -> Result<(), Failure> {
+        wait_for_all(&mut self.client, &self.run, self.index, self.count).await
+    }
+
     /// Clears this shard's retained message and disconnects (every shard has its
-    /// subscription in place by now: each subscribed before it announced itself).
+    /// subscription in place once all have met: each subscribed before it announced).
     pub async fn leave(mut self) {
         let clear = Message {
-            topic: Bytes::from(self.topic),
+            topic: Bytes::from(ready_topic(&self.run, Some(self.index))),
             payload: Bytes::new(),
             qos: 1,
             retain: true,
@@ -164,8 +164,13 @@ async fn wait_for_all(
                     .ok()
                     .and_then(|topic| topic.rsplit('/').next())
                     .and_then(|i| i.parse::<u32>().ok());
-                // An empty payload is a shard clearing its message after it met the others.
-                if let Some(shard) = shard.filter(|&s| s < count && !message.payload.is_empty()) {
+                // An empty payload is a shard clearing its message after it met the others;
+                // a message of a run in another number of shards is not this run's.
+                let of_this_run = std::str::from_utf8(&message.payload)
+                    .ok()
+                    .and_then(|p| p.split_once('/'))
+                    .is_some_and(|(_, n)| n.parse::<u32>() == Ok(count));
+                if let Some(shard) = shard.filter(|&s| s < count && of_this_run) {
                     ready.insert(shard);
                 }
                 if ready.len() == count as usize {

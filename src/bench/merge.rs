@@ -19,12 +19,14 @@ use crate::error::{io_reason, shorten_path, Failure};
 use crate::output::bench::{Config, Report, Second};
 
 pub fn run(args: &BenchMergeArgs) -> anyhow::Result<()> {
-    let mut outputs = Outputs::create(args.json.as_deref(), args.hlog.as_deref())?;
     let mut inputs = Vec::new();
     for path in &args.reports {
         inputs.extend(read(path)?);
     }
     let report = merge(inputs)?;
+    // Created once the inputs are read: `--json merged.json` may be one of them (a merge
+    // that takes in a late shard).
+    let mut outputs = Outputs::create(args.json.as_deref(), args.hlog.as_deref())?;
     outputs.write(&report)?;
     super::verdict(&report, shape_of(&report.mode, &report.config)?.pace)
 }
@@ -86,18 +88,38 @@ fn read(path: &Path) -> Result<Vec<Input>, Failure> {
 
 /// The settings the accounting needs, read back from a report.
 pub fn shape_of(mode: &str, c: &Config) -> Result<Shape, Failure> {
-    let mode = Mode::from_name(mode)
-        .ok_or_else(|| Failure::Data(format!("mode '{mode}': not a bench mode")))?;
+    let mode = Mode::from_name(mode).ok_or_else(|| {
+        Failure::Data(format!(
+            "mode '{}': not a bench mode",
+            crate::error::shorten(mode)
+        ))
+    })?;
+    let seconds = |key: &str, s: f64| {
+        Duration::try_from_secs_f64(s)
+            .map_err(|_| Failure::Data(format!("config.{key} {s}: not a duration")))
+    };
     let pace = match (c.rate, c.interval_ms) {
-        (Some(rate), _) => Pace::Rate(rate),
-        (None, Some(ms)) => Pace::Interval(Duration::from_secs_f64(ms / 1e3)),
+        (Some(rate), _) if rate.is_finite() && rate > 0.0 => Pace::Rate(rate),
+        (Some(rate), _) => {
+            return Err(Failure::Data(format!("config.rate {rate}: not a rate")));
+        }
+        (None, Some(ms)) if ms > 0.0 => Pace::Interval(seconds("interval_ms", ms / 1e3)?),
+        (None, Some(ms)) => {
+            return Err(Failure::Data(format!(
+                "config.interval_ms {ms}: not an interval"
+            )));
+        }
         (None, None) => Pace::Unlimited,
     };
     let stop = match (c.count, c.duration_s) {
         (Some(count), _) => Stop::Count(count),
-        (None, Some(s)) => Stop::Duration(Duration::from_secs_f64(s)),
+        (None, Some(s)) => Stop::Duration(seconds("duration_s", s)?),
         (None, None) => Stop::Duration(Duration::ZERO),
     };
+    let (warmup, drain) = (
+        seconds("warmup_s", c.warmup_s)?,
+        seconds("drain_s", c.drain_s)?,
+    );
     Ok(Shape {
         mode,
         qos: c.qos,
@@ -106,8 +128,8 @@ pub fn shape_of(mode: &str, c: &Config) -> Result<Shape, Failure> {
         shared: c.shared.is_some(),
         pace,
         stop,
-        warmup: Duration::from_secs_f64(c.warmup_s),
-        drain: Duration::from_secs_f64(c.drain_s),
+        warmup,
+        drain,
     })
 }
 
@@ -126,11 +148,19 @@ pub fn merge(inputs: Vec<Input>) -> Result<Report, Failure> {
             "bench merge: give at least one report".into(),
         ));
     };
-    let shape = shape_of(&first.report.mode, &first.report.config)?;
+    let shape = shape_of(&first.report.mode, &first.report.config)
+        .map_err(|e| Failure::Data(format!("{}: {e}", first.name)))?;
     let mut config = first.report.config.clone();
     let mode = first.report.mode.clone();
     let expected = settings(&first.report);
-    let count = first.report.evidence.shards.first().map_or(1, |s| s.count);
+    let count = first
+        .report
+        .evidence
+        .shards
+        .iter()
+        .find(|s| s.reported)
+        .map(|s| s.count)
+        .ok_or_else(|| Failure::Data(format!("{}: no shard of it reported", first.name)))?;
     let mut seen: BTreeMap<u32, String> = BTreeMap::new();
     for input in &inputs {
         let theirs = settings(&input.report);
@@ -142,6 +172,23 @@ pub fn merge(inputs: Vec<Input>) -> Result<Report, Failure> {
             )));
         }
         for shard in input.report.evidence.shards.iter().filter(|s| s.reported) {
+            let total = u64::from(input.report.config.clients);
+            let slice = (shard.count > 0
+                && shard.index < shard.count
+                && u64::from(shard.count) <= total.max(1))
+            .then(|| {
+                ShardOf {
+                    index: shard.index,
+                    count: shard.count,
+                }
+                .slice(total as usize)
+            });
+            if slice.is_none_or(|s| shard.clients != [s.start as u64, s.end as u64]) {
+                return Err(Failure::Data(format!(
+                    "{}: shard {}/{} with clients {:?} is not a shard of {total} clients",
+                    input.name, shard.index, shard.count, shard.clients
+                )));
+            }
             if shard.count != count {
                 return Err(Failure::Data(format!(
                     "{}: shard {}/{} of a run in {} shards, but {} is of a run in {count}",

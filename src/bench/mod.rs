@@ -36,6 +36,7 @@ use crate::output::bench::{count, rate, time_us, Report};
 use crate::output::escape::Escape;
 use crate::output::stdio::{stderr, StatusLine, Stdout};
 use crate::signals;
+use barrier::Barrier;
 use evidence::Epoch;
 use header::BenchClock;
 use plan::{Mode, Pace, Plan, Role, Stop};
@@ -229,27 +230,32 @@ pub async fn execute(plan: Arc<Plan>) -> anyhow::Result<Ran> {
     let mut stopped = monitor.wait(|s| s.connect_done >= total).await;
     // Shards start together: through the broker, or at a given time. A shard whose
     // clients all failed still meets the others, so that they do not wait in vain.
-    let mut met = None;
+    let mut leaving = None;
     if !stopped {
         if let Some(run) = &plan.barrier {
-            let meeting = barrier::meet(&plan, run);
-            tokio::pin!(meeting);
-            stopped = loop {
-                tokio::select! {
-                    result = &mut meeting => {
-                        met = Some(result?);
-                        break false;
+            let mut barrier = Barrier::join(&plan, run).await?;
+            let met = {
+                let waiting = barrier.wait();
+                tokio::pin!(waiting);
+                loop {
+                    tokio::select! {
+                        result = &mut waiting => break Some(result),
+                        () = tokio::time::sleep(POLL) => monitor.poll(),
                     }
-                    () = tokio::time::sleep(POLL) => monitor.poll(),
-                }
-                if signals::was_interrupted() {
-                    break true;
+                    if signals::was_interrupted() {
+                        break None;
+                    }
                 }
             };
+            stopped = met.is_none();
+            if let Some(Err(e)) = met {
+                barrier.leave().await;
+                return Err(e.into());
+            }
+            // Its retained message is cleared while the run goes on.
+            leaving = Some(tokio::spawn(barrier.leave()));
         }
     }
-    // Its retained message is cleared while the run goes on.
-    let leaving = met.map(|met| tokio::spawn(met.leave()));
     if !stopped {
         if let Some(at) = plan.start_at {
             let at = epoch.instant(at_us(at));
@@ -260,7 +266,16 @@ pub async fn execute(plan: Arc<Plan>) -> anyhow::Result<Ran> {
                     (now - at).as_secs_f64()
                 );
             }
-            stopped = monitor.wait(|_| Instant::now() >= at).await;
+            // On the time, not on the next poll.
+            let interrupt = signals::interrupted();
+            tokio::pin!(interrupt);
+            stopped = loop {
+                tokio::select! {
+                    () = tokio::time::sleep_until(at) => break false,
+                    () = tokio::time::sleep(POLL) => monitor.poll(),
+                    _ = &mut interrupt => break true,
+                }
+            };
         }
     }
     let mut t0 = None;
@@ -305,10 +320,20 @@ pub async fn execute(plan: Arc<Plan>) -> anyhow::Result<Ran> {
             // The hard limit: a timed run ends --drain after its schedule does, whether
             // its publishers were late or messages are still arriving; a --count run
             // --drain after its last message went out.
-            let cap = match plan.stop {
+            let mut cap = match plan.stop {
                 Stop::Duration(_) => (end + plan.drain).max(now),
                 Stop::Count(_) => now + plan.drain,
             };
+            // A shard's subscribers wait for publishers elsewhere: at least until a paced
+            // --count schedule has ended.
+            if !plan.shard.is_whole() {
+                let until = plan
+                    .count_schedule_span()
+                    .and_then(|span| at.checked_add(span.saturating_add(plan.drain)));
+                if let Some(until) = until {
+                    cap = cap.max(until);
+                }
+            }
             drain = monitor.drain(&plan, cap).await;
         }
     }

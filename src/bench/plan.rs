@@ -352,22 +352,30 @@ impl Plan {
             plan.threads = default_threads(plan.qos);
         }
         plan.threads = plan.threads.min(plan.local.len()).max(1);
-        if plan.pace == Pace::Unlimited && plan.qos == 0 && plan.publishers > 0 {
-            plan.conn.send_buffer = Some(SEND_BUFFER);
-            // QoS 1 and 2 subscribers acknowledge what they read: a pause would hold the
-            // broker's in-flight window to its size per pause. Paced runs measure latency:
-            // they read on every wake-up.
-            if plan.mode == Mode::PubSub {
-                plan.read_pause = READ_PAUSE;
-                // The window moves with deliveries to this process's subscribers: with
-                // shards, a publisher's subscribers may be elsewhere.
-                if shard.is_whole() {
-                    plan.gate_window =
-                        Some((IN_FLIGHT / u64::from(plan.publishers)).max(MIN_GATE_WINDOW));
-                }
-            }
-        }
+        plan.set_pace(plan.pace);
         Ok(plan)
+    }
+
+    /// Sets the pace, and with it what a flat-out QoS 0 run needs (a capped send buffer on
+    /// every connection, the subscribers' read pause, the publishers' in-flight window)
+    /// or, paced, does not (`--find-max` steps a flat-out plan's rate).
+    pub fn set_pace(&mut self, pace: Pace) {
+        self.pace = pace;
+        let flat_out = pace == Pace::Unlimited && self.qos == 0 && self.publishers > 0;
+        let send_buffer = flat_out.then_some(SEND_BUFFER);
+        self.conn.send_buffer = send_buffer;
+        for target in &mut self.targets {
+            target.send_buffer = send_buffer;
+        }
+        // QoS 1 and 2 subscribers acknowledge what they read: a pause would hold the
+        // broker's in-flight window to its size per pause. Paced runs measure latency:
+        // they read on every wake-up.
+        let pubsub = flat_out && self.mode == Mode::PubSub;
+        self.read_pause = if pubsub { READ_PAUSE } else { Duration::ZERO };
+        // The window moves with deliveries to this process's subscribers: with shards, a
+        // publisher's subscribers may be elsewhere.
+        self.gate_window = (pubsub && self.shard.is_whole())
+            .then(|| (IN_FLIGHT / u64::from(self.publishers)).max(MIN_GATE_WINDOW));
     }
 
     fn base(mode: Mode, run: &BenchRunArgs, shard: ShardOf) -> Result<Plan, Failure> {
@@ -413,8 +421,8 @@ impl Plan {
             id_prefix: run.id_prefix.clone().unwrap_or_else(|| {
                 // Shards share one numbering, so one prefix: the run's name.
                 let run_name = run.barrier.clone().or_else(|| {
-                    run.start_at.map(|at| {
-                        let since = at.duration_since(std::time::UNIX_EPOCH);
+                    run.start_at.map(|start| {
+                        let since = start.at.duration_since(std::time::UNIX_EPOCH);
                         since.map_or(0, |d| d.as_secs()).to_string()
                     })
                 });
@@ -432,7 +440,7 @@ impl Plan {
             local: 0..0,
             brokers: brokers.len(),
             targets,
-            start_at: run.start_at,
+            start_at: run.start_at.map(|start| start.at),
             barrier: run.barrier.clone(),
             hlog: run.hlog.clone(),
         })
@@ -628,6 +636,20 @@ impl Plan {
         self.shape().schedule(index)
     }
 
+    /// A paced `--count` run: from t0 to the last message's intended time.
+    pub fn count_schedule_span(&self) -> Option<Duration> {
+        let Stop::Count(count) = self.stop else {
+            return None;
+        };
+        (0..self.publishers)
+            .filter_map(|index| self.schedule(index))
+            .map(|(period, offset)| {
+                let last = period.as_secs_f64() * count.saturating_sub(1) as f64;
+                offset.saturating_add(Duration::try_from_secs_f64(last).unwrap_or(Duration::MAX))
+            })
+            .max()
+    }
+
     /// Publisher `index`'s spec (publishers are added together, in index order).
     pub fn publisher(&self, index: u32) -> Option<&ClientSpec> {
         let first = self
@@ -643,9 +665,13 @@ impl Plan {
     /// the broker's index in the `-h`/`-L` list.
     pub fn target(&self, order: u32) -> (&ConnectOptions, usize) {
         let order = order as usize;
-        let binds = self.targets.len() / self.brokers.max(1);
-        let broker = order % self.brokers.max(1);
-        (&self.targets[broker * binds + order % binds.max(1)], broker)
+        let brokers = self.brokers.max(1);
+        let binds = (self.targets.len() / brokers).max(1);
+        // The address turns once per round of brokers, so every (broker, address) pair
+        // gets its share, whatever the two counts.
+        let broker = order % brokers;
+        let bind = (order / brokers) % binds;
+        (&self.targets[broker * binds + bind], broker)
     }
 
     /// The clients this process runs: all of them, or its shard's slice.
@@ -657,7 +683,10 @@ impl Plan {
     /// publisher whose topic they match, when the schedule bounds it (--count, or a paced
     /// run); None when it does not, or with a shared group (any member may get a message).
     pub fn local_expected(&self) -> Option<u64> {
-        if self.mode != Mode::PubSub || self.shared.is_some() {
+        // Audiences are judged on each publisher's first topic: with a topic per message
+        // (`%n`) they say nothing about the rest.
+        let per_message = self.topic.as_ref().is_some_and(Template::per_message);
+        if self.mode != Mode::PubSub || self.shared.is_some() || per_message {
             return None;
         }
         let local: Vec<u32> = self
@@ -787,6 +816,7 @@ fn shard_of(run: &BenchRunArgs, clients: u64) -> Result<ShardOf, Failure> {
     let (index, count) = match (run.shard, run.shards) {
         (Some((index, count)), _) => (index, count),
         (None, None) => return Ok(ShardOf::WHOLE),
+        (None, Some(1)) => return Ok(ShardOf::WHOLE),
         (None, Some(count)) => {
             let given = std::env::var("JOB_COMPLETION_INDEX").map_err(|_| {
                 Failure::Usage(format!(
@@ -805,6 +835,11 @@ fn shard_of(run: &BenchRunArgs, clients: u64) -> Result<ShardOf, Failure> {
             }
         }
     };
+    if count > 1 && run.start_at.is_some_and(|start| start.relative) {
+        return Err(Failure::Usage(format!(
+            "--shard {index}/{count} --start-at +DURATION: each shard would count from its own start; give every shard the same RFC 3339 time, e.g. --start-at \"$(date -u -d +1min +%FT%TZ)\""
+        )));
+    }
     if count > 1 && run.barrier.is_none() && run.start_at.is_none() {
         return Err(Failure::Usage(format!(
             "--shard {index}/{count}: shards must start sending together; give every shard the same --barrier RUN (they meet through the broker) or --start-at TIME (synced clocks)"
@@ -900,6 +935,60 @@ mod tests {
             unreachable!("a bench command line")
         };
         Plan::from_args(&bench.mode).unwrap()
+    }
+
+    /// Every connection of a flat-out QoS 0 run gets the capped send buffer, whichever
+    /// broker and address it takes; a paced step of the same plan gets none of it.
+    #[test]
+    fn flat_out_settings_reach_every_connection_and_leave_with_a_pace() {
+        let mut plan = plan_of(&[
+            "pubsub",
+            "--publishers",
+            "4",
+            "-h",
+            "a.example,b.example",
+            "--bind",
+            "127.0.0.2,127.0.0.3",
+        ]);
+        assert_eq!(plan.targets.len(), 4);
+        assert!(plan
+            .targets
+            .iter()
+            .all(|t| t.send_buffer == Some(SEND_BUFFER)));
+        assert!(plan.gate_window.is_some() && !plan.read_pause.is_zero());
+        plan.set_pace(Pace::Rate(1000.0));
+        assert!(plan.targets.iter().all(|t| t.send_buffer.is_none()));
+        assert!(plan.conn.send_buffer.is_none());
+        assert!(plan.gate_window.is_none() && plan.read_pause.is_zero());
+    }
+
+    /// Brokers and source addresses: every pair is used, each about as often.
+    #[test]
+    fn clients_take_every_broker_and_address_pair_in_turn() {
+        let plan = plan_of(&[
+            "conn",
+            "-c",
+            "8",
+            "-h",
+            "a.example,b.example",
+            "--bind",
+            "127.0.0.2,127.0.0.3",
+        ]);
+        let pairs: Vec<(usize, String)> = (0..8)
+            .map(|order| {
+                let (target, broker) = plan.target(order);
+                (broker, target.bind[0].to_string())
+            })
+            .collect();
+        for broker in 0..2 {
+            for ip in ["127.0.0.2", "127.0.0.3"] {
+                let n = pairs
+                    .iter()
+                    .filter(|(b, i)| *b == broker && i == ip)
+                    .count();
+                assert_eq!(n, 2, "{pairs:?}");
+            }
+        }
     }
 
     #[test]

@@ -280,6 +280,13 @@ pub fn compose(parts: Parts) -> Report {
     // from publishers elsewhere: loss is accounted once the shards are merged.
     let count = shards.first().map_or(1, |s| s.count);
     let complete = (0..count).all(|i| shards.iter().any(|s| s.index == i));
+    // The publishers of the shards that reported (publishers come first in the run's
+    // order): what was scheduled and offered is theirs, not a missing shard's.
+    let present_publishers: Vec<u32> = reported
+        .iter()
+        .flat_map(|s| s.clients[0]..s.clients[1].min(u64::from(shape.publishers)))
+        .map(|position| position as u32)
+        .collect();
     let clients = Clients {
         total: shards.iter().map(ShardRecord::client_count).sum(),
         connected,
@@ -288,7 +295,14 @@ pub fn compose(parts: Parts) -> Report {
         disconnected: totals.disconnects.values().sum(),
         disconnects: std::mem::take(&mut totals.disconnects),
     };
-    let mut messages = account(&shape, publishers, subscribers, still_arriving, complete);
+    let mut messages = account(
+        &shape,
+        publishers,
+        subscribers,
+        still_arriving,
+        complete,
+        &present_publishers,
+    );
     if interrupted && shape.pace != Pace::Unlimited {
         // Only what fell due before the signal was asked for.
         messages.scheduled = Some(publishers.iter().map(|p| p.due).sum());
@@ -329,12 +343,12 @@ pub fn compose(parts: Parts) -> Report {
     let received_measured: u64 = subscribers.iter().map(|s| s.received_measured).sum();
     let last_connected = reported.iter().filter_map(|s| s.last_connected_us).max();
     let ramp_up = last_connected.map(since_origin).unwrap_or_default();
-    // A lone shard was offered its publishers' share of the rate.
+    // A lone shard, or a merge missing a shard, was offered its publishers' share.
     let offered = shape.offered_rate().map(|rate| {
-        if complete || shape.publishers == 0 {
+        if shape.publishers == 0 {
             rate
         } else {
-            rate * publishers.len() as f64 / f64::from(shape.publishers)
+            rate * present_publishers.len() as f64 / f64::from(shape.publishers)
         }
     });
     let rates = Rates {
@@ -591,6 +605,7 @@ fn account(
     subscribers: &[SubscriberRecord],
     still_arriving: bool,
     complete: bool,
+    present_publishers: &[u32],
 ) -> Messages {
     let sent: u64 = publishers.iter().map(|p| p.sent).sum();
     let acked: u64 = publishers.iter().map(|p| p.acked).sum();
@@ -604,19 +619,12 @@ fn account(
     }
     let rejected: u64 = rejected_by_reason.values().sum();
     let in_flight: u64 = publishers.iter().map(|p| p.unacked.len() as u64).sum();
-    // Every publisher's share, connected or not; a lone shard: its own publishers'.
-    let scheduled = if complete {
-        (0..shape.publishers)
-            .map(|index| shape.scheduled(index))
-            .sum::<Option<u64>>()
-            .filter(|_| shape.publishers > 0)
-    } else {
-        publishers
-            .iter()
-            .map(|p| p.scheduled)
-            .sum::<Option<u64>>()
-            .filter(|_| !publishers.is_empty())
-    };
+    // Every present publisher's share, connected or not.
+    let scheduled = present_publishers
+        .iter()
+        .map(|&index| shape.scheduled(index))
+        .sum::<Option<u64>>()
+        .filter(|_| !present_publishers.is_empty());
     let groups = shape.shared.then(|| shared_groups(subscribers));
     let sequences = || -> Box<dyn Iterator<Item = &Sequence>> {
         match &groups {

@@ -88,6 +88,11 @@ impl Latency {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(text)
             .ok()?;
+        // The decoder sizes its buffer by the length the header claims: a few bytes of a
+        // hostile file must not claim gigabytes.
+        if claimed_payload(&bytes)? > MAX_PAYLOAD {
+            return None;
+        }
         let decoded: Histogram<u64> = Deserializer::new()
             .deserialize(&mut bytes.as_slice())
             .ok()?;
@@ -124,6 +129,26 @@ impl Default for Latency {
     }
 }
 
+/// The largest histogram payload read back: a whole 1 ns-1 h histogram at 3 digits, every
+/// bucket counted, takes under 0.5 MB.
+const MAX_PAYLOAD: u32 = 4 << 20;
+
+/// The payload length an encoded histogram's header claims (inside the deflate stream of
+/// the compressed form); None when there is no such header.
+fn claimed_payload(bytes: &[u8]) -> Option<u32> {
+    use std::io::Read;
+    const V2_COMPRESSED_COOKIE: u32 = 0x1c84_9304;
+    let word = |b: &[u8]| Some(u32::from_be_bytes(b.get(..4)?.try_into().ok()?));
+    if word(bytes)? != V2_COMPRESSED_COOKIE {
+        return word(bytes.get(4..)?);
+    }
+    let mut header = [0u8; 8];
+    flate2::read::ZlibDecoder::new(bytes.get(8..)?)
+        .read_exact(&mut header)
+        .ok()?;
+    word(&header[4..])
+}
+
 /// What one arrival meant for its sequence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arrival {
@@ -141,7 +166,7 @@ pub enum Arrival {
 /// members of a shared-subscription group together ([`Sequence::group`]). In a report it
 /// is a [`SequenceRecord`], so shards' reports merge to the same accounting.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(into = "SequenceRecord", from = "SequenceRecord")]
+#[serde(into = "SequenceRecord", try_from = "SequenceRecord")]
 pub struct Sequence {
     /// The first number expected (a subscriber that joined a running publisher).
     first: u64,
@@ -238,7 +263,7 @@ impl Sequence {
         }
         group.first = first.min(group.next);
         group.received = union.count();
-        group.duplicates += delivered - group.received;
+        group.duplicates += delivered.saturating_sub(group.received);
         group.missing = (group.first..group.next)
             .filter(|&n| !union.contains(n))
             .collect();
@@ -269,29 +294,52 @@ impl Sequence {
     }
 }
 
-/// A [`Sequence`] as the JSON report carries it: the missing and (shared-group members)
-/// received numbers as half-open ranges `[from, to)`, which stay short when little is lost.
+/// A [`Sequence`] as the JSON report carries it: the missing numbers as half-open ranges
+/// `[from, to)`, which stay short when little is lost, and a shared group member's received
+/// numbers as its bitmap. Read back only within bounds a real run could reach, so a
+/// hostile report cannot make `bench merge` allocate without limit.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SequenceRecord {
     pub first: u64,
     pub next: u64,
     pub missing: Vec<[u64; 2]>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seen: Option<Vec<[u64; 2]>>,
+    pub seen: Option<SeenRecord>,
     pub received: u64,
     pub duplicates: u64,
     pub reordered: u64,
 }
 
+/// A shared group member's received numbers: bit i of `words` (64-bit little-endian words,
+/// base64) is number `base + i`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SeenRecord {
+    pub base: u64,
+    pub words: String,
+}
+
+/// The most numbers one sequence record may span, and may list as missing, when read back.
+const MAX_SPAN: u64 = 1 << 32;
+const MAX_MISSING: u64 = 1 << 26;
+
 impl From<Sequence> for SequenceRecord {
     fn from(s: Sequence) -> SequenceRecord {
+        use base64::Engine;
         let mut missing: Vec<u64> = s.missing.into_iter().collect();
         missing.sort_unstable();
         SequenceRecord {
             first: s.first,
             next: s.next,
             missing: ranges(missing),
-            seen: s.seen.map(|bits| ranges(bits.numbers())),
+            seen: s.seen.map(|bits| SeenRecord {
+                base: bits.base,
+                words: base64::engine::general_purpose::STANDARD.encode(
+                    bits.words
+                        .iter()
+                        .flat_map(|w| w.to_le_bytes())
+                        .collect::<Vec<u8>>(),
+                ),
+            }),
             received: s.received,
             duplicates: s.duplicates,
             reordered: s.reordered,
@@ -299,30 +347,61 @@ impl From<Sequence> for SequenceRecord {
     }
 }
 
-impl From<SequenceRecord> for Sequence {
-    fn from(r: SequenceRecord) -> Sequence {
-        let numbers = |ranges: &[[u64; 2]]| {
-            ranges
-                .iter()
-                .flat_map(|&[from, to]| from..to.max(from))
-                .collect::<Vec<u64>>()
-        };
-        let seen = r.seen.map(|seen| {
-            let mut bits = Bits::default();
-            for n in numbers(&seen) {
-                bits.insert(n);
+impl TryFrom<SequenceRecord> for Sequence {
+    type Error = String;
+
+    fn try_from(r: SequenceRecord) -> Result<Sequence, String> {
+        use base64::Engine;
+        if r.first > r.next || r.next - r.first > MAX_SPAN {
+            return Err(format!(
+                "a sequence from {} to {} (at most {MAX_SPAN} numbers)",
+                r.first, r.next
+            ));
+        }
+        let mut missing = HashSet::new();
+        for &[from, to] in &r.missing {
+            if from >= to || from < r.first || to > r.next {
+                return Err(format!(
+                    "missing [{from}, {to}) outside the sequence [{}, {})",
+                    r.first, r.next
+                ));
             }
-            bits
-        });
-        Sequence {
+            if missing.len() as u64 + (to - from) > MAX_MISSING {
+                return Err(format!("more than {MAX_MISSING} missing numbers"));
+            }
+            missing.extend(from..to);
+        }
+        let seen = match r.seen {
+            None => None,
+            Some(seen) => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(seen.words.as_bytes())
+                    .map_err(|e| format!("seen: not base64 ({e})"))?;
+                if seen.base % 64 != 0 || bytes.len() % 8 != 0 {
+                    return Err("seen: not a bitmap of 64-bit words from a multiple of 64".into());
+                }
+                if (bytes.len() / 8) as u64 * 64 > MAX_SPAN {
+                    return Err(format!("seen: more than {MAX_SPAN} numbers"));
+                }
+                let words = bytes
+                    .chunks_exact(8)
+                    .map(|w| u64::from_le_bytes(w.try_into().unwrap_or_default()))
+                    .collect();
+                Some(Bits {
+                    base: seen.base,
+                    words,
+                })
+            }
+        };
+        Ok(Sequence {
             first: r.first,
             next: r.next,
-            missing: numbers(&r.missing).into_iter().collect(),
+            missing,
             seen,
             received: r.received,
             duplicates: r.duplicates,
             reordered: r.reordered,
-        }
+        })
     }
 }
 
@@ -400,15 +479,6 @@ impl Bits {
 
     fn count(&self) -> u64 {
         self.words.iter().map(|w| u64::from(w.count_ones())).sum()
-    }
-
-    /// The numbers in the set, in order.
-    fn numbers(&self) -> impl Iterator<Item = u64> + '_ {
-        self.words.iter().enumerate().flat_map(move |(i, &word)| {
-            (0..64)
-                .filter(move |bit| word & (1u64 << bit) != 0)
-                .map(move |bit| self.base + i as u64 * 64 + bit)
-        })
     }
 }
 
@@ -532,6 +602,25 @@ mod tests {
             (b.received, b.gaps(), b.end())
         );
         assert!(back.has(65) && !back.has(66));
+    }
+
+    /// What a hostile report claims is refused, not allocated.
+    #[test]
+    fn a_sequence_record_beyond_what_a_run_could_hold_is_refused() {
+        for json in [
+            r#"{"first":0,"next":1000000000000000000,"missing":[],"received":0,"duplicates":0,"reordered":0}"#,
+            r#"{"first":0,"next":100,"missing":[[50,200]],"received":0,"duplicates":0,"reordered":0}"#,
+            r#"{"first":0,"next":4294967296,"missing":[[0,4294967296]],"received":0,"duplicates":0,"reordered":0}"#,
+            r#"{"first":0,"next":10,"missing":[],"seen":{"base":3,"words":""},"received":0,"duplicates":0,"reordered":0}"#,
+        ] {
+            assert!(serde_json::from_str::<Sequence>(json).is_err(), "{json}");
+        }
+        // A histogram whose header claims 4 GiB of payload.
+        let mut bytes = vec![0x1c, 0x84, 0x93, 0x03, 0xff, 0xff, 0xff, 0xff];
+        bytes.extend([0u8; 32]);
+        use base64::Engine;
+        let text = base64::engine::general_purpose::STANDARD.encode(bytes);
+        assert!(Latency::decode(&text).is_none());
     }
 
     #[test]

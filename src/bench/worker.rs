@@ -1162,7 +1162,10 @@ impl Behaviour {
                     SHARD_SKEW.as_nanos() as u64
                 };
                 s.t0_ns = Some(t0_ns);
-                s.stale_before_ns = Some(t0_ns.saturating_sub(slack));
+                // Never later than it was before t0: a message counted as the run's then
+                // is not an earlier run's now.
+                let before = t0_ns.saturating_sub(slack);
+                s.stale_before_ns = Some(s.stale_before_ns.map_or(before, |b| b.min(before)));
             }
         }
     }

@@ -370,9 +370,7 @@ async fn attempt(
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
         use nix::sys::socket::{setsockopt, sockopt::IpBindAddressNoPort};
-        if local.is_ipv4() {
-            let _ = setsockopt(&socket, IpBindAddressNoPort, &true);
-        }
+        let _ = setsockopt(&socket, IpBindAddressNoPort, &true);
     }
     socket
         .bind(SocketAddr::new(local, 0))

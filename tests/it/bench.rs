@@ -110,11 +110,19 @@ pub struct SubscriberRecord {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)] // every field is parsed to freeze the shape; not all are asserted
+pub struct SeenRecord {
+    pub base: u64,
+    pub words: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // every field is parsed to freeze the shape; not all are asserted
 pub struct SequenceRecord {
     pub first: u64,
     pub next: u64,
     pub missing: Vec<[u64; 2]>,
-    pub seen: Option<Vec<[u64; 2]>>,
+    pub seen: Option<SeenRecord>,
     pub received: u64,
     pub duplicates: u64,
     pub reordered: u64,

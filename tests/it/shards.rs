@@ -386,9 +386,26 @@ fn merge_refuses_what_is_not_one_run() {
     );
     let (code, stderr) = merge(&[&dir.path().join("missing.json")]);
     assert_eq!(code, 66, "{stderr}");
-    // One report alone merges to itself.
-    let (code, stderr) = merge(&[&a]);
-    assert_eq!(code, 0, "{stderr}");
+    // A report claiming what no run could be: refused, not believed or allocated.
+    let mut hostile: Value = serde_json::from_str(&std::fs::read_to_string(&a).unwrap()).unwrap();
+    hostile["evidence"]["shards"][0]["count"] = Value::from(4_000_000_000u64);
+    let forged = dir.path().join("forged.json");
+    std::fs::write(&forged, hostile.to_string()).unwrap();
+    let (code, stderr) = merge(&[&forged]);
+    assert_eq!(code, 65, "{stderr}");
+    assert!(stderr.contains("is not a shard of 2 clients"), "{stderr}");
+    // One report alone merges to itself, and --json may overwrite an input: the inputs
+    // are read first.
+    let mut cmd = mqtk();
+    cmd.args(["bench", "merge"]).arg(&a).arg("--json").arg(&a);
+    let out = run(cmd, b"");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    frozen(std::fs::read_to_string(&a).unwrap().trim());
 }
 
 /// `--shard` needs a common start; `--shards` needs JOB_COMPLETION_INDEX; both name the flag.
@@ -426,6 +443,32 @@ fn shard_flags_refuse_what_cannot_work() {
         "5 shards for 4 clients",
     );
     usage(&["--start-at", "tomorrow"], &[], "give an RFC 3339 time");
+    usage(
+        &["--shard", "0/2", "--start-at", "+30s"],
+        &[],
+        "each shard would count from its own start",
+    );
+    // One shard is the whole run, index or not.
+    let mut cmd = mqtk();
+    cmd.args([
+        "bench",
+        "conn",
+        "-c",
+        "1",
+        "-p",
+        "1",
+        "-h",
+        "127.0.0.1",
+        "--shards",
+        "1",
+    ]);
+    let out = run(cmd, b"");
+    assert_ne!(
+        out.status.code(),
+        Some(64),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// `--start-at` holds the start: sending begins no earlier than the time given.
@@ -489,22 +532,21 @@ fn brokers_and_source_addresses_are_taken_in_turn() {
     let r = frozen(String::from_utf8_lossy(&out.stdout).trim());
     assert_eq!(u(&r["clients"]["connected"]), 10);
     assert_eq!((one.accepted(), two.accepted()), (5, 5));
-    let peers: Vec<String> = one
-        .peers()
-        .into_iter()
-        .chain(two.peers())
-        .map(|ip| ip.to_string())
-        .collect();
-    assert_eq!(
-        peers.iter().filter(|p| *p == "127.0.0.2").count(),
-        5,
-        "{peers:?}"
-    );
-    assert_eq!(
-        peers.iter().filter(|p| *p == "127.0.0.3").count(),
-        5,
-        "{peers:?}"
-    );
+    // Client k: broker k mod 2, address (k div 2) mod 2, so each broker sees both
+    // addresses: 0, 4, 8 and 2, 6 at the first; 1, 5, 9 and 3, 7 at the second.
+    for relay in [&one, &two] {
+        let peers: Vec<String> = relay.peers().iter().map(|ip| ip.to_string()).collect();
+        assert_eq!(
+            peers.iter().filter(|p| *p == "127.0.0.2").count(),
+            3,
+            "{peers:?}"
+        );
+        assert_eq!(
+            peers.iter().filter(|p| *p == "127.0.0.3").count(),
+            2,
+            "{peers:?}"
+        );
+    }
     assert!(
         r["broker"]
             .as_str()
@@ -664,5 +706,63 @@ fn find_max_finds_the_capacity_of_a_narrow_link() {
     assert!(
         fail >= capacity * 0.8,
         "{fail} failed well under the {capacity:.0}/s capacity\n{stdout}"
+    );
+}
+
+/// A shard with subscribers only, in a paced `--count` run whose messages come further
+/// apart than `--drain`: it waits for the schedule to end, not just `--drain` after its
+/// own (publisher-less) sending phase, so the merge counts every message delivered.
+#[test]
+fn a_subscriber_shard_waits_for_a_paced_schedule_elsewhere() {
+    let broker = Broker::start();
+    let run_id = unique("sparse");
+    let dir = tempfile::tempdir().unwrap();
+    let shards: Vec<_> = (0..2)
+        .map(|index| {
+            let mut cmd = mqtk();
+            cmd.args(["bench", "pubsub", "-h", "127.0.0.1", "-p"])
+                .arg(broker.port.to_string())
+                .args([
+                    "--count",
+                    "3",
+                    "--interval",
+                    "1500ms",
+                    "--drain",
+                    "500ms",
+                    "-t",
+                ])
+                .arg(format!("{run_id}/%i"))
+                .args([
+                    "--shard",
+                    &format!("{index}/2"),
+                    "--barrier",
+                    &run_id,
+                    "--json",
+                ])
+                .arg(dir.path().join(format!("s{index}.json")));
+            SubProcess::spawn(cmd)
+        })
+        .collect();
+    for shard in shards {
+        let done = shard.finish(Duration::from_secs(30));
+        assert_eq!(done.code, 0, "{}", done.stderr);
+    }
+    let mut cmd = mqtk();
+    cmd.args(["bench", "merge", "--json", "-"])
+        .arg(dir.path().join("s0.json"))
+        .arg(dir.path().join("s1.json"));
+    let out = run(cmd, b"");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let merged = frozen(String::from_utf8_lossy(&out.stdout).trim());
+    let m = &merged["messages"];
+    assert_eq!(
+        (u(&m["expected"]), u(&m["received"]), u(&m["lost"])),
+        (3, 3, 0),
+        "{m}"
     );
 }

@@ -42,7 +42,7 @@ use header::BenchClock;
 use plan::{Mode, Pace, Plan, Role, Stop};
 use report::{Drained, Progress, Run};
 use stats::Latency;
-use worker::{Phase, ShardOutcome, ShardSetup, Shared, Snapshot, Tick};
+use worker::{Phase, Shared, Snapshot, ThreadOutcome, ThreadSetup, Tick};
 
 /// How often the coordinator looks at the counters.
 const POLL: Duration = Duration::from_millis(50);
@@ -204,7 +204,7 @@ pub async fn execute(plan: Arc<Plan>) -> anyhow::Result<Ran> {
     let mut threads = Vec::new();
     let thread_sizes: Vec<u64> = thread_clients.iter().map(|c| c.len() as u64).collect();
     for (i, clients) in thread_clients.into_iter().enumerate() {
-        let setup = ShardSetup {
+        let setup = ThreadSetup {
             plan: plan.clone(),
             shared: shared.clone(),
             clock,
@@ -215,7 +215,7 @@ pub async fn execute(plan: Arc<Plan>) -> anyhow::Result<Ran> {
             ticks: tick_tx.clone(),
         };
         threads.push(
-            worker::spawn_shard(format!("mqtk-bench-{i}"), setup)
+            worker::spawn_thread(format!("mqtk-bench-{i}"), setup)
                 .map_err(|e| Failure::Internal(format!("cannot start a worker thread: {e}")))?,
         );
     }
@@ -339,13 +339,13 @@ pub async fn execute(plan: Arc<Plan>) -> anyhow::Result<Ran> {
     }
     let interrupted = signals::was_interrupted();
     phase_tx.send_replace(Phase::Close);
-    let mut outcomes: Vec<ShardOutcome> = Vec::new();
+    let mut outcomes: Vec<ThreadOutcome> = Vec::new();
     for (thread, size) in threads.into_iter().zip(thread_sizes) {
         // A worker thread that died took its clients' counts with it: they are failed
         // clients in the report, not silent losses.
-        let outcome = thread.await.unwrap_or_else(|_| ShardOutcome {
+        let outcome = thread.await.unwrap_or_else(|_| ThreadOutcome {
             crashed: size,
-            ..ShardOutcome::default()
+            ..ThreadOutcome::default()
         });
         outcomes.push(outcome);
     }
@@ -435,7 +435,7 @@ struct Monitor {
     next_second: u64,
     last: Snapshot,
     rows: Vec<(u64, Snapshot)>,
-    /// Seconds whose ticks may still come in (one per shard), merged.
+    /// Seconds whose ticks may still come in (one per worker thread), merged.
     pending_seconds: BTreeMap<u64, Latency>,
     /// Each finished second's p99 and its histogram, encoded (a live one is 270 KB; its
     /// compressed form, what a merge and --hlog need, a few hundred bytes).
@@ -542,7 +542,7 @@ impl Monitor {
         }
     }
 
-    /// Takes in the shards' ticks and, once a second, a row of the series and the progress line.
+    /// Takes in the worker threads' ticks and, once a second, a row of the series and the progress line.
     fn poll(&mut self) {
         self.take_ticks();
         let elapsed = self.start.elapsed();
@@ -582,8 +582,8 @@ impl Monitor {
         }
     }
 
-    /// Merges the shards' ticks; seconds older than the last two are final (every shard
-    /// has reported them) and keep only their p99.
+    /// Merges the worker threads' ticks; seconds older than the last two are final (every
+    /// thread has reported them) and keep their p99 and encoded histogram.
     fn take_ticks(&mut self) {
         while let Ok(tick) = self.ticks.try_recv() {
             if tick.latency.count() == 0 {

@@ -721,19 +721,19 @@ impl Plan {
     }
 }
 
-/// Which worker thread (of `shards`) runs each client of the plan, in the plan's order.
+/// Which worker thread (of `threads`) runs each client of the plan, in the plan's order.
 /// With publishers and subscribers both, and two threads or more, the subscribers get half
 /// the threads to themselves: a subscriber sharing its event loop with publishers reads
 /// what arrives only between their sends (and their pacer's last-microseconds spin), which
 /// measured 50-70 µs on every end-to-end latency at 10 × 1 000 msg/s. Otherwise clients
 /// are dealt round-robin.
-pub fn placement(plan: &Plan, shards: usize) -> Vec<usize> {
-    let split = plan.publishers > 0 && plan.subscribers > 0 && shards >= 2;
-    let subscriber_shards = if split { shards / 2 } else { shards };
-    let publisher_shards = if split {
-        shards - subscriber_shards
+pub fn placement(plan: &Plan, threads: usize) -> Vec<usize> {
+    let split = plan.publishers > 0 && plan.subscribers > 0 && threads >= 2;
+    let subscriber_threads = if split { threads / 2 } else { threads };
+    let publisher_threads = if split {
+        threads - subscriber_threads
     } else {
-        shards
+        threads
     };
     let mut dealt = [0usize; 2];
     plan.clients
@@ -741,15 +741,15 @@ pub fn placement(plan: &Plan, shards: usize) -> Vec<usize> {
         .map(|client| match client.role {
             Role::Subscriber if split => {
                 dealt[1] += 1;
-                publisher_shards + (dealt[1] - 1) % subscriber_shards
+                publisher_threads + (dealt[1] - 1) % subscriber_threads
             }
             _ if split => {
                 dealt[0] += 1;
-                (dealt[0] - 1) % publisher_shards
+                (dealt[0] - 1) % publisher_threads
             }
             _ => {
                 dealt[0] += 1;
-                (dealt[0] - 1) % shards
+                (dealt[0] - 1) % threads
             }
         })
         .collect()
@@ -994,8 +994,8 @@ mod tests {
     #[test]
     fn subscribers_get_threads_of_their_own() {
         let fan_in = plan_of(&["pubsub", "--publishers", "10", "--subscribers", "1"]);
-        let shards = placement(&fan_in, 2);
-        assert_eq!(shards, [vec![0; 10], vec![1]].concat());
+        let threads = placement(&fan_in, 2);
+        assert_eq!(threads, [vec![0; 10], vec![1]].concat());
         let many = plan_of(&["pubsub", "--publishers", "3", "--subscribers", "3"]);
         assert_eq!(placement(&many, 4), [0, 1, 0, 2, 3, 2]);
         assert_eq!(placement(&many, 1), [0; 6]);

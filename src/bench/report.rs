@@ -13,7 +13,7 @@ use super::evidence::{
 };
 use super::plan::{Mode, Pace, Plan, Stop};
 use super::stats::{Latency, Sequence};
-use super::worker::{ShardOutcome, Snapshot};
+use super::worker::{Snapshot, ThreadOutcome};
 use crate::conn::codes::reason_text;
 use crate::output::bench::{
     rate, time_us, Clients, Config, Histograms, Latencies, Messages, Rates, Report, Schedule,
@@ -66,7 +66,7 @@ pub struct Run<'a> {
     pub drain: Drained,
     pub interrupted: bool,
     pub connected: u64,
-    pub outcomes: Vec<ShardOutcome>,
+    pub outcomes: Vec<ThreadOutcome>,
     pub series: Vec<Progress>,
 }
 
@@ -438,7 +438,7 @@ pub fn compose(parts: Parts) -> Report {
     }
 }
 
-fn thread_io(shard: u32, outcome: &ShardOutcome) -> ThreadIo {
+fn thread_io(shard: u32, outcome: &ThreadOutcome) -> ThreadIo {
     let (publishers, subscribers, idle) = outcome.roles;
     let io = outcome.stats.io;
     ThreadIo {
@@ -799,7 +799,7 @@ mod tests {
         for n in 0..10 {
             got_all.record(n);
         }
-        let outcome = ShardOutcome {
+        let outcome = ThreadOutcome {
             crashed: 1,
             publishers: vec![PublisherOutcome {
                 fanout: 2,
@@ -810,7 +810,7 @@ mod tests {
                 sequences: [(0, got_all)].into_iter().collect(),
                 ..SubscriberOutcome::default()
             }],
-            ..ShardOutcome::default()
+            ..ThreadOutcome::default()
         };
         let report = build(Run {
             plan: &plan,

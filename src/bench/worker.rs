@@ -1,8 +1,8 @@
 //! The bench clients at work. Each worker thread runs its own single-threaded event loop (a
-//! "shard") with a share of the clients; every client is one task driving one connection
+//! "worker") with a share of the clients; every client is one task driving one connection
 //! through a single `select!`: read and decode what arrived, write what is queued, publish
 //! what is due, ping when idle. Counters that the progress line needs are atomics bumped
-//! once per read or write batch; histograms live in the shard and are merged at the end.
+//! once per read or write batch; histograms live in the worker and are merged at the end.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -52,7 +52,7 @@ pub enum Phase {
     Close,
 }
 
-/// Counters shared by every shard, read by the progress ticker and the drain check.
+/// Counters shared by every worker, read by the progress ticker and the drain check.
 #[derive(Debug, Default)]
 pub struct Shared {
     /// Clients that completed CONNACK (and SUBACK, for subscribers).
@@ -168,15 +168,15 @@ impl Hasher for NumberHasher {
     }
 }
 
-/// One second's latency of a shard (the mode's headline latency), for the time series.
+/// One second's latency of a worker (the mode's headline latency), for the time series.
 pub struct Tick {
     pub second: u64,
     pub latency: Latency,
 }
 
-/// Histograms and tallies of one shard.
+/// Histograms and tallies of one worker.
 #[derive(Debug, Default)]
-pub struct ShardStats {
+pub struct ThreadStats {
     pub connect: Latency,
     pub ack: Latency,
     pub e2e_corrected: Latency,
@@ -194,7 +194,7 @@ pub struct ShardStats {
     pub io: IoCounts,
 }
 
-/// The reads and writes of one shard's clients, by role: how many messages each syscall
+/// The reads and writes of one worker's clients, by role: how many messages each syscall
 /// carried is what decides how much CPU a run costs (issue: small reads).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct IoCounts {
@@ -277,12 +277,12 @@ pub struct SubscriberOutcome {
 }
 
 #[derive(Debug, Default)]
-pub struct ShardOutcome {
+pub struct ThreadOutcome {
     /// Clients whose task failed (a bug in mqtk); their counts are not in the report.
     pub crashed: u64,
-    pub stats: ShardStats,
+    pub stats: ThreadStats,
     pub usage: ThreadUsage,
-    /// The clients this shard ran: publishers, subscribers, idle.
+    /// The clients this worker ran: publishers, subscribers, idle.
     pub roles: (u32, u32, u32),
     pub publishers: Vec<PublisherOutcome>,
     pub subscribers: Vec<SubscriberOutcome>,
@@ -294,7 +294,7 @@ pub struct ShardOutcome {
 /// apart as the machines' clocks).
 pub const SHARD_SKEW: Duration = Duration::from_secs(1);
 
-/// Handshakes in flight at once per shard when no --connect-rate paces them: enough to keep
+/// Handshakes in flight at once per worker when no --connect-rate paces them: enough to keep
 /// the broker busy, few enough not to overflow its listen backlog (SYN retries cost 1 s).
 const CONNECTS_IN_FLIGHT: usize = 32;
 /// A publisher's write batch: fill to about this much, then write.
@@ -302,8 +302,8 @@ const BATCH_BYTES: usize = 32 * 1024;
 /// Read this much at a time (publishers and subscribers; idle clients read little).
 const READ_BYTES: usize = 64 * 1024;
 
-/// What every task of one shard shares.
-struct Shard {
+/// What every task of one worker shares.
+struct Worker {
     plan: Arc<Plan>,
     shared: Arc<Shared>,
     clock: BenchClock,
@@ -312,7 +312,7 @@ struct Shard {
     resolved: Arc<[Option<Arc<[SocketAddr]>>]>,
     connect_slots: Semaphore,
     filler: Bytes,
-    stats: RefCell<ShardStats>,
+    stats: RefCell<ThreadStats>,
     /// Wakes paced publishers on time.
     pacer: Pacer,
     /// Clients not connected by then never will be ([`Plan::ramp_up_limit`]).
@@ -321,7 +321,7 @@ struct Shard {
     scratch: RefCell<Vec<u8>>,
 }
 
-pub struct ShardSetup {
+pub struct ThreadSetup {
     pub plan: Arc<Plan>,
     pub shared: Arc<Shared>,
     pub clock: BenchClock,
@@ -333,10 +333,10 @@ pub struct ShardSetup {
 }
 
 /// Starts a worker thread with its own event loop; its outcome arrives on the receiver.
-pub fn spawn_shard(
+pub fn spawn_thread(
     name: String,
-    setup: ShardSetup,
-) -> std::io::Result<oneshot::Receiver<ShardOutcome>> {
+    setup: ThreadSetup,
+) -> std::io::Result<oneshot::Receiver<ThreadOutcome>> {
     let (done_tx, done_rx) = oneshot::channel();
     std::thread::Builder::new().name(name).spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -344,7 +344,7 @@ pub fn spawn_shard(
             .build()
             .expect("a current-thread runtime builds");
         let local = tokio::task::LocalSet::new();
-        let outcome = local.block_on(&runtime, run_shard(setup));
+        let outcome = local.block_on(&runtime, run_thread(setup));
         let _ = done_tx.send(outcome);
     })?;
     Ok(done_rx)
@@ -356,10 +356,10 @@ enum ClientOutcome {
     Subscriber(SubscriberOutcome),
 }
 
-async fn run_shard(setup: ShardSetup) -> ShardOutcome {
+async fn run_thread(setup: ThreadSetup) -> ThreadOutcome {
     let filler_len = setup.plan.size.saturating_sub(HEADER_LEN);
     let ramp_end = setup.start + setup.plan.ramp_up_limit();
-    let shard = Rc::new(Shard {
+    let worker = Rc::new(Worker {
         filler: Bytes::from(vec![b'.'; filler_len]),
         plan: setup.plan,
         shared: setup.shared,
@@ -367,16 +367,16 @@ async fn run_shard(setup: ShardSetup) -> ShardOutcome {
         start: setup.start,
         resolved: setup.resolved,
         connect_slots: Semaphore::new(CONNECTS_IN_FLIGHT),
-        stats: RefCell::new(ShardStats::default()),
+        stats: RefCell::new(ThreadStats::default()),
         pacer: Pacer::new(),
         ramp_end,
         scratch: RefCell::new(Vec::new()),
     });
     let pacer = tokio::task::spawn_local({
-        let shard = shard.clone();
-        async move { shard.pacer.run().await }
+        let worker = worker.clone();
+        async move { worker.pacer.run().await }
     });
-    let ticker = tokio::task::spawn_local(tick(shard.clone(), setup.ticks, setup.phase.clone()));
+    let ticker = tokio::task::spawn_local(tick(worker.clone(), setup.ticks, setup.phase.clone()));
     let mut roles = (0, 0, 0);
     for spec in &setup.clients {
         match spec.role {
@@ -388,9 +388,9 @@ async fn run_shard(setup: ShardSetup) -> ShardOutcome {
     let tasks: Vec<_> = setup
         .clients
         .into_iter()
-        .map(|spec| tokio::task::spawn_local(client(shard.clone(), spec, setup.phase.clone())))
+        .map(|spec| tokio::task::spawn_local(client(worker.clone(), spec, setup.phase.clone())))
         .collect();
-    let mut outcome = ShardOutcome::default();
+    let mut outcome = ThreadOutcome::default();
     for task in tasks {
         match task.await {
             Ok(ClientOutcome::Publisher(p)) => outcome.publishers.push(p),
@@ -403,26 +403,28 @@ async fn run_shard(setup: ShardSetup) -> ShardOutcome {
     }
     ticker.abort();
     pacer.abort();
-    outcome.stats = std::mem::take(&mut *shard.stats.borrow_mut());
+    outcome.stats = std::mem::take(&mut *worker.stats.borrow_mut());
     outcome.usage = ThreadUsage::of_this_thread();
     outcome.roles = roles;
     outcome
 }
 
-/// Hands the shard's headline latency of each second to the coordinator.
+/// Hands the worker's headline latency of each second to the coordinator.
 async fn tick(
-    shard: Rc<Shard>,
+    worker: Rc<Worker>,
     ticks: mpsc::UnboundedSender<Tick>,
     mut phase: watch::Receiver<Phase>,
 ) {
-    let mut interval =
-        tokio::time::interval_at(shard.start + Duration::from_secs(1), Duration::from_secs(1));
+    let mut interval = tokio::time::interval_at(
+        worker.start + Duration::from_secs(1),
+        Duration::from_secs(1),
+    );
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         tokio::select! {
             at = interval.tick() => {
-                let second = (at - shard.start).as_secs();
-                let mut stats = shard.stats.borrow_mut();
+                let second = (at - worker.start).as_secs();
+                let mut stats = worker.stats.borrow_mut();
                 if stats.interval.count() == 0 {
                     continue;
                 }
@@ -436,9 +438,9 @@ async fn tick(
                 if changed.is_err() || *phase.borrow() == Phase::Close {
                     // The last, partial second: its latencies belong in the series too
                     // (the interval log adds up to the run's histogram).
-                    let latency = std::mem::take(&mut shard.stats.borrow_mut().interval);
+                    let latency = std::mem::take(&mut worker.stats.borrow_mut().interval);
                     if latency.count() > 0 {
-                        let second = shard.start.elapsed().as_secs() + 1;
+                        let second = worker.start.elapsed().as_secs() + 1;
                         let _ = ticks.send(Tick { second, latency });
                     }
                     return;
@@ -449,23 +451,23 @@ async fn tick(
 }
 
 async fn client(
-    shard: Rc<Shard>,
+    worker: Rc<Worker>,
     spec: ClientSpec,
     phase: watch::Receiver<Phase>,
 ) -> ClientOutcome {
     let mut behaviour = match spec.role {
         Role::Idle => Behaviour::Idle,
-        Role::Publisher => Behaviour::Publisher(Box::new(Publisher::new(&shard, &spec))),
+        Role::Publisher => Behaviour::Publisher(Box::new(Publisher::new(&worker, &spec))),
         Role::Subscriber => {
             let mut subscriber = Subscriber::new(
                 &spec,
-                shard.plan.mode == Mode::Sub,
-                shard.plan.shared.is_some(),
+                worker.plan.mode == Mode::Sub,
+                worker.plan.shared.is_some(),
             );
-            if !shard.plan.shard.is_whole() {
-                // Other shards' publishers may start a moment before this shard hears it
+            if !worker.plan.shard.is_whole() {
+                // Other shards' publishers may start a moment before this process hears it
                 // is time: their messages are this run's.
-                let started = shard.clock.at_ns(shard.start.into_std());
+                let started = worker.clock.at_ns(worker.start.into_std());
                 subscriber.stale_before_ns =
                     Some(started.saturating_sub(SHARD_SKEW.as_nanos() as u64));
                 subscriber.sharded = true;
@@ -473,19 +475,19 @@ async fn client(
             Behaviour::Subscriber(Box::new(subscriber))
         }
     };
-    if let Some(mut link) = connect(&shard, &spec, &phase).await {
+    if let Some(mut link) = connect(&worker, &spec, &phase).await {
         if let Behaviour::Publisher(p) = &mut behaviour {
             p.window = p.window.min(usize::from(link.receive_max));
         }
-        let ended = drive(&shard, &mut link, &mut behaviour, phase).await;
+        let ended = drive(&worker, &mut link, &mut behaviour, phase).await;
         if let Behaviour::Publisher(p) = &mut behaviour {
-            p.written_part(&shard, link.written);
+            p.written_part(&worker, link.written);
         }
         match ended {
             Ok(()) => link.close().await,
             Err(cause) => {
-                shard.shared.disconnected.fetch_add(1, Relaxed);
-                *shard
+                worker.shared.disconnected.fetch_add(1, Relaxed);
+                *worker
                     .stats
                     .borrow_mut()
                     .disconnects
@@ -498,7 +500,7 @@ async fn client(
         Behaviour::Idle => ClientOutcome::Idle,
         Behaviour::Publisher(mut p) => {
             p.stop_sending();
-            p.report_done(&shard);
+            p.report_done(&worker);
             ClientOutcome::Publisher(p.finish())
         }
         Behaviour::Subscriber(s) => ClientOutcome::Subscriber(s.outcome),
@@ -642,11 +644,15 @@ impl Link {
 }
 
 /// Connects (paced by --connect-rate, or a bounded number at a time) and subscribes.
-async fn connect(shard: &Shard, spec: &ClientSpec, phase: &watch::Receiver<Phase>) -> Option<Link> {
-    let plan = &shard.plan;
+async fn connect(
+    worker: &Worker,
+    spec: &ClientSpec,
+    phase: &watch::Receiver<Phase>,
+) -> Option<Link> {
+    let plan = &worker.plan;
     let _permit = match plan.connect_rate {
         Some(rate) => {
-            let at = shard.start + Duration::from_secs_f64(f64::from(spec.order) / rate);
+            let at = worker.start + Duration::from_secs_f64(f64::from(spec.order) / rate);
             let mut phase = phase.clone();
             // Ctrl-C during a slow ramp-up must not wait for every scheduled connect.
             tokio::select! {
@@ -658,19 +664,19 @@ async fn connect(shard: &Shard, spec: &ClientSpec, phase: &watch::Receiver<Phase
         None => {
             let mut phase = phase.clone();
             tokio::select! {
-                permit = shard.connect_slots.acquire() => permit.ok(),
+                permit = worker.connect_slots.acquire() => permit.ok(),
                 _ = phase.wait_for(|p| *p == Phase::Close) => None,
-                () = tokio::time::sleep_until(shard.ramp_end) => None,
+                () = tokio::time::sleep_until(worker.ramp_end) => None,
             }
         }
     };
     let (opts, broker) = plan.target(spec.order);
-    let resolved = shard.resolved.get(broker).cloned().flatten();
-    if *phase.borrow() == Phase::Close || Instant::now() >= shard.ramp_end {
-        shard.shared.connect_done.fetch_add(1, Relaxed);
+    let resolved = worker.resolved.get(broker).cloned().flatten();
+    if *phase.borrow() == Phase::Close || Instant::now() >= worker.ramp_end {
+        worker.shared.connect_done.fetch_add(1, Relaxed);
         if *phase.borrow() != Phase::Close {
             let failure = ramp_up_over(opts);
-            record_connect_failure(shard, RAMP_UP_OVER.into(), failure);
+            record_connect_failure(worker, RAMP_UP_OVER.into(), failure);
         }
         return None;
     }
@@ -701,20 +707,20 @@ async fn connect(shard: &Shard, spec: &ClientSpec, phase: &watch::Receiver<Phase
     // future would otherwise keep for the whole run; an idle `bench conn` client holds
     // only what it needs once connected.
     let attempt = Box::pin(attempt);
-    let result = match tokio::time::timeout_at(own_deadline.min(shard.ramp_end), attempt).await {
+    let result = match tokio::time::timeout_at(own_deadline.min(worker.ramp_end), attempt).await {
         Ok(result) => result,
-        Err(_) if own_deadline > shard.ramp_end => Err(ramp_up_over(opts)),
+        Err(_) if own_deadline > worker.ramp_end => Err(ramp_up_over(opts)),
         Err(_) => Err(Failure::ConnectTimeout(format!(
             "no CONNACK from {} within --connect-timeout {}",
             opts.broker_display(),
             humantime::format_duration(opts.connect_timeout)
         ))),
     };
-    shard.shared.connect_done.fetch_add(1, Relaxed);
+    worker.shared.connect_done.fetch_add(1, Relaxed);
     match result {
         Ok((connection, phases, connack)) => {
             {
-                let mut stats = shard.stats.borrow_mut();
+                let mut stats = worker.stats.borrow_mut();
                 let ns = phases.total().as_nanos() as u64;
                 stats.connect.record(ns);
                 if plan.mode == Mode::Conn {
@@ -722,7 +728,7 @@ async fn connect(shard: &Shard, spec: &ClientSpec, phase: &watch::Receiver<Phase
                 }
                 stats.last_connected = Some(Instant::now());
             }
-            shard.shared.connected.fetch_add(1, Relaxed);
+            worker.shared.connected.fetch_add(1, Relaxed);
             let receive_max = connack
                 .properties
                 .as_ref()
@@ -754,7 +760,7 @@ async fn connect(shard: &Shard, spec: &ClientSpec, phase: &watch::Receiver<Phase
                 }
                 failure => failure_label(failure, &opts.broker_display()),
             };
-            record_connect_failure(shard, label, failure);
+            record_connect_failure(worker, label, failure);
             None
         }
     }
@@ -773,15 +779,15 @@ fn ramp_up_over(opts: &ConnectOptions) -> Failure {
     ))
 }
 
-fn record_connect_failure(shard: &Shard, label: String, failure: Failure) {
-    shard.shared.connect_failed.fetch_add(1, Relaxed);
-    *shard
+fn record_connect_failure(worker: &Worker, label: String, failure: Failure) {
+    worker.shared.connect_failed.fetch_add(1, Relaxed);
+    *worker
         .stats
         .borrow_mut()
         .connect_failures
         .entry(label)
         .or_default() += 1;
-    let mut first = shard
+    let mut first = worker
         .shared
         .first_failure
         .lock()
@@ -843,12 +849,12 @@ enum Behaviour {
 
 /// Runs one connection until Close (Ok) or until it is lost (Err: the cause).
 async fn drive(
-    shard: &Shard,
+    worker: &Worker,
     link: &mut Link,
     behaviour: &mut Behaviour,
     mut phase: watch::Receiver<Phase>,
 ) -> Result<(), String> {
-    let keepalive = shard.plan.conn.keepalive;
+    let keepalive = worker.plan.conn.keepalive;
     let read_chunk = if matches!(behaviour, Behaviour::Idle) {
         64
     } else {
@@ -864,13 +870,13 @@ async fn drive(
     let mut ping_sent: Option<Instant> = None;
     let mut full_batch = false;
     // The keepalive's timer (millisecond resolution is plenty); a paced publisher's next
-    // message waits on the shard's precise pacer instead, under its own waiter number.
+    // message waits on the worker's precise pacer instead, under its own waiter number.
     let mut timer = pin!(tokio::time::sleep_until(keepalive_check));
     let mut waiter: Option<usize> = None;
     let mut armed = keepalive_check;
     let is_subscriber = matches!(behaviour, Behaviour::Subscriber(_));
     let read_pause = if is_subscriber {
-        shard.plan.read_pause
+        worker.plan.read_pause
     } else {
         Duration::ZERO
     };
@@ -889,18 +895,18 @@ async fn drive(
         .checked_sub(Duration::from_secs(1))
         .unwrap_or_else(Instant::now);
     // Packets that came with CONNACK/SUBACK (retained messages, a DISCONNECT).
-    decode_all(shard, link, behaviour)?;
+    decode_all(worker, link, behaviour)?;
     // The phase may have moved on while we connected.
     let mut current = Phase::Connecting;
     loop {
-        if follow(shard, &mut phase, &mut current, behaviour) == Phase::Close {
+        if follow(worker, &mut phase, &mut current, behaviour) == Phase::Close {
             return Ok(());
         }
         let wake = if link.written == link.write_buf.len() {
             link.write_buf.clear();
             link.written = 0;
             link.traced = 0;
-            behaviour.produce(shard, &mut link.write_buf)
+            behaviour.produce(worker, &mut link.write_buf)
         } else {
             None
         };
@@ -916,7 +922,7 @@ async fn drive(
         }
         let due = wake.unwrap_or(far);
         let waiter = match wake {
-            Some(_) => *waiter.get_or_insert_with(|| shard.pacer.waiter()),
+            Some(_) => *waiter.get_or_insert_with(|| worker.pacer.waiter()),
             None => 0,
         };
         if link.read_buf.capacity() - link.read_buf.len() < read_chunk / 4 {
@@ -934,14 +940,14 @@ async fn drive(
                 use std::io::Write;
                 match (&*tcp).write(&link.write_buf[link.written..]) {
                     Ok(0) => return Err("write failed: the connection is closed".into()),
-                    Ok(n) => full_batch = wrote(shard, link, behaviour, n),
+                    Ok(n) => full_batch = wrote(worker, link, behaviour, n),
                     // No room now: the next poll tries again.
                     Err(e) if would_block(&e) => {}
                     Err(e) => return Err(format!("write failed: {}", e.kind())),
                 }
             }
         }
-        let gate = behaviour.waits_on(shard);
+        let gate = behaviour.waits_on(worker);
         let (reader, writer) = match &mut link.io {
             Io::Evented { reader, writer } => (Some(reader), Some(writer)),
             Io::Polled(_) => (None, None),
@@ -956,7 +962,7 @@ async fn drive(
             () = sleep_opt(pause.as_mut()), if pausing => {
                 pausing = false;
                 if let Io::Polled(tcp) = &link.io {
-                    let mut scratch = shard.scratch.borrow_mut();
+                    let mut scratch = worker.scratch.borrow_mut();
                     if scratch.is_empty() {
                         scratch.resize(READ_BYTES, 0);
                     }
@@ -967,7 +973,7 @@ async fn drive(
                         Err(None) => return Err("the broker closed the connection".into()),
                         Err(Some(e)) => return Err(format!("read failed: {}", e.kind())),
                     };
-                    count_reads(shard, calls, read);
+                    count_reads(worker, calls, read);
                     // Every pause while bytes come; longer and longer ones after polls that
                     // found nothing.
                     idle_polls = if read > 0 { 0 } else { (idle_polls + 1).min(POLL_BACKOFF) };
@@ -976,8 +982,8 @@ async fn drive(
                     pausing = true;
                     if read > 0 {
                         ping_sent = None;
-                        follow(shard, &mut phase, &mut current, behaviour);
-                        decode_all(shard, link, behaviour)?;
+                        follow(worker, &mut phase, &mut current, behaviour);
+                        decode_all(worker, link, behaviour)?;
                     }
                 }
             }
@@ -988,7 +994,7 @@ async fn drive(
                     Ok(n) => n,
                 };
                 if is_subscriber {
-                    count_reads(shard, 1, read);
+                    count_reads(worker, 1, read);
                 }
                 if !read_pause.is_zero() {
                     // Streaming: the last read was recent, and this one did not fill the
@@ -1003,24 +1009,24 @@ async fn drive(
                 ping_sent = None;
                 // The phase may have changed after `changed()` was polled and before these
                 // bytes came: a subscriber must know t0 before it times what they hold.
-                follow(shard, &mut phase, &mut current, behaviour);
-                decode_all(shard, link, behaviour)?;
+                follow(worker, &mut phase, &mut current, behaviour);
+                decode_all(worker, link, behaviour)?;
             }
             written = write_evented(writer, &link.write_buf[link.written..]), if link.written < link.write_buf.len() => {
                 match written {
                     Ok(0) => return Err("write failed: the connection is closed".into()),
                     Err(e) => return Err(format!("write failed: {}", e.kind())),
-                    Ok(n) => full_batch = wrote(shard, link, behaviour, n),
+                    Ok(n) => full_batch = wrote(worker, link, behaviour, n),
                 }
             }
-            () = shard.pacer.until(waiter, due), if wake.is_some() => {}
+            () = worker.pacer.until(waiter, due), if wake.is_some() => {}
             moved = gate_moved(gate), if gate.is_some() => {
                 {
-                    let mut stats = shard.stats.borrow_mut();
+                    let mut stats = worker.stats.borrow_mut();
                     stats.io.gate_waits += 1;
                     stats.io.gate_timeouts += u64::from(!moved);
                 }
-                behaviour.gate_opened(shard, moved);
+                behaviour.gate_opened(worker, moved);
             }
             () = &mut timer => {
                 // A fired timer stays ready: re-arm it on the next turn, whatever the deadline.
@@ -1048,13 +1054,13 @@ async fn drive(
     }
 }
 
-/// A subscriber's read calls that brought `n` bytes, in the shard's and the run's counts.
-fn count_reads(shard: &Shard, calls: u64, n: usize) {
-    let mut stats = shard.stats.borrow_mut();
+/// A subscriber's read calls that brought `n` bytes, in the worker's and the run's counts.
+fn count_reads(worker: &Worker, calls: u64, n: usize) {
+    let mut stats = worker.stats.borrow_mut();
     stats.io.subscriber_reads += calls;
     stats.io.subscriber_read_bytes += n as u64;
-    shard.shared.reads.fetch_add(calls, Relaxed);
-    shard.shared.read_bytes.fetch_add(n as u64, Relaxed);
+    worker.shared.reads.fetch_add(calls, Relaxed);
+    worker.shared.read_bytes.fetch_add(n as u64, Relaxed);
 }
 
 /// Waits for an optional timer; never ready without one.
@@ -1072,18 +1078,18 @@ fn reset(sleep: &mut Option<Pin<Box<tokio::time::Sleep>>>, at: Instant) {
 }
 
 /// Counts `n` bytes of the write buffer as written; true when that completed a full batch.
-fn wrote(shard: &Shard, link: &mut Link, behaviour: &mut Behaviour, n: usize) -> bool {
+fn wrote(worker: &Worker, link: &mut Link, behaviour: &mut Behaviour, n: usize) -> bool {
     if !matches!(behaviour, Behaviour::Subscriber(_)) {
-        let mut stats = shard.stats.borrow_mut();
+        let mut stats = worker.stats.borrow_mut();
         stats.io.publisher_writes += 1;
         stats.io.publisher_write_bytes += n as u64;
-        shard.shared.writes.fetch_add(1, Relaxed);
-        shard.shared.write_bytes.fetch_add(n as u64, Relaxed);
+        worker.shared.writes.fetch_add(1, Relaxed);
+        worker.shared.write_bytes.fetch_add(n as u64, Relaxed);
     }
     link.written += n;
     link.last_write = Instant::now();
     if link.written == link.write_buf.len() {
-        behaviour.flushed(shard);
+        behaviour.flushed(worker);
         return link.written >= BATCH_BYTES;
     }
     false
@@ -1098,7 +1104,7 @@ fn would_block(e: &std::io::Error) -> bool {
 
 /// Applies a new phase to the client (start the schedule, stop sending); returns it.
 fn follow(
-    shard: &Shard,
+    worker: &Worker,
     phase: &mut watch::Receiver<Phase>,
     current: &mut Phase,
     behaviour: &mut Behaviour,
@@ -1108,9 +1114,9 @@ fn follow(
         *current = now;
         match now {
             Phase::Connecting | Phase::Close => {}
-            Phase::Sending { t0 } => behaviour.start(shard, t0),
+            Phase::Sending { t0 } => behaviour.start(worker, t0),
             Phase::StopSending { t0 } => {
-                behaviour.start(shard, t0);
+                behaviour.start(worker, t0);
                 behaviour.stop_sending();
             }
         }
@@ -1119,11 +1125,11 @@ fn follow(
 }
 
 /// Hands every whole packet in the read buffer to the client's behaviour.
-fn decode_all(shard: &Shard, link: &mut Link, behaviour: &mut Behaviour) -> Result<(), String> {
+fn decode_all(worker: &Worker, link: &mut Link, behaviour: &mut Behaviour) -> Result<(), String> {
     if link.read_buf.is_empty() {
         return Ok(());
     }
-    let arrived = shard.clock.now_ns();
+    let arrived = worker.clock.now_ns();
     let mut at = 0;
     let result = loop {
         match wire::decode(&link.read_buf[at..], link.v5, link.max_incoming) {
@@ -1132,7 +1138,7 @@ fn decode_all(shard: &Shard, link: &mut Link, behaviour: &mut Behaviour) -> Resu
                 if let Some(client) = &link.trace {
                     stderr!("mqtk: debug: {client}: received {frame}");
                 }
-                if let Err(e) = behaviour.on_frame(shard, frame, arrived, &mut link.write_buf) {
+                if let Err(e) = behaviour.on_frame(worker, frame, arrived, &mut link.write_buf) {
                     break Err(e);
                 }
             }
@@ -1145,18 +1151,18 @@ fn decode_all(shard: &Shard, link: &mut Link, behaviour: &mut Behaviour) -> Resu
     // One advance per read, not one split per packet.
     link.read_buf.advance(at);
     result?;
-    behaviour.after_read(shard);
+    behaviour.after_read(worker);
     Ok(())
 }
 
 impl Behaviour {
-    fn start(&mut self, shard: &Shard, t0: Instant) {
+    fn start(&mut self, worker: &Worker, t0: Instant) {
         match self {
             Behaviour::Idle => {}
             Behaviour::Publisher(p) => p.t0 = Some(t0),
             Behaviour::Subscriber(s) => {
-                let t0_ns = shard.clock.at_ns(t0.into_std());
-                let slack = if shard.plan.shard.is_whole() {
+                let t0_ns = worker.clock.at_ns(t0.into_std());
+                let slack = if worker.plan.shard.is_whole() {
                     0
                 } else {
                     SHARD_SKEW.as_nanos() as u64
@@ -1177,22 +1183,22 @@ impl Behaviour {
     }
 
     /// Queues what is due; returns when to come back for more.
-    fn produce(&mut self, shard: &Shard, out: &mut BytesMut) -> Option<Instant> {
+    fn produce(&mut self, worker: &Worker, out: &mut BytesMut) -> Option<Instant> {
         match self {
-            Behaviour::Publisher(p) => p.produce(shard, out),
+            Behaviour::Publisher(p) => p.produce(worker, out),
             _ => None,
         }
     }
 
-    fn flushed(&mut self, shard: &Shard) {
+    fn flushed(&mut self, worker: &Worker) {
         if let Behaviour::Publisher(p) = self {
-            p.flushed(shard);
+            p.flushed(worker);
         }
     }
 
     fn on_frame(
         &mut self,
-        shard: &Shard,
+        worker: &Worker,
         frame: Frame,
         arrived_ns: u64,
         out: &mut BytesMut,
@@ -1207,7 +1213,7 @@ impl Behaviour {
             Frame::PingResp | Frame::Other(_) => {}
             Frame::Publish { qos, pkid, payload } => {
                 if let Behaviour::Subscriber(s) = self {
-                    s.on_publish(shard, payload, arrived_ns);
+                    s.on_publish(worker, payload, arrived_ns);
                 }
                 match qos {
                     1 => wire::encode_ack(out, wire::PUBACK, pkid),
@@ -1218,17 +1224,17 @@ impl Behaviour {
             Frame::PubRel { pkid } => wire::encode_ack(out, wire::PUBCOMP, pkid),
             Frame::PubAck { pkid, reason } => {
                 if let Behaviour::Publisher(p) = self {
-                    p.on_ack(shard, pkid, reason, false, out);
+                    p.on_ack(worker, pkid, reason, false, out);
                 }
             }
             Frame::PubRec { pkid, reason } => {
                 if let Behaviour::Publisher(p) = self {
-                    p.on_ack(shard, pkid, reason, true, out);
+                    p.on_ack(worker, pkid, reason, true, out);
                 }
             }
             Frame::PubComp { pkid } => {
                 if let Behaviour::Publisher(p) = self {
-                    p.on_ack(shard, pkid, 0, false, out);
+                    p.on_ack(worker, pkid, 0, false, out);
                 }
             }
         }
@@ -1236,23 +1242,23 @@ impl Behaviour {
     }
 
     /// The gate a flat-out QoS 0 publisher waits on now (its window is full).
-    fn waits_on<'a>(&self, shard: &'a Shard) -> Option<&'a Gate> {
+    fn waits_on<'a>(&self, worker: &'a Worker) -> Option<&'a Gate> {
         match self {
-            Behaviour::Publisher(p) => p.waits_on(shard),
+            Behaviour::Publisher(p) => p.waits_on(worker),
             _ => None,
         }
     }
 
-    fn gate_opened(&mut self, shard: &Shard, moved: bool) {
+    fn gate_opened(&mut self, worker: &Worker, moved: bool) {
         if let Behaviour::Publisher(p) = self {
-            p.gate_opened(shard, moved);
+            p.gate_opened(worker, moved);
         }
     }
 
-    fn after_read(&mut self, shard: &Shard) {
+    fn after_read(&mut self, worker: &Worker) {
         match self {
-            Behaviour::Subscriber(s) => s.publish_counts(shard),
-            Behaviour::Publisher(p) => p.publish_counts(shard),
+            Behaviour::Subscriber(s) => s.publish_counts(worker),
+            Behaviour::Publisher(p) => p.publish_counts(worker),
             Behaviour::Idle => {}
         }
     }
@@ -1311,8 +1317,8 @@ struct Publisher {
 }
 
 impl Publisher {
-    fn new(shard: &Shard, spec: &ClientSpec) -> Publisher {
-        let plan = &shard.plan;
+    fn new(worker: &Worker, spec: &ClientSpec) -> Publisher {
+        let plan = &worker.plan;
         let window = if plan.qos == 0 {
             usize::MAX
         } else {
@@ -1361,22 +1367,22 @@ impl Publisher {
     }
 
     /// This publisher's gate and window (flat-out QoS 0 pubsub).
-    fn gate<'a>(&self, shard: &'a Shard) -> Option<(&'a Gate, u64)> {
+    fn gate<'a>(&self, worker: &'a Worker) -> Option<(&'a Gate, u64)> {
         let (index, window) = self.gate?;
-        Some((shard.shared.gates.get(index)?, window))
+        Some((worker.shared.gates.get(index)?, window))
     }
 
     /// The gate this publisher waits on now, if its window is full.
-    fn waits_on<'a>(&self, shard: &'a Shard) -> Option<&'a Gate> {
-        self.gate(shard)
+    fn waits_on<'a>(&self, worker: &'a Worker) -> Option<&'a Gate> {
+        self.gate(worker)
             .filter(|_| self.gated)
             .map(|(gate, _)| gate)
     }
 
     /// The first sequence number the window does not allow yet (u64::MAX without a gate).
     /// When the window is full, asks the subscribers to say when it moves.
-    fn window_end(&mut self, shard: &Shard) -> u64 {
-        let Some((gate, window)) = self.gate(shard) else {
+    fn window_end(&mut self, worker: &Worker) -> u64 {
+        let Some((gate, window)) = self.gate(worker) else {
             return u64::MAX;
         };
         let end = gate.delivered.load(SeqCst).max(self.gate_floor) + window;
@@ -1400,12 +1406,12 @@ impl Publisher {
     /// The wait is over: a subscriber moved the gate, or (`moved` false) the window stayed
     /// shut for GATE_PATIENCE and what is in flight was dropped. Either way produce() looks
     /// again, and until then (bytes may still be unwritten) nothing waits on the gate.
-    fn gate_opened(&mut self, shard: &Shard, moved: bool) {
+    fn gate_opened(&mut self, worker: &Worker, moved: bool) {
         self.gated = false;
         if moved {
             return;
         }
-        if let Some((gate, _)) = self.gate(shard) {
+        if let Some((gate, _)) = self.gate(worker) {
             gate.wake_at.store(u64::MAX, SeqCst);
         }
         self.gate_floor = self.seq;
@@ -1418,30 +1424,30 @@ impl Publisher {
     }
 
     /// Called only when the write buffer is empty.
-    fn produce(&mut self, shard: &Shard, out: &mut BytesMut) -> Option<Instant> {
+    fn produce(&mut self, worker: &Worker, out: &mut BytesMut) -> Option<Instant> {
         let t0 = self.t0?;
         if self.done {
             // Everything it will send is written out: now the coordinator may drain.
-            self.report_done(shard);
+            self.report_done(worker);
             return None;
         }
         let end = self.sending_time.map(|d| t0 + d);
-        let warm_end = t0 + shard.plan.warmup;
+        let warm_end = t0 + worker.plan.warmup;
         let mut now = Instant::now();
         self.gated = false;
         // Unpaced, the batch goes out in one write: its messages share the time it was put
         // together (a clock read each would time nothing more, at ~50 ns a message).
-        let batch_ns = shard.clock.now_ns();
+        let batch_ns = worker.clock.now_ns();
         // Looked up at the first message and whenever it is reached.
         let mut window_end = if self.gate.is_some() { 0 } else { u64::MAX };
         while out.len() < BATCH_BYTES {
             if self.count.is_some_and(|count| self.seq >= count) {
-                return self.stop_in_produce(shard, out);
+                return self.stop_in_produce(worker, out);
             }
             let intended = self.intended(t0, self.seq);
             if let (Some(end), Some(at)) = (end, intended.or(Some(now))) {
                 if at >= end {
-                    return self.stop_in_produce(shard, out);
+                    return self.stop_in_produce(worker, out);
                 }
             }
             if self.in_flight >= self.window {
@@ -1449,7 +1455,7 @@ impl Publisher {
                 return None;
             }
             if self.seq >= window_end {
-                window_end = self.window_end(shard);
+                window_end = self.window_end(worker);
                 if self.gated {
                     // A subscriber's delivery (or GATE_PATIENCE) brings us back, and a
                     // timed run's end, so that it stops on time.
@@ -1468,14 +1474,14 @@ impl Publisher {
             }
             let pkid = if self.qos > 0 { self.take_id() } else { 0 };
             let sent_ns = match intended {
-                Some(_) => shard.clock.now_ns(),
+                Some(_) => worker.clock.now_ns(),
                 None => batch_ns,
             };
-            let intended_ns = intended.map_or(sent_ns, |at| shard.clock.at_ns(at.into_std()));
-            let measured = shard.plan.warmup.is_zero() || intended.unwrap_or(now) >= warm_end;
+            let intended_ns = intended.map_or(sent_ns, |at| worker.clock.at_ns(at.into_std()));
+            let measured = worker.plan.warmup.is_zero() || intended.unwrap_or(now) >= warm_end;
             if measured && intended.is_some() {
                 let late = sent_ns.saturating_sub(intended_ns);
-                shard.stats.borrow_mut().lateness.record(late);
+                worker.stats.borrow_mut().lateness.record(late);
             }
             let mut header = [0u8; HEADER_LEN];
             Header {
@@ -1487,7 +1493,7 @@ impl Publisher {
             .write(&mut header);
             let topic: &[u8] = if self.topic.is_empty() {
                 self.topic_buf.clear();
-                let template = shard.plan.topic.as_ref().expect("publishers have a topic");
+                let template = worker.plan.topic.as_ref().expect("publishers have a topic");
                 template.render_into(
                     &mut self.topic_buf,
                     self.outcome.number,
@@ -1504,7 +1510,7 @@ impl Publisher {
                 retain: self.retain,
                 v5: self.v5,
             };
-            wire::encode_publish(out, &spec, pkid, &header, &shard.filler);
+            wire::encode_publish(out, &spec, pkid, &header, &worker.filler);
             if self.qos > 0 {
                 self.slots[usize::from(pkid) - 1] = Some(Slot {
                     seq: self.seq,
@@ -1532,16 +1538,16 @@ impl Publisher {
     }
 
     /// The whole batch is written.
-    fn flushed(&mut self, shard: &Shard) {
+    fn flushed(&mut self, worker: &Worker) {
         let (count, measured) = (self.batch, self.batch_measured);
-        self.count_sent(shard, count, measured);
+        self.count_sent(worker, count, measured);
         self.batch_ends.clear();
     }
 
     /// The connection ends with the batch written up to `written` bytes: the messages
     /// written out whole were sent (the broker reads them before our FIN); the rest never
     /// left.
-    fn written_part(&mut self, shard: &Shard, written: usize) {
+    fn written_part(&mut self, worker: &Worker, written: usize) {
         let whole = self
             .batch_ends
             .iter()
@@ -1549,19 +1555,19 @@ impl Publisher {
         let (count, measured) = whole.fold((0, 0), |(n, m), &(_, measured)| {
             (n + 1, m + u64::from(measured))
         });
-        self.count_sent(shard, count, measured);
+        self.count_sent(worker, count, measured);
         self.batch_ends.clear();
     }
 
-    fn count_sent(&mut self, shard: &Shard, count: u64, measured: u64) {
+    fn count_sent(&mut self, worker: &Worker, count: u64, measured: u64) {
         if count == 0 {
             return;
         }
         self.outcome.sent += count;
         self.outcome.sent_measured += measured;
         self.outcome.last_sent = Some(Instant::now());
-        shard.shared.sent.fetch_add(count, Relaxed);
-        shard
+        worker.shared.sent.fetch_add(count, Relaxed);
+        worker
             .shared
             .expected
             .fetch_add(count * u64::from(self.outcome.fanout), Relaxed);
@@ -1571,7 +1577,7 @@ impl Publisher {
 
     fn on_ack(
         &mut self,
-        shard: &Shard,
+        worker: &Worker,
         pkid: u16,
         reason: u8,
         is_pubrec: bool,
@@ -1600,9 +1606,9 @@ impl Publisher {
             let now = Instant::now();
             if slot.measured {
                 let ns = (now - slot.sent_at).as_nanos() as u64;
-                let mut stats = shard.stats.borrow_mut();
+                let mut stats = worker.stats.borrow_mut();
                 stats.ack.record(ns);
-                if shard.plan.mode == Mode::Pub {
+                if worker.plan.mode == Mode::Pub {
                     stats.interval.record(ns);
                 }
                 self.outcome.acked_measured += 1;
@@ -1616,13 +1622,16 @@ impl Publisher {
         self.in_flight -= 1;
     }
 
-    fn publish_counts(&mut self, shard: &Shard) {
+    fn publish_counts(&mut self, worker: &Worker) {
         if self.unreported_acked > 0 {
-            shard.shared.acked.fetch_add(self.unreported_acked, Relaxed);
+            worker
+                .shared
+                .acked
+                .fetch_add(self.unreported_acked, Relaxed);
             self.unreported_acked = 0;
         }
         if self.unreported_rejected > 0 {
-            shard
+            worker
                 .shared
                 .rejected
                 .fetch_add(self.unreported_rejected, Relaxed);
@@ -1630,19 +1639,19 @@ impl Publisher {
         }
     }
 
-    fn stop_in_produce(&mut self, shard: &Shard, out: &BytesMut) -> Option<Instant> {
+    fn stop_in_produce(&mut self, worker: &Worker, out: &BytesMut) -> Option<Instant> {
         self.stop_sending();
         if out.is_empty() {
-            self.report_done(shard);
+            self.report_done(worker);
         }
         None
     }
 
-    fn report_done(&mut self, shard: &Shard) {
+    fn report_done(&mut self, worker: &Worker) {
         if !self.reported_done {
             self.reported_done = true;
             // Release: whoever sees this count also sees this publisher's final counts.
-            shard.shared.publishers_done.fetch_add(1, Release);
+            worker.shared.publishers_done.fetch_add(1, Release);
         }
     }
 
@@ -1710,7 +1719,7 @@ struct Subscriber {
     /// Headers meant before this (payload clock) are an earlier run's: t0, or with shards
     /// t0 less [`SHARD_SKEW`], since other shards' clocks and starts differ a little.
     stale_before_ns: Option<u64>,
-    /// Part of a sharded run: without a warmup, messages count before this shard's t0.
+    /// Part of a sharded run: without a warmup, messages count before this process's t0.
     sharded: bool,
     unreported_received: u64,
     unreported_duplicates: u64,
@@ -1749,8 +1758,8 @@ impl Subscriber {
         })
     }
 
-    fn on_publish(&mut self, shard: &Shard, payload: &[u8], arrived_ns: u64) {
-        let warm_end_ns = self.warm_end_ns(shard.plan.warmup);
+    fn on_publish(&mut self, worker: &Worker, payload: &[u8], arrived_ns: u64) {
+        let warm_end_ns = self.warm_end_ns(worker.plan.warmup);
         let size = payload.len() as u64;
         self.outcome.sizes = Some(match self.outcome.sizes {
             Some((min, max)) => (min.min(size), max.max(size)),
@@ -1793,14 +1802,14 @@ impl Subscriber {
             return;
         }
         // Publisher numbers start at --start-number; one below wraps past every gate.
-        let index = header.publisher.wrapping_sub(shard.plan.start_number) as usize;
-        if let Some(gate) = shard.shared.gates.get(index) {
+        let index = header.publisher.wrapping_sub(worker.plan.start_number) as usize;
+        if let Some(gate) = worker.shared.gates.get(index) {
             gate.deliver(header.seq);
         }
         self.unreported_received += 1;
         if warm_end_ns.is_some_and(|warm_end| header.intended_ns >= warm_end) {
             let corrected = arrived_ns.saturating_sub(header.intended_ns);
-            let mut stats = shard.stats.borrow_mut();
+            let mut stats = worker.stats.borrow_mut();
             if header.sent_ns == header.intended_ns {
                 stats.e2e_same.record(corrected);
             } else {
@@ -1814,9 +1823,9 @@ impl Subscriber {
         }
     }
 
-    fn publish_counts(&mut self, shard: &Shard) {
+    fn publish_counts(&mut self, worker: &Worker) {
         if self.unreported_received > 0 {
-            shard
+            worker
                 .shared
                 .received
                 .fetch_add(self.unreported_received, Relaxed);
@@ -1824,7 +1833,7 @@ impl Subscriber {
             self.outcome.last_received = Some(Instant::now());
         }
         if self.unreported_duplicates > 0 {
-            shard
+            worker
                 .shared
                 .duplicates
                 .fetch_add(self.unreported_duplicates, Relaxed);

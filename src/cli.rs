@@ -955,8 +955,12 @@ pub fn parse_shard(text: &str) -> Result<(u32, u32), String> {
         .split_once('/')
         .and_then(|(i, n)| Some((i.trim().parse::<u32>().ok()?, n.trim().parse::<u32>().ok()?)));
     match parsed {
-        Some((index, count)) if count >= 1 && index < count => Ok((index, count)),
-        _ => Err("give I/N with 0 <= I < N, e.g. 0/4 for the first of 4 shards".to_string()),
+        Some((index, count)) if (1..=1_000_000).contains(&count) && index < count => {
+            Ok((index, count))
+        }
+        _ => Err(
+            "give I/N with 0 <= I < N <= 1000000, e.g. 0/4 for the first of 4 shards".to_string(),
+        ),
     }
 }
 

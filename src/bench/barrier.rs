@@ -47,21 +47,19 @@ pub struct Barrier {
 impl Barrier {
     /// Connects this shard's control client to the first broker.
     pub async fn join(plan: &Plan, run: &str) -> Result<Barrier, Failure> {
-        if run.is_empty() || run.contains(['/', '+', '#']) {
-            return Err(Failure::Usage(format!(
-                "--barrier '{}': a run name is not empty and has no '/', '+' or '#'",
-                shorten(run)
-            )));
-        }
         let shard = plan.shard;
         let mut opts = plan.conn.clone();
         opts.client_id = format!("mqtk-barrier-{run}-{}", shard.index);
         opts.clean_session = true;
         opts.session_expiry = None;
         opts.will = None;
-        let client = Client::connect(&opts, 16)
-            .await
-            .map_err(|e| Failure::Unreachable(format!("--barrier {}: {e}", shorten(run))))?;
+        // The failure keeps its own exit code (refused, TLS, no CONNACK...).
+        let client = Client::connect(&opts, 16).await.inspect_err(|_| {
+            stderr!(
+                "mqtk: bench: --barrier {}: the control client could not connect",
+                shorten(run)
+            );
+        })?;
         Ok(Barrier {
             client,
             run: run.to_string(),
@@ -170,8 +168,15 @@ async fn wait_for_all(
                     .ok()
                     .and_then(|p| p.split_once('/'))
                     .is_some_and(|(_, n)| n.parse::<u32>() == Ok(count));
-                if let Some(shard) = shard.filter(|&s| s < count && of_this_run) {
-                    ready.insert(shard);
+                match shard.filter(|&s| s < count) {
+                    Some(shard) if of_this_run => {
+                        ready.insert(shard);
+                    }
+                    // A shard that gave up before all met is no longer ready.
+                    Some(shard) if message.payload.is_empty() => {
+                        ready.remove(&shard);
+                    }
+                    _ => {}
                 }
                 if ready.len() == count as usize {
                     return Ok(());

@@ -19,6 +19,7 @@ use crate::error::{io_reason, shorten_path, Failure};
 use crate::output::bench::{Config, Report, Second};
 
 pub fn run(args: &BenchMergeArgs) -> anyhow::Result<()> {
+    super::stats::reset_read_budget();
     let mut inputs = Vec::new();
     for path in &args.reports {
         inputs.extend(read(path)?);
@@ -28,6 +29,10 @@ pub fn run(args: &BenchMergeArgs) -> anyhow::Result<()> {
     // that takes in a late shard).
     let mut outputs = Outputs::create(args.json.as_deref(), args.hlog.as_deref())?;
     outputs.write(&report)?;
+    // As the run would: a shard stopped by a signal makes the run an interrupted one.
+    if report.interrupted {
+        return Err(Failure::Interrupted.into());
+    }
     super::verdict(&report, shape_of(&report.mode, &report.config)?.pace)
 }
 
@@ -98,12 +103,20 @@ pub fn shape_of(mode: &str, c: &Config) -> Result<Shape, Failure> {
         Duration::try_from_secs_f64(s)
             .map_err(|_| Failure::Data(format!("config.{key} {s}: not a duration")))
     };
+    // Within what the command line takes: schedules computed from them cannot overflow.
+    const LONGEST_S: f64 = 1e9;
+    let seconds = |key: &str, s: f64| {
+        if !(0.0..=LONGEST_S).contains(&s) {
+            return Err(Failure::Data(format!("config.{key} {s}: not a duration")));
+        }
+        seconds(key, s)
+    };
     let pace = match (c.rate, c.interval_ms) {
-        (Some(rate), _) if rate.is_finite() && rate > 0.0 => Pace::Rate(rate),
+        (Some(rate), _) if rate.is_finite() && (0.001..=1e12).contains(&rate) => Pace::Rate(rate),
         (Some(rate), _) => {
             return Err(Failure::Data(format!("config.rate {rate}: not a rate")));
         }
-        (None, Some(ms)) if ms > 0.0 => Pace::Interval(seconds("interval_ms", ms / 1e3)?),
+        (None, Some(ms)) if ms >= 1e-6 => Pace::Interval(seconds("interval_ms", ms / 1e3)?),
         (None, Some(ms)) => {
             return Err(Failure::Data(format!(
                 "config.interval_ms {ms}: not an interval"
@@ -150,6 +163,20 @@ pub fn merge(inputs: Vec<Input>) -> Result<Report, Failure> {
     };
     let shape = shape_of(&first.report.mode, &first.report.config)
         .map_err(|e| Failure::Data(format!("{}: {e}", first.name)))?;
+    // The roles must add up to the clients: the accounting walks the publishers' indices.
+    let c = &first.report.config;
+    let roles = match shape.mode {
+        Mode::PubSub => u64::from(c.publishers) + u64::from(c.subscribers),
+        Mode::Pub => u64::from(c.publishers),
+        Mode::Sub => u64::from(c.subscribers),
+        Mode::Conn => u64::from(c.clients),
+    };
+    if roles != u64::from(c.clients) || (shape.mode == Mode::Pub && c.subscribers > 0) {
+        return Err(Failure::Data(format!(
+            "{}: config.clients {} is not its publishers and subscribers",
+            first.name, c.clients
+        )));
+    }
     let mut config = first.report.config.clone();
     let mode = first.report.mode.clone();
     let expected = settings(&first.report);
@@ -174,6 +201,7 @@ pub fn merge(inputs: Vec<Input>) -> Result<Report, Failure> {
         for shard in input.report.evidence.shards.iter().filter(|s| s.reported) {
             let total = u64::from(input.report.config.clients);
             let slice = (shard.count > 0
+                && shard.count <= 1_000_000
                 && shard.index < shard.count
                 && u64::from(shard.count) <= total.max(1))
             .then(|| {

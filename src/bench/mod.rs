@@ -233,7 +233,24 @@ pub async fn execute(plan: Arc<Plan>) -> anyhow::Result<Ran> {
     let mut leaving = None;
     if !stopped {
         if let Some(run) = &plan.barrier {
-            let mut barrier = Barrier::join(&plan, run).await?;
+            // Connecting the control client may take --connect-timeout: a signal ends it.
+            let joined = {
+                let joining = Barrier::join(&plan, run);
+                tokio::pin!(joining);
+                loop {
+                    tokio::select! {
+                        result = &mut joining => break Some(result),
+                        () = tokio::time::sleep(POLL) => monitor.poll(),
+                    }
+                    if signals::was_interrupted() {
+                        break None;
+                    }
+                }
+            };
+            let mut barrier = match joined {
+                Some(joined) => joined?,
+                None => return Err(Failure::Interrupted.into()),
+            };
             let met = {
                 let waiting = barrier.wait();
                 tokio::pin!(waiting);
@@ -303,10 +320,15 @@ pub async fn execute(plan: Arc<Plan>) -> anyhow::Result<Ran> {
             // A publisher that cannot finish (its window never opens) is stopped after the
             // end plus --drain.
             Mode::Pub | Mode::PubSub => {
-                let give_up = matches!(plan.stop, Stop::Duration(_)).then(|| end + plan.drain);
+                let timed = matches!(plan.stop, Stop::Duration(_));
+                let give_up = timed.then(|| end + plan.drain);
+                // A shard without publishers sends for as long as the schedule runs
+                // elsewhere: its window is the run's, not an instant.
+                let hold_until = (timed && publishers == 0).then_some(end);
                 monitor
                     .wait(|s| {
-                        s.publishers_done >= publishers
+                        (s.publishers_done >= publishers
+                            && hold_until.is_none_or(|at| Instant::now() >= at))
                             || give_up.is_some_and(|at| Instant::now() >= at)
                     })
                     .await

@@ -813,6 +813,14 @@ fn default_threads(qos: u8) -> usize {
 /// Which shard this process is: `--shard I/N`, else `--shards N` (or MQTK_SHARDS) with the
 /// index in JOB_COMPLETION_INDEX, as a Kubernetes Indexed Job sets it; else the whole run.
 fn shard_of(run: &BenchRunArgs, clients: u64) -> Result<ShardOf, Failure> {
+    if let Some(name) = &run.barrier {
+        if name.is_empty() || name.contains(['/', '+', '#']) {
+            return Err(Failure::Usage(format!(
+                "--barrier '{}': a run name is not empty and has no '/', '+' or '#'",
+                crate::error::shorten(name)
+            )));
+        }
+    }
     let (index, count) = match (run.shard, run.shards) {
         (Some((index, count)), _) => (index, count),
         (None, None) => return Ok(ShardOf::WHOLE),

@@ -279,14 +279,23 @@ pub fn compose(parts: Parts) -> Report {
     // A lone shard of several cannot tell what its subscribers should have received
     // from publishers elsewhere: loss is accounted once the shards are merged.
     let count = shards.first().map_or(1, |s| s.count);
-    let complete = (0..count).all(|i| shards.iter().any(|s| s.index == i));
+    let indices: HashSet<u32> = shards.iter().map(|s| s.index).collect();
+    let complete = (0..count).all(|i| indices.contains(&i));
+    let all_reported = complete && shards.iter().all(|s| s.reported);
     // The publishers of the shards that reported (publishers come first in the run's
     // order): what was scheduled and offered is theirs, not a missing shard's.
-    let present_publishers: Vec<u32> = reported
+    let present_publishers: Vec<std::ops::Range<u32>> = reported
         .iter()
-        .flat_map(|s| s.clients[0]..s.clients[1].min(u64::from(shape.publishers)))
-        .map(|position| position as u32)
+        .map(|s| {
+            let end = s.clients[1].min(u64::from(shape.publishers)) as u32;
+            (s.clients[0].min(u64::from(end)) as u32)..end
+        })
+        .filter(|range| !range.is_empty())
         .collect();
+    let present_count: u64 = present_publishers
+        .iter()
+        .map(|r| u64::from(r.len() as u32))
+        .sum();
     let clients = Clients {
         total: shards.iter().map(ShardRecord::client_count).sum(),
         connected,
@@ -301,6 +310,7 @@ pub fn compose(parts: Parts) -> Report {
         subscribers,
         still_arriving,
         complete,
+        all_reported,
         &present_publishers,
     );
     if interrupted && shape.pace != Pace::Unlimited {
@@ -345,10 +355,10 @@ pub fn compose(parts: Parts) -> Report {
     let ramp_up = last_connected.map(since_origin).unwrap_or_default();
     // A lone shard, or a merge missing a shard, was offered its publishers' share.
     let offered = shape.offered_rate().map(|rate| {
-        if shape.publishers == 0 {
+        if shape.publishers == 0 || present_count == u64::from(shape.publishers) {
             rate
         } else {
-            rate * present_publishers.len() as f64 / f64::from(shape.publishers)
+            rate * present_count as f64 / f64::from(shape.publishers)
         }
     });
     let rates = Rates {
@@ -605,7 +615,8 @@ fn account(
     subscribers: &[SubscriberRecord],
     still_arriving: bool,
     complete: bool,
-    present_publishers: &[u32],
+    all_reported: bool,
+    present_publishers: &[std::ops::Range<u32>],
 ) -> Messages {
     let sent: u64 = publishers.iter().map(|p| p.sent).sum();
     let acked: u64 = publishers.iter().map(|p| p.acked).sum();
@@ -622,14 +633,30 @@ fn account(
     // Every present publisher's share, connected or not.
     let scheduled = present_publishers
         .iter()
-        .map(|&index| shape.scheduled(index))
+        .flat_map(|range| range.clone())
+        .map(|index| shape.scheduled(index))
         .sum::<Option<u64>>()
         .filter(|_| !present_publishers.is_empty());
+    // With a shard's report missing, what its publishers delivered to the shards here is
+    // not counted: nothing of theirs is expected either.
+    let known: Option<HashSet<u32>> = (!all_reported && shape.mode == Mode::PubSub)
+        .then(|| publishers.iter().map(|p| p.number).collect());
+    let counted = |number: &u32| known.as_ref().is_none_or(|k| k.contains(number));
     let groups = shape.shared.then(|| shared_groups(subscribers));
     let sequences = || -> Box<dyn Iterator<Item = &Sequence>> {
         match &groups {
-            Some(groups) => Box::new(groups.values()),
-            None => Box::new(subscribers.iter().flat_map(|s| s.sequences.values())),
+            Some(groups) => Box::new(
+                groups
+                    .iter()
+                    .filter(move |(n, _)| counted(n))
+                    .map(|(_, s)| s),
+            ),
+            None => Box::new(subscribers.iter().flat_map(move |s| {
+                s.sequences
+                    .iter()
+                    .filter(move |(n, _)| counted(n))
+                    .map(|(_, s)| s)
+            })),
         }
     };
     let foreign: u64 = subscribers.iter().map(|s| s.foreign).sum();

@@ -82,6 +82,10 @@ impl Slo {
 fn judge(slo: &Slo, report: &Report) -> Option<String> {
     let m = &report.messages;
     let lost = m.lost.unwrap_or(0) + m.outstanding.unwrap_or(0);
+    let failed = report.clients.failed + report.clients.disconnected;
+    if failed > 0 {
+        return Some(format!("{failed} clients failed or were disconnected"));
+    }
     if lost > 0 {
         return Some(format!("{} messages lost or not delivered", count(lost)));
     }

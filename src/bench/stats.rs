@@ -175,8 +175,11 @@ pub struct Sequence {
     /// Numbers from `first` below `next` that have not arrived. Not kept by a member of a
     /// shared group: it sees a share of every sequence, so nearly all numbers would be here.
     missing: HashSet<u64>,
-    /// A shared group's member: every number it received (one bit each).
+    /// A shared group's member: every number it received (one bit each). A group (see
+    /// [`Sequence::group`]): the union of its members', instead of a missing set.
     seen: Option<Bits>,
+    /// A group: the numbers from `first` below `next` no member received.
+    group_gaps: Option<u64>,
     pub received: u64,
     pub duplicates: u64,
     pub reordered: u64,
@@ -264,9 +267,9 @@ impl Sequence {
         group.first = first.min(group.next);
         group.received = union.count();
         group.duplicates += delivered.saturating_sub(group.received);
-        group.missing = (group.first..group.next)
-            .filter(|&n| !union.contains(n))
-            .collect();
+        // Counted, not listed: a group's span can be large, its union answers `has`.
+        group.group_gaps = Some((group.next - group.first).saturating_sub(group.received));
+        group.seen = Some(union);
         group
     }
 
@@ -280,7 +283,7 @@ impl Sequence {
 
     /// Numbers missing between arrivals (after the last arrival nothing is known).
     pub fn gaps(&self) -> u64 {
-        self.missing.len() as u64
+        self.group_gaps.unwrap_or(self.missing.len() as u64)
     }
 
     /// One more than the highest number received (the first number after the last arrival).
@@ -321,6 +324,34 @@ pub struct SeenRecord {
 /// The most numbers one sequence record may span, and may list as missing, when read back.
 const MAX_SPAN: u64 = 1 << 32;
 const MAX_MISSING: u64 = 1 << 26;
+
+thread_local! {
+    /// What the records read back on this thread may still hold in all, since
+    /// [`reset_read_budget`]: a report of many small forged records must not add up to
+    /// gigabytes either (2^26 missing numbers, 2^25 bitmap words: 256 MB each at most).
+    static MISSING_NUMBERS: std::cell::Cell<u64> = const { std::cell::Cell::new(MAX_MISSING) };
+    static SEEN_WORDS: std::cell::Cell<u64> = const { std::cell::Cell::new(1 << 25) };
+}
+
+/// Restores the budget of [`SequenceRecord`]s read back (`bench merge` calls it once).
+pub fn reset_read_budget() {
+    MISSING_NUMBERS.with(|b| b.set(MAX_MISSING));
+    SEEN_WORDS.with(|b| b.set(1 << 25));
+}
+
+fn take_budget(
+    budget: &'static std::thread::LocalKey<std::cell::Cell<u64>>,
+    amount: u64,
+    what: &str,
+) -> Result<(), String> {
+    budget.with(|left| match left.get().checked_sub(amount) {
+        Some(rest) => {
+            left.set(rest);
+            Ok(())
+        }
+        None => Err(format!("more {what} in all than a merge reads back")),
+    })
+}
 
 impl From<Sequence> for SequenceRecord {
     fn from(s: Sequence) -> SequenceRecord {
@@ -369,6 +400,7 @@ impl TryFrom<SequenceRecord> for Sequence {
             if missing.len() as u64 + (to - from) > MAX_MISSING {
                 return Err(format!("more than {MAX_MISSING} missing numbers"));
             }
+            take_budget(&MISSING_NUMBERS, to - from, "missing numbers")?;
             missing.extend(from..to);
         }
         let seen = match r.seen {
@@ -380,9 +412,18 @@ impl TryFrom<SequenceRecord> for Sequence {
                 if seen.base % 64 != 0 || bytes.len() % 8 != 0 {
                     return Err("seen: not a bitmap of 64-bit words from a multiple of 64".into());
                 }
-                if (bytes.len() / 8) as u64 * 64 > MAX_SPAN {
-                    return Err(format!("seen: more than {MAX_SPAN} numbers"));
+                let end = seen.base.saturating_add((bytes.len() / 8) as u64 * 64);
+                if seen.base < r.first / 64 * 64 || end > r.next.div_ceil(64) * 64 {
+                    return Err(format!(
+                        "seen: numbers {} to {end} outside the sequence [{}, {})",
+                        seen.base, r.first, r.next
+                    ));
                 }
+                take_budget(
+                    &SEEN_WORDS,
+                    (bytes.len() / 8) as u64,
+                    "received-number words",
+                )?;
                 let words = bytes
                     .chunks_exact(8)
                     .map(|w| u64::from_le_bytes(w.try_into().unwrap_or_default()))
@@ -397,6 +438,7 @@ impl TryFrom<SequenceRecord> for Sequence {
             first: r.first,
             next: r.next,
             missing,
+            group_gaps: None,
             seen,
             received: r.received,
             duplicates: r.duplicates,
@@ -612,6 +654,7 @@ mod tests {
             r#"{"first":0,"next":100,"missing":[[50,200]],"received":0,"duplicates":0,"reordered":0}"#,
             r#"{"first":0,"next":4294967296,"missing":[[0,4294967296]],"received":0,"duplicates":0,"reordered":0}"#,
             r#"{"first":0,"next":10,"missing":[],"seen":{"base":3,"words":""},"received":0,"duplicates":0,"reordered":0}"#,
+            r#"{"first":0,"next":10,"missing":[],"seen":{"base":1099511627776,"words":"AAAAAAAAAAA="},"received":0,"duplicates":0,"reordered":0}"#,
         ] {
             assert!(serde_json::from_str::<Sequence>(json).is_err(), "{json}");
         }

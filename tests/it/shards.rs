@@ -394,6 +394,24 @@ fn merge_refuses_what_is_not_one_run() {
     let (code, stderr) = merge(&[&forged]);
     assert_eq!(code, 65, "{stderr}");
     assert!(stderr.contains("is not a shard of 2 clients"), "{stderr}");
+    let mut roles: Value = serde_json::from_str(&std::fs::read_to_string(&a).unwrap()).unwrap();
+    roles["mode"] = Value::from("pubsub");
+    roles["config"]["publishers"] = Value::from(4_000_000_000u64);
+    std::fs::write(&forged, roles.to_string()).unwrap();
+    let (code, stderr) = merge(&[&forged]);
+    assert_eq!(code, 65, "{stderr}");
+    assert!(
+        stderr.contains("is not its publishers and subscribers"),
+        "{stderr}"
+    );
+    // A shard stopped by a signal: the merged run is an interrupted one (130), as one
+    // process's would be.
+    let mut stopped: Value = serde_json::from_str(&std::fs::read_to_string(&a).unwrap()).unwrap();
+    stopped["interrupted"] = Value::from(true);
+    stopped["evidence"]["shards"][0]["interrupted"] = Value::from(true);
+    std::fs::write(&forged, stopped.to_string()).unwrap();
+    let (code, stderr) = merge(&[&forged]);
+    assert_eq!(code, 130, "{stderr}");
     // One report alone merges to itself, and --json may overwrite an input: the inputs
     // are read first.
     let mut cmd = mqtk();

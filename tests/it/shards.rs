@@ -147,6 +147,14 @@ fn merge_stdin(logs: &str) -> (i32, Value, String) {
     (out.status.code().unwrap_or(-1), frozen(line), stderr)
 }
 
+/// Runs `cmd` (its report on stdout, `--json -`), expects exit 0, returns the report.
+fn report_ok(cmd: std::process::Command) -> Value {
+    let out = run(cmd, b"");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    frozen(String::from_utf8_lossy(&out.stdout).trim())
+}
+
 fn u(v: &Value) -> u64 {
     v.as_u64().unwrap_or_else(|| panic!("not a count: {v}"))
 }
@@ -232,14 +240,7 @@ fn the_kubernetes_job_runs_as_local_shards_and_merges_exactly() {
     cmd.args(&whole_argv)
         .args(["--json", "-"])
         .env("MQTK_URL", &url);
-    let out = run(cmd, b"");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let whole = frozen(String::from_utf8_lossy(&out.stdout).trim());
+    let whole = report_ok(cmd);
     for key in ["sent", "acked", "expected", "received", "lost"] {
         assert_eq!(whole["messages"][key], merged["messages"][key], "{key}");
     }
@@ -540,14 +541,7 @@ fn brokers_and_source_addresses_are_taken_in_turn() {
         one.port, two.port
     ))
     .args(["--bind", "127.0.0.2,127.0.0.3"]);
-    let out = run(cmd, b"");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r = frozen(String::from_utf8_lossy(&out.stdout).trim());
+    let r = report_ok(cmd);
     assert_eq!(u(&r["clients"]["connected"]), 10);
     assert_eq!((one.accepted(), two.accepted()), (5, 5));
     // Client k: broker k mod 2, address (k div 2) mod 2, so each broker sees both
@@ -769,14 +763,7 @@ fn a_subscriber_shard_waits_for_a_paced_schedule_elsewhere() {
     cmd.args(["bench", "merge", "--json", "-"])
         .arg(dir.path().join("s0.json"))
         .arg(dir.path().join("s1.json"));
-    let out = run(cmd, b"");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let merged = frozen(String::from_utf8_lossy(&out.stdout).trim());
+    let merged = report_ok(cmd);
     let m = &merged["messages"];
     assert_eq!(
         (u(&m["expected"]), u(&m["received"]), u(&m["lost"])),

@@ -1,15 +1,16 @@
 //! What a bench report carries besides its summary, so that shards' reports merge into
 //! exactly the report one process would have written: each shard's clock and window, each
 //! publisher's counts and audience, each subscriber's sequence state per publisher. Times
-//! are microseconds since the Unix epoch: shards on different machines share no `Instant`.
+//! are microseconds since the Unix epoch (`BenchClock::at_us`): shards on different machines
+//! share no `Instant`.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tokio::time::Instant;
 
+use super::header::BenchClock;
 use super::plan::{Pace, Plan, Stop};
 use super::stats::{ranges, Sequence};
 use super::worker::{PublisherOutcome, SubscriberOutcome};
@@ -47,12 +48,16 @@ impl ShardOf {
     }
 }
 
-/// How a process's drain after sending ended (see `report::Drained`).
+/// How a process's drain after sending ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DrainEnd {
+    /// Everything came in (or every client was gone).
     Settled,
+    /// The cap (--drain after the schedule's end) came first.
     Cut,
+    /// The cap came first while messages were still arriving: what had not arrived is
+    /// outstanding, not lost.
     CutWhileArriving,
 }
 
@@ -165,47 +170,7 @@ pub struct SubscriberRecord {
     pub last_received_us: Option<u64>,
 }
 
-/// Maps this process's `Instant`s to wall-clock microseconds (read once, so every time in
-/// one report moves together).
-#[derive(Debug, Clone, Copy)]
-pub struct Epoch {
-    at: Instant,
-    unix_us: u64,
-}
-
-impl Epoch {
-    pub fn now() -> Epoch {
-        let unix = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        Epoch {
-            at: Instant::now(),
-            unix_us: unix.as_micros() as u64,
-        }
-    }
-
-    pub fn us(&self, instant: Instant) -> u64 {
-        match instant.checked_duration_since(self.at) {
-            Some(after) => self.unix_us + after.as_micros() as u64,
-            None => self
-                .unix_us
-                .saturating_sub(self.at.duration_since(instant).as_micros() as u64),
-        }
-    }
-
-    /// The wall-clock time `at_us` as an `Instant` of this process.
-    pub fn instant(&self, at_us: u64) -> Instant {
-        if at_us >= self.unix_us {
-            self.at + Duration::from_micros(at_us - self.unix_us)
-        } else {
-            self.at
-                .checked_sub(Duration::from_micros(self.unix_us - at_us))
-                .unwrap_or(self.at)
-        }
-    }
-}
-
-pub fn publisher_record(plan: &Plan, epoch: &Epoch, p: PublisherOutcome) -> PublisherRecord {
+pub fn publisher_record(plan: &Plan, clock: &BenchClock, p: PublisherOutcome) -> PublisherRecord {
     let audience = plan
         .publisher(p.index)
         .map(|spec| ranges(spec.audience.iter().map(|&i| u64::from(i))))
@@ -225,12 +190,12 @@ pub fn publisher_record(plan: &Plan, epoch: &Epoch, p: PublisherOutcome) -> Publ
         max_lag_us: p.max_lag.as_micros() as u64,
         due: p.due,
         final_lag_us: p.final_lag.as_micros() as u64,
-        last_sent_us: p.last_sent.map(|at| epoch.us(at)),
-        last_acked_us: p.last_acked.map(|at| epoch.us(at)),
+        last_sent_us: p.last_sent.map(|at| clock.at_us(at)),
+        last_acked_us: p.last_acked.map(|at| clock.at_us(at)),
     }
 }
 
-pub fn subscriber_record(epoch: &Epoch, s: SubscriberOutcome) -> SubscriberRecord {
+pub fn subscriber_record(clock: &BenchClock, s: SubscriberOutcome) -> SubscriberRecord {
     SubscriberRecord {
         index: s.index,
         sequences: s.sequences.into_iter().collect(),
@@ -239,7 +204,7 @@ pub fn subscriber_record(epoch: &Epoch, s: SubscriberOutcome) -> SubscriberRecor
         size_min: s.sizes.map(|(min, _)| min),
         size_max: s.sizes.map(|(_, max)| max),
         stale: s.stale,
-        last_received_us: s.last_received.map(|at| epoch.us(at)),
+        last_received_us: s.last_received.map(|at| clock.at_us(at)),
     }
 }
 
@@ -322,13 +287,5 @@ mod tests {
         }
         assert_eq!(ShardOf { index: 1, count: 3 }.slice(10), 4..7);
         assert_eq!(ShardOf::WHOLE.slice(7), 0..7);
-    }
-
-    #[test]
-    fn the_epoch_maps_instants_both_ways() {
-        let epoch = Epoch::now();
-        let later = epoch.at + Duration::from_millis(1500);
-        assert_eq!(epoch.us(later), epoch.unix_us + 1_500_000);
-        assert_eq!(epoch.instant(epoch.us(later)), later);
     }
 }

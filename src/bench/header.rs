@@ -88,6 +88,22 @@ impl BenchClock {
     pub fn at_ns(&self, instant: Instant) -> u64 {
         self.origin_ns + instant.saturating_duration_since(self.origin).as_nanos() as u64
     }
+
+    /// `instant` in microseconds since the Unix epoch: the report's times, which shards on
+    /// different machines line up by.
+    pub fn at_us(&self, instant: tokio::time::Instant) -> u64 {
+        self.at_ns(instant.into_std()) / 1000
+    }
+
+    /// The instant a wall-clock time falls on (`--start-at`); times before this clock
+    /// began are its beginning.
+    pub fn instant_at(&self, at: SystemTime) -> tokio::time::Instant {
+        let unix_ns = at
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        let after = unix_ns.saturating_sub(self.origin_ns);
+        tokio::time::Instant::from_std(self.origin + std::time::Duration::from_nanos(after))
+    }
 }
 
 impl Default for BenchClock {
@@ -99,6 +115,17 @@ impl Default for BenchClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_clock_maps_instants_to_wall_time_and_back() {
+        let clock = BenchClock::new();
+        use std::time::Duration;
+        let later = tokio::time::Instant::from_std(clock.origin + Duration::from_millis(1500));
+        assert_eq!(clock.at_us(later), clock.origin_ns / 1000 + 1_500_000);
+        let wall = UNIX_EPOCH + Duration::from_micros(clock.at_us(later));
+        let back = clock.instant_at(wall);
+        assert!(later.duration_since(back) < Duration::from_micros(1));
+    }
 
     #[test]
     fn round_trips_and_rejects_foreign_payloads() {

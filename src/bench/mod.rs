@@ -37,10 +37,10 @@ use crate::output::escape::Escape;
 use crate::output::stdio::{stderr, StatusLine, Stdout};
 use crate::signals;
 use barrier::Barrier;
-use evidence::Epoch;
+use evidence::DrainEnd;
 use header::BenchClock;
 use plan::{Mode, Pace, Plan, Role, Stop};
-use report::{Drained, Progress, Run};
+use report::{Progress, Run};
 use stats::Latency;
 use worker::{Phase, Shared, Snapshot, ThreadOutcome, ThreadSetup, Tick};
 
@@ -55,7 +55,7 @@ const LIFE_LINE: Duration = Duration::from_secs(10);
 pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     match &args.mode {
         BenchMode::Merge(merge) => return merge::run(merge),
-        BenchMode::Plot(plot) => return plot_command(plot),
+        BenchMode::Plot(args) => return plot::run(args),
         BenchMode::PubSub(pubsub) if pubsub.search.find_max => {
             return search::run(&args.mode, &pubsub.search).await
         }
@@ -179,16 +179,11 @@ pub fn verdict(report: &Report, pace: Pace) -> anyhow::Result<()> {
 /// Runs the plan's clients in this process through every phase and builds the report.
 pub async fn execute(plan: Arc<Plan>) -> anyhow::Result<Ran> {
     let mut resolved = Vec::new();
-    for broker in plan
-        .targets
-        .iter()
-        .step_by(plan.targets.len() / plan.brokers.max(1))
-    {
+    for broker in plan.each_broker() {
         resolved.push(transport::resolve(broker).await?.map(Arc::from));
     }
     let resolved: Arc<[Option<Arc<[std::net::SocketAddr]>>]> = resolved.into();
     let started_at = chrono::Local::now();
-    let epoch = Epoch::now();
     let shared = Arc::new(Shared::for_plan(&plan));
     let (phase_tx, phase_rx) = watch::channel(Phase::Connecting);
     let (tick_tx, tick_rx) = mpsc::unbounded_channel();
@@ -274,15 +269,14 @@ pub async fn execute(plan: Arc<Plan>) -> anyhow::Result<Ran> {
         }
     }
     if !stopped {
-        if let Some(at) = plan.start_at {
-            let at = epoch.instant(at_us(at));
-            let now = Instant::now();
-            if at < now {
+        if let Some(start_at) = plan.start_at {
+            if let Ok(late) = std::time::SystemTime::now().duration_since(start_at) {
                 stderr!(
                     "mqtk: bench: --start-at was {:.3} s ago when every client had connected; starting now",
-                    (now - at).as_secs_f64()
+                    late.as_secs_f64()
                 );
             }
+            let at = clock.instant_at(start_at);
             // On the time, not on the next poll.
             let interrupt = signals::interrupted();
             tokio::pin!(interrupt);
@@ -298,7 +292,7 @@ pub async fn execute(plan: Arc<Plan>) -> anyhow::Result<Ran> {
     let mut t0 = None;
     // When sending stopped: the end of the schedule, or the signal.
     let mut sending_stopped = None;
-    let mut drain = Drained::Settled;
+    let mut drain = DrainEnd::Settled;
     if !stopped && monitor.snapshot().connected > 0 {
         let at = Instant::now();
         t0 = Some(at);
@@ -388,7 +382,7 @@ pub async fn execute(plan: Arc<Plan>) -> anyhow::Result<Ran> {
     let report = report::build(Run {
         plan: &plan,
         started_at,
-        epoch,
+        clock,
         start,
         t0,
         stopped: sending_stopped,
@@ -404,46 +398,6 @@ pub async fn execute(plan: Arc<Plan>) -> anyhow::Result<Ran> {
         crashed,
         interrupted,
     })
-}
-
-/// A wall-clock time in microseconds since the Unix epoch.
-fn at_us(at: std::time::SystemTime) -> u64 {
-    at.duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as u64)
-}
-
-/// `mqtk bench plot`: reads the reports and writes the SVG.
-fn plot_command(args: &crate::cli::BenchPlotArgs) -> anyhow::Result<()> {
-    let mut inputs = Vec::new();
-    for path in &args.reports {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Failure::NoInput(format!(
-                "{}: cannot read it ({})",
-                shorten_path(path),
-                io_reason(&e)
-            ))
-        })?;
-        let report: serde_json::Value = serde_json::from_str(text.trim()).map_err(|e| {
-            Failure::Data(format!(
-                "{}: not a bench report ({e}); give the file a run's --json wrote",
-                shorten_path(path)
-            ))
-        })?;
-        let label = path.file_stem().map_or_else(
-            || path.display().to_string(),
-            |s| s.to_string_lossy().into_owned(),
-        );
-        inputs.push(plot::PlotInput { label, report });
-    }
-    let svg = plot::render(&inputs).map_err(|e| Failure::Data(format!("bench plot: {e}")))?;
-    std::fs::write(&args.output, svg).map_err(|e| {
-        Failure::NoInput(format!(
-            "-o {}: cannot write the SVG ({})",
-            shorten_path(&args.output),
-            io_reason(&e)
-        ))
-    })?;
-    Ok(())
 }
 
 /// Watches the shared counters: the progress line, the per-second series, the waits.
@@ -525,7 +479,7 @@ impl Monitor {
     /// A shard cannot see other shards' publishers: its subscribers wait for what the
     /// plan says they should receive (a --count or paced run), and the cap moves on while
     /// deliveries keep coming (a flat-out --count run elsewhere may not be done yet).
-    async fn drain(&mut self, plan: &Plan, mut cap: Instant) -> Drained {
+    async fn drain(&mut self, plan: &Plan, mut cap: Instant) -> DrainEnd {
         let mut last_progress = Instant::now();
         let mut last = self.snapshot();
         let sharded = !plan.shard.is_whole();
@@ -543,7 +497,7 @@ impl Monitor {
                 && (!acks || now.acked + now.rejected >= now.sent)
                 && (!subscribed || delivered);
             if settled || now.connected == now.disconnected {
-                return Drained::Settled;
+                return DrainEnd::Settled;
             }
             if (now.acked, now.received, now.rejected) != (last.acked, last.received, last.rejected)
             {
@@ -555,8 +509,10 @@ impl Monitor {
             }
             if Instant::now() >= cap {
                 let recently = STILL_ARRIVING.min(plan.drain / 2);
-                return Drained::Cut {
-                    still_arriving: last_progress.elapsed() < recently,
+                return if last_progress.elapsed() < recently {
+                    DrainEnd::CutWhileArriving
+                } else {
+                    DrainEnd::Cut
                 };
             }
             self.poll();

@@ -674,6 +674,12 @@ impl Plan {
         (&self.targets[broker * binds + bind], broker)
     }
 
+    /// Each broker of the `-h`/`-L` list once, in order (its first `--bind` variant).
+    pub fn each_broker(&self) -> impl Iterator<Item = &ConnectOptions> {
+        let binds = (self.targets.len() / self.brokers.max(1)).max(1);
+        self.targets.iter().step_by(binds)
+    }
+
     /// The clients this process runs: all of them, or its shard's slice.
     pub fn local_clients(&self) -> &[ClientSpec] {
         &self.clients[self.local.clone()]

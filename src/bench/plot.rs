@@ -6,6 +6,8 @@
 
 use std::path::Path;
 
+use crate::error::{io_reason, shorten_path, Failure};
+
 use anyhow::{anyhow, bail, Context};
 use base64::Engine;
 use hdrhistogram::Histogram;
@@ -578,6 +580,40 @@ fn escape_xml(text: &str) -> String {
         }
     }
     escaped
+}
+
+/// `mqtk bench plot`: reads the reports and writes the SVG.
+pub fn run(args: &crate::cli::BenchPlotArgs) -> anyhow::Result<()> {
+    let mut inputs = Vec::new();
+    for path in &args.reports {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Failure::NoInput(format!(
+                "{}: cannot read it ({})",
+                shorten_path(path),
+                io_reason(&e)
+            ))
+        })?;
+        let report: serde_json::Value = serde_json::from_str(text.trim()).map_err(|e| {
+            Failure::Data(format!(
+                "{}: not a bench report ({e}); give the file a run's --json wrote",
+                shorten_path(path)
+            ))
+        })?;
+        let label = path.file_stem().map_or_else(
+            || path.display().to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        inputs.push(PlotInput { label, report });
+    }
+    let svg = render(&inputs).map_err(|e| Failure::Data(format!("bench plot: {e}")))?;
+    std::fs::write(&args.output, svg).map_err(|e| {
+        Failure::NoInput(format!(
+            "-o {}: cannot write the SVG ({})",
+            shorten_path(&args.output),
+            io_reason(&e)
+        ))
+    })?;
+    Ok(())
 }
 
 #[cfg(test)]

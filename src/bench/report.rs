@@ -8,9 +8,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::evidence::{
-    publisher_record, subscriber_record, DrainEnd, Epoch, Evidence, PublisherRecord, Shape,
-    ShardRecord, SubscriberRecord,
+    publisher_record, subscriber_record, DrainEnd, Evidence, PublisherRecord, Shape, ShardRecord,
+    SubscriberRecord,
 };
+use super::header::BenchClock;
 use super::plan::{Mode, Pace, Plan, Stop};
 use super::stats::{Latency, Sequence};
 use super::worker::{Snapshot, ThreadOutcome};
@@ -40,22 +41,12 @@ pub struct Progress {
 /// The cause shown for clients whose task failed (their counts are missing).
 pub const CRASHED: &str = "mqtk's client task failed (a bug in mqtk; its counts are missing)";
 
-/// How the drain after sending ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Drained {
-    /// Everything came in (or every client was gone).
-    Settled,
-    /// The cap (--drain after the schedule's end) came first; `still_arriving`: messages
-    /// were arriving up to then, so what had not arrived is outstanding, not lost.
-    Cut { still_arriving: bool },
-}
-
 /// Everything one process's report is built from.
 pub struct Run<'a> {
     pub plan: &'a Plan,
     pub started_at: chrono::DateTime<chrono::Local>,
-    /// Maps the instants below to wall-clock time (shards line up by it).
-    pub epoch: Epoch,
+    /// Maps the instants below to wall-clock time (shards line up by it): the payloads' clock.
+    pub clock: BenchClock,
     pub start: Instant,
     /// When publishing began (None when the run never got there).
     pub t0: Option<Instant>,
@@ -63,7 +54,7 @@ pub struct Run<'a> {
     pub stopped: Option<Instant>,
     pub end: Instant,
     /// How the drain ended (runs that publish).
-    pub drain: Drained,
+    pub drain: DrainEnd,
     pub interrupted: bool,
     pub connected: u64,
     pub outcomes: Vec<ThreadOutcome>,
@@ -105,7 +96,7 @@ pub fn build(run: Run) -> Report {
 /// become records.
 pub fn parts_of(run: Run) -> Parts {
     let plan = run.plan;
-    let epoch = run.epoch;
+    let clock = run.clock;
     let mut totals = Totals::default();
     let mut publishers: Vec<PublisherRecord> = Vec::new();
     let mut subscribers: Vec<SubscriberRecord> = Vec::new();
@@ -134,18 +125,18 @@ pub fn parts_of(run: Run) -> Parts {
             outcome
                 .publishers
                 .into_iter()
-                .map(|p| publisher_record(plan, &epoch, p)),
+                .map(|p| publisher_record(plan, &clock, p)),
         );
         subscribers.extend(
             outcome
                 .subscribers
                 .into_iter()
-                .map(|s| subscriber_record(&epoch, s)),
+                .map(|s| subscriber_record(&clock, s)),
         );
     }
     publishers.sort_by_key(|p| p.index);
     subscribers.sort_by_key(|s| s.index);
-    let us = |at: Instant| epoch.us(at);
+    let us = |at: Instant| clock.at_us(at);
     let shard = ShardRecord {
         index: plan.shard.index,
         count: plan.shard.count,
@@ -162,15 +153,7 @@ pub fn parts_of(run: Run) -> Parts {
         window_from_us: run.t0.map(|t0| us(t0 + plan.warmup)),
         window_to_us: run.stopped.map(us),
         end_us: us(run.end),
-        drain: match run.drain {
-            Drained::Settled => DrainEnd::Settled,
-            Drained::Cut {
-                still_arriving: false,
-            } => DrainEnd::Cut,
-            Drained::Cut {
-                still_arriving: true,
-            } => DrainEnd::CutWhileArriving,
-        },
+        drain: run.drain,
         interrupted: run.interrupted,
         connected: run.connected,
         crashed,
@@ -215,12 +198,7 @@ pub fn parts_of(run: Run) -> Parts {
 
 /// The broker, or the brokers `-h`/`-L` listed.
 fn broker_display(plan: &Plan) -> String {
-    let names: Vec<String> = plan
-        .targets
-        .iter()
-        .step_by((plan.targets.len() / plan.brokers.max(1)).max(1))
-        .map(|target| target.broker_display())
-        .collect();
+    let names: Vec<String> = plan.each_broker().map(|b| b.broker_display()).collect();
     names.join(", ")
 }
 
@@ -842,12 +820,12 @@ mod tests {
         let report = build(Run {
             plan: &plan,
             started_at: chrono::Local::now(),
-            epoch: Epoch::now(),
+            clock: BenchClock::new(),
             start,
             t0: Some(start),
             stopped: Some(start),
             end: start,
-            drain: Drained::Settled,
+            drain: DrainEnd::Settled,
             interrupted: false,
             connected: 3,
             outcomes: vec![outcome],

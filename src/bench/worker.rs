@@ -458,22 +458,7 @@ async fn client(
     let mut behaviour = match spec.role {
         Role::Idle => Behaviour::Idle,
         Role::Publisher => Behaviour::Publisher(Box::new(Publisher::new(&worker, &spec))),
-        Role::Subscriber => {
-            let mut subscriber = Subscriber::new(
-                &spec,
-                worker.plan.mode == Mode::Sub,
-                worker.plan.shared.is_some(),
-            );
-            if !worker.plan.shard.is_whole() {
-                // Other shards' publishers may start a moment before this process hears it
-                // is time: their messages are this run's.
-                let started = worker.clock.at_ns(worker.start.into_std());
-                subscriber.stale_before_ns =
-                    Some(started.saturating_sub(SHARD_SKEW.as_nanos() as u64));
-                subscriber.sharded = true;
-            }
-            Behaviour::Subscriber(Box::new(subscriber))
-        }
+        Role::Subscriber => Behaviour::Subscriber(Box::new(Subscriber::new(&spec, &worker))),
     };
     if let Some(mut link) = connect(&worker, &spec, &phase).await {
         if let Behaviour::Publisher(p) = &mut behaviour {
@@ -1162,10 +1147,10 @@ impl Behaviour {
             Behaviour::Publisher(p) => p.t0 = Some(t0),
             Behaviour::Subscriber(s) => {
                 let t0_ns = worker.clock.at_ns(t0.into_std());
-                let slack = if worker.plan.shard.is_whole() {
-                    0
-                } else {
+                let slack = if s.sharded {
                     SHARD_SKEW.as_nanos() as u64
+                } else {
+                    0
                 };
                 s.t0_ns = Some(t0_ns);
                 // Never later than it was before t0: a message counted as the run's then
@@ -1726,17 +1711,25 @@ struct Subscriber {
 }
 
 impl Subscriber {
-    fn new(spec: &ClientSpec, joins_late: bool, shared: bool) -> Subscriber {
+    fn new(spec: &ClientSpec, worker: &Worker) -> Subscriber {
+        let plan = &worker.plan;
+        let sharded = !plan.shard.is_whole();
+        // Other shards' publishers may start a moment before this process hears it is
+        // time: their messages are this run's.
+        let stale_before_ns = sharded.then(|| {
+            let started = worker.clock.at_ns(worker.start.into_std());
+            started.saturating_sub(SHARD_SKEW.as_nanos() as u64)
+        });
         Subscriber {
-            joins_late,
-            shared,
+            joins_late: plan.mode == Mode::Sub,
+            shared: plan.shared.is_some(),
             outcome: SubscriberOutcome {
                 index: spec.index,
                 ..SubscriberOutcome::default()
             },
             t0_ns: None,
-            stale_before_ns: None,
-            sharded: false,
+            stale_before_ns,
+            sharded,
             unreported_received: 0,
             unreported_duplicates: 0,
         }

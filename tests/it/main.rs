@@ -26,7 +26,7 @@ mod ping;
 mod pipes;
 /// `mqtk pub` against a plain listener: payloads, QoS, retain, stdin modes, bad input.
 mod publish;
-/// A TCP relay in front of a broker whose `reset_all` cuts every connection with an RST.
+/// A TCP relay in front of a broker whose `reset_all` cuts every connection with an RST, or whose downlink is throttled.
 mod relay;
 /// `mqtk rr`: request/response against a responder written in the test, correlation matching, -C, -W.
 mod rr;
@@ -40,8 +40,6 @@ mod socks;
 mod subscribe;
 /// A rumqttc subscriber that checks what arrives, independent of mqtk.
 mod subscriber;
-/// A TCP relay whose direction toward the client carries at most N bytes a second, like a narrow downlink.
-mod throttle_relay;
 /// TLS, mutual TLS, WebSockets and unix sockets.
 mod transports;
 /// Ground truth: bench and ping latency through a known injected delay; bench counts against mosquitto's $SYS.

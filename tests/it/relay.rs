@@ -6,6 +6,10 @@
 //! silence: a broker at its connection limit whose kernel still completes the TCP
 //! handshake but which never answers CONNECT (mosquitto out of file descriptors does this:
 //! the connections wait in its listen backlog).
+//! `start_throttled` carries at most N bytes a second toward each client, as a narrow
+//! downlink does (`tc qdisc … tbf rate` on the client's side, a cellular or satellite link
+//! in front of a broker): deliveries queue behind it once they exceed that rate, as at a
+//! broker that can push no more, which gives `--find-max` a capacity known in advance.
 #![allow(dead_code)]
 
 use std::io::{self, Read, Write};
@@ -13,7 +17,7 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// One relayed connection: the client's socket and ours to the broker.
 struct Pair {
@@ -62,6 +66,16 @@ impl Relay {
     /// Relays the first `forwarded` connections; the ones after them are accepted and
     /// never answered.
     pub fn start_with_limit(target: u16, forwarded: usize) -> Relay {
+        Relay::start_inner(target, forwarded, None)
+    }
+
+    /// Relays every connection, each one's bytes toward the client at most
+    /// `bytes_per_second` (toward the broker unlimited).
+    pub fn start_throttled(target: u16, bytes_per_second: u64) -> Relay {
+        Relay::start_inner(target, usize::MAX, Some(bytes_per_second))
+    }
+
+    fn start_inner(target: u16, forwarded: usize, downlink: Option<u64>) -> Relay {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let port = listener.local_addr().unwrap().port();
         listener.set_nonblocking(true).unwrap();
@@ -98,7 +112,7 @@ impl Relay {
                 let _ = client.set_nodelay(true);
                 let _ = server.set_nodelay(true);
                 thread_accepted.fetch_add(1, Ordering::SeqCst);
-                match relay(client, server) {
+                match relay(client, server, downlink) {
                     Ok(pair) => {
                         let mut live = thread_live.lock().unwrap();
                         live.retain(|p| p.pumps.load(Ordering::SeqCst) > 0);
@@ -160,17 +174,17 @@ impl Drop for Relay {
     }
 }
 
-/// Starts the two pumps of a connection.
-fn relay(client: TcpStream, server: TcpStream) -> io::Result<Pair> {
+/// Starts the two pumps of a connection; `downlink` limits the one toward the client.
+fn relay(client: TcpStream, server: TcpStream, downlink: Option<u64>) -> io::Result<Pair> {
     let cut = Arc::new(AtomicBool::new(false));
     let pumps = Arc::new(AtomicUsize::new(2));
-    for (from, to) in [
-        (client.try_clone()?, server.try_clone()?),
-        (server.try_clone()?, client.try_clone()?),
+    for (from, to, limit) in [
+        (client.try_clone()?, server.try_clone()?, None),
+        (server.try_clone()?, client.try_clone()?, downlink),
     ] {
         let (cut, pumps) = (cut.clone(), pumps.clone());
         std::thread::spawn(move || {
-            pump(from, &to, &cut);
+            pump(from, &to, &cut, limit);
             pumps.fetch_sub(1, Ordering::SeqCst);
         });
     }
@@ -182,17 +196,32 @@ fn relay(client: TcpStream, server: TcpStream) -> io::Result<Pair> {
     })
 }
 
+/// The most a quiet throttled link lets through at once, as a token bucket that deep.
+const BURST: Duration = Duration::from_millis(20);
+
 /// Copies `from` to `to` until `from` ends; passes a clean end on as a FIN unless the
 /// connection is being reset. Writes wait in short slices so a reset is noticed even
-/// while the receiver is not reading.
-fn pump(mut from: TcpStream, mut to: &TcpStream, cut: &AtomicBool) {
+/// while the receiver is not reading. With `limit` (bytes a second), each write waits
+/// until its bytes fit under it, reading small chunks so the pace stays smooth.
+fn pump(mut from: TcpStream, mut to: &TcpStream, cut: &AtomicBool, limit: Option<u64>) {
     let _ = to.set_write_timeout(Some(Duration::from_millis(100)));
     let mut buffer = [0u8; 16384];
+    let chunk = if limit.is_some() { 512 } else { buffer.len() };
+    // When the throttled link is free again.
+    let mut free_at = Instant::now();
     'copy: loop {
-        let n = match from.read(&mut buffer) {
+        let n = match from.read(&mut buffer[..chunk]) {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
+        if let Some(rate) = limit {
+            let now = Instant::now();
+            let floor = now.checked_sub(BURST).unwrap_or(now);
+            free_at = free_at.max(floor) + Duration::from_secs_f64(n as f64 / rate as f64);
+            if let Some(wait) = free_at.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+        }
         let mut written = 0;
         while written < n {
             match to.write(&buffer[written..n]) {

@@ -670,7 +670,7 @@ fn a_run_is_plotted_and_logged_for_hdrhistograms_tools() {
 fn find_max_finds_the_capacity_of_a_narrow_link() {
     let _timing = crate::delay_relay::timing();
     let broker = Broker::start();
-    let link = crate::throttle_relay::ThrottleRelay::start(broker.port, 40_000);
+    let link = Relay::start_throttled(broker.port, 40_000);
     let topic = format!("fm{}", std::process::id() % 10_000);
     // PUBLISH at QoS 0: 2 bytes of fixed header, 2 + the topic, the 64-byte payload.
     let wire_bytes = (2 + 2 + format!("{topic}/0").len() + 64) as f64;

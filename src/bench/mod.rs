@@ -322,7 +322,8 @@ pub async fn execute(plan: Arc<Plan>) -> anyhow::Result<Ran> {
                 monitor
                     .wait(|s| {
                         (s.publishers_done >= publishers
-                            && hold_until.is_none_or(|at| Instant::now() >= at))
+                            && (hold_until.is_none_or(|at| Instant::now() >= at)
+                                || s.disconnected >= s.connected))
                             || give_up.is_some_and(|at| Instant::now() >= at)
                     })
                     .await

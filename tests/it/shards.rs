@@ -771,3 +771,58 @@ fn a_subscriber_shard_waits_for_a_paced_schedule_elsewhere() {
         "{m}"
     );
 }
+
+/// The broker frozen, then killed, under a sharded run: each shard reports its own
+/// disconnects (exit 77), and the merge accounts the loss across the shards (publishers on
+/// one, the subscriber on the other): every client disconnected, messages lost, the loss
+/// split exactly into never acknowledged and lost after the acknowledgement.
+#[test]
+fn a_broker_killed_under_shards_is_accounted_across_them() {
+    let _timing = crate::delay_relay::timing();
+    let mut broker = Broker::start();
+    let run_id = unique("brokerdies");
+    let dir = tempfile::tempdir().unwrap();
+    let shard = |index: usize| {
+        let mut cmd = mqtk();
+        cmd.args(["bench", "pubsub", "-h", "127.0.0.1", "-p"])
+            .arg(broker.port.to_string())
+            .args(["--publishers", "2", "--subscribers", "1", "-q", "1"])
+            .args(["--rate", "400", "--duration", "20s", "-t"])
+            .arg(format!("{run_id}/%i"))
+            .args(["--shard", &format!("{index}/2"), "--barrier", &run_id, "-d"])
+            .arg("--json")
+            .arg(dir.path().join(format!("s{index}.json")));
+        SubProcess::spawn(cmd)
+    };
+    let shards = [shard(0), shard(1)];
+    shards[0].wait_stderr("; sending", Duration::from_secs(20));
+    std::thread::sleep(Duration::from_millis(1000));
+    // Frozen first, so messages are surely in flight when it dies.
+    broker.stop_signal(19);
+    std::thread::sleep(Duration::from_millis(300));
+    broker.kill();
+    for shard in shards {
+        let done = shard.finish(Duration::from_secs(40));
+        assert_eq!(done.code, 77, "{}", done.stderr);
+    }
+    let mut cmd = mqtk();
+    cmd.args(["bench", "merge", "--json", "-"])
+        .arg(dir.path().join("s0.json"))
+        .arg(dir.path().join("s1.json"));
+    let out = run(cmd, b"");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(77), "{stderr}");
+    assert!(stderr.contains("3 clients were disconnected"), "{stderr}");
+    let merged = frozen(String::from_utf8_lossy(&out.stdout).trim());
+    assert_eq!(u(&merged["clients"]["disconnected"]), 3);
+    let m = &merged["messages"];
+    let lost = u(&m["lost"]);
+    assert!(lost > 0 && u(&m["unacked"]) > 0, "{m}");
+    assert!(u(&m["lost_unacked"]) > 0, "{m}");
+    assert_eq!(u(&m["lost_unacked"]) + u(&m["lost_after_ack"]), lost, "{m}");
+    assert_eq!(
+        u(&m["expected"]),
+        u(&m["received"]) + lost + u(&m["outstanding"]),
+        "{m}"
+    );
+}

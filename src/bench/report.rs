@@ -451,8 +451,14 @@ const SHORTFALL: f64 = 0.95;
 /// ...or when the headline latency's p99 in the last third of the measured seconds is this
 /// many times that of the first third...
 const GROWTH: f64 = 2.0;
-/// ...and above this (growth from 50 µs to 120 µs is noise, not a queue).
+/// ...and above this (growth from 50 µs to 120 µs is noise, not a queue)...
 const GROWTH_FLOOR_US: f64 = 10_000.0;
+/// ...judged on whole measured seconds only, at least this many in each third, a third's
+/// p99 being the median of its seconds' p99s. A queue that builds keeps every later second
+/// slow; a stall of the machine or the broker (tens of milliseconds on a shared host) spoils
+/// one second, which the median sets aside. A partial second at either end holds a handful
+/// of messages whose p99 is their maximum: one late message there read as a growing queue.
+const GROWTH_SECONDS_PER_THIRD: usize = 3;
 
 /// Whether the broker (or the path to it) did not keep up, in one line, or None.
 fn overload(
@@ -504,32 +510,40 @@ fn overload(
             }
         }
     }
+    let (first, last) = latency_growth(series, measured_from_s, measured_to_s)?;
+    let latency = match plan.mode {
+        Mode::Pub => "publish → ack",
+        _ => "end-to-end",
+    };
+    Some(format!(
+        "{latency} p99 grew from {} in the first third of the run to {} in the last{sent_rate}: messages queued faster than they drained",
+        time_us(first),
+        time_us(last)
+    ))
+}
+
+/// The headline p99 of the first and the last third of the whole seconds inside the
+/// measured window `[from_s, to_s]` (seconds since the first connection attempt), when the
+/// last is over [`GROWTH`] times the first and over [`GROWTH_FLOOR_US`]; None otherwise or
+/// when the window holds too few whole seconds to tell a trend from one slow second.
+fn latency_growth(series: &[Second], from_s: f64, to_s: f64) -> Option<(f64, f64)> {
+    // A second's row covers (t_s − 1, t_s].
     let p99s: Vec<f64> = series
         .iter()
-        .filter(|s| s.t_s as f64 - 1.0 >= measured_from_s && s.t_s as f64 <= measured_to_s.ceil())
+        .filter(|s| s.t_s as f64 - 1.0 >= from_s && s.t_s as f64 <= to_s)
         .filter_map(|s| s.p99_us)
         .collect();
-    if p99s.len() < 3 {
+    let third = p99s.len() / 3;
+    if third < GROWTH_SECONDS_PER_THIRD {
         return None;
     }
-    let third = p99s.len() / 3;
     let median = |values: &[f64]| {
         let mut v = values.to_vec();
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
     let (first, last) = (median(&p99s[..third]), median(&p99s[p99s.len() - third..]));
-    let latency = match plan.mode {
-        Mode::Pub => "publish → ack",
-        _ => "end-to-end",
-    };
-    (last > GROWTH * first && last > GROWTH_FLOOR_US).then(|| {
-        format!(
-            "{latency} p99 grew from {} in the first third of the run to {} in the last{sent_rate}: messages queued faster than they drained",
-            time_us(first),
-            time_us(last)
-        )
-    })
+    (last > GROWTH * first && last > GROWTH_FLOOR_US).then_some((first, last))
 }
 
 fn ms(d: Duration) -> f64 {
@@ -836,5 +850,62 @@ mod tests {
         let m = &report.messages;
         assert_eq!((m.expected, m.received, m.lost), (Some(10), 10, Some(0)));
         assert!(degraded(&report).is_some_and(|why| why.contains("1 clients were disconnected")));
+    }
+
+    /// Rows for seconds 1, 2, … with these p99s (µs); the rest of each row is irrelevant here.
+    fn seconds(p99s: &[f64]) -> Vec<Second> {
+        p99s.iter()
+            .zip(1..)
+            .map(|(&p99, t_s)| Second {
+                t_s,
+                connected: 3,
+                sent: 200,
+                acked: 200,
+                received: 200,
+                errors: 0,
+                subscriber_reads: 0,
+                subscriber_read_bytes: 0,
+                publisher_writes: 0,
+                publisher_write_bytes: 0,
+                p99_us: Some(p99),
+                at_us: 0,
+                latency: None,
+            })
+            .collect()
+    }
+
+    /// A queue that builds through the run is named; a stall that spoils one second is not,
+    /// nor is a partial last second of a few messages (a 3 s run whose last 8 ms of sending
+    /// met a 30 ms stall exited 79 on CI), nor a run too short to show a trend.
+    #[test]
+    fn latency_growth_is_a_trend_not_one_slow_second() {
+        let flat = [10_500.0; 12];
+        assert_eq!(latency_growth(&seconds(&flat), 0.01, 12.01), None);
+
+        let mut queue = flat;
+        for (i, p99) in queue.iter_mut().enumerate().skip(6) {
+            *p99 = 25_000.0 + 10_000.0 * i as f64;
+        }
+        // Seconds 2..=12 lie wholly inside the window: 11, thirds of 3.
+        assert_eq!(
+            latency_growth(&seconds(&queue), 0.01, 12.01),
+            Some((10_500.0, 125_000.0))
+        );
+
+        let mut stalled = flat;
+        stalled[11] = 36_000.0;
+        assert_eq!(latency_growth(&seconds(&stalled), 0.01, 12.01), None);
+
+        // The partial second after the window (a few messages) is not part of the trend.
+        let mut tail = flat.to_vec();
+        tail.push(36_000.0);
+        assert_eq!(latency_growth(&seconds(&tail), 0.01, 12.01), None);
+
+        // 3 s at 200/s: seconds 2 and 3 are whole, the 4th holds the last 10 ms of sending.
+        let short = [10_500.0, 10_500.0, 10_500.0, 36_000.0];
+        assert_eq!(latency_growth(&seconds(&short), 0.01, 3.01), None);
+        // Growth under the floor is noise.
+        let small: Vec<f64> = (0..12).map(|i| 100.0 + 600.0 * i as f64).collect();
+        assert_eq!(latency_growth(&seconds(&small), 0.01, 12.01), None);
     }
 }

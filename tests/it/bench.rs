@@ -1362,6 +1362,77 @@ fn a_paced_run_whose_load_does_not_get_through_exits_79() {
     );
 }
 
+/// A queue that fills through a paced run is overloaded even when nearly the whole rate
+/// gets through: a relay whose hold grows 10 ms per second (ground truth: the end-to-end
+/// path grows by 2 × 10 ms each second) delays the last of 1 200 messages by about 0.25 s,
+/// so 98 % of the offered 100/s is delivered, but the p99 of the last third of the run's
+/// seconds (about 0.22 s) is over twice that of the first (about 0.06 s): exit 79, named
+/// as latency growth, nothing lost.
+#[test]
+fn a_queue_growing_through_a_paced_run_exits_79() {
+    let broker = Broker::start();
+    let relay = crate::delay_relay::DelayRelay::growing(
+        ([127, 0, 0, 1], broker.port).into(),
+        Duration::from_millis(10),
+    );
+    let (code, r) = report_of(bench_at(
+        relay.port(),
+        "pubsub",
+        &["--rate", "100", "--duration", "12s", "-t", "growing/%i"],
+    ));
+    let m = &r.messages;
+    assert_eq!((m.sent, m.received, m.lost), (1200, 1200, Some(0)), "{m:?}");
+    assert_eq!(code, 79, "{:?}", r.overload);
+    let why = r.overload.as_deref().unwrap_or_default();
+    assert!(
+        why.starts_with("end-to-end p99 grew from ")
+            && why.ends_with("queued faster than they drained"),
+        "{why}"
+    );
+}
+
+/// A stall at the very end of a short paced run is not a growing queue: the broker frozen
+/// (SIGSTOP) for 120 ms across the last moments of a 3 s run at 200/s delays the handful
+/// of messages delivered in the run's last, partial second. Their p99 (their maximum) was
+/// once compared with a whole second's as if it were a third of the run, and a CI host's
+/// stall of a few tens of milliseconds made such a run exit 79. Every message arrives and
+/// nearly the whole rate gets through: exit 0, no overload.
+#[test]
+fn a_stall_at_the_end_of_a_short_paced_run_is_not_an_overload() {
+    let broker = Broker::start();
+    let mut cmd = bench(
+        &broker,
+        "pubsub",
+        &[
+            "--publishers",
+            "2",
+            "--subscribers",
+            "1",
+            "-q",
+            "1",
+            "--rate",
+            "200",
+            "--duration",
+            "3s",
+            "-t",
+            "end-stall/%i",
+        ],
+    );
+    cmd.arg("-d");
+    let process = SubProcess::spawn(cmd);
+    process.wait_stderr("sending CONNECT", Duration::from_secs(15));
+    // Sending begins once the three clients are connected (a few ms) and lasts 3 s.
+    std::thread::sleep(Duration::from_millis(2950));
+    broker.stop_signal(19); // SIGSTOP
+    std::thread::sleep(Duration::from_millis(120));
+    broker.stop_signal(18); // SIGCONT
+    let done = process.finish(Duration::from_secs(30));
+    let r: Report = serde_json::from_slice(&done.stdout).expect("a report");
+    let m = &r.messages;
+    assert_eq!((m.sent, m.received, m.lost), (600, 600, Some(0)), "{m:?}");
+    assert_eq!((done.code, &r.overload), (0, &None), "{}", done.stderr);
+}
+
 #[test]
 fn bad_values_are_usage_errors_naming_the_flag() {
     let broker = Broker::start();

@@ -18,6 +18,13 @@
 //! and costs about 0.1 ms each way on the test machine, as
 //! `each_direction_holds_every_chunk_the_delay` prints.
 //!
+//! [`DelayRelay::growing`] holds each chunk longer the later it arrives (a delay that grows by
+//! a fixed amount per second of the relay's life): the path of a broker or a link whose queue
+//! fills because it is fed faster than it drains (mosquitto behind a saturated uplink, a
+//! broker cluster's forwarding queue under load), every message waiting behind more of it,
+//! while the rate that gets through stays almost that of the sender. It is the ground truth
+//! for bench's "latency grew through the run" verdict.
+//!
 //! Nagle and delayed ACKs: every relay socket has TCP_NODELAY, so the relay's own writes
 //! leave at once, and each direction's reader thread does nothing but read, so bytes never
 //! wait in the relay's receive buffer while a writer holds earlier ones. A peer *without*
@@ -61,7 +68,6 @@ type Chunk = (Instant, Option<Vec<u8>>);
 /// The relay; stops accepting, closes every relayed connection and joins every thread on drop.
 pub struct DelayRelay {
     port: u16,
-    delay: Duration,
     stop: Arc<AtomicBool>,
     shared: Arc<Shared>,
     acceptor: Option<JoinHandle<()>>,
@@ -92,6 +98,22 @@ impl DelayRelay {
     /// Listens on 127.0.0.1:0 and relays each accepted connection to `target`, holding every
     /// chunk `delay` in each direction.
     pub fn start(target: SocketAddr, delay: Duration) -> DelayRelay {
+        DelayRelay::with_hold(target, Hold::Fixed(delay))
+    }
+
+    /// As [`DelayRelay::start`], but a chunk read `t` seconds after the relay started is held
+    /// `t · per_second` (so chunks still leave in the order they came).
+    pub fn growing(target: SocketAddr, per_second: Duration) -> DelayRelay {
+        DelayRelay::with_hold(
+            target,
+            Hold::Growing {
+                since: Instant::now(),
+                per_second,
+            },
+        )
+    }
+
+    fn with_hold(target: SocketAddr, hold: Hold) -> DelayRelay {
         assert!(target.ip().is_loopback(), "only 127.0.0.1 is a target");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let port = listener.local_addr().unwrap().port();
@@ -112,13 +134,12 @@ impl DelayRelay {
                         continue;
                     };
                     thread_shared.accepted.fetch_add(1, Ordering::SeqCst);
-                    connect_pumps(client, server, delay, &thread_shared);
+                    connect_pumps(client, server, hold, &thread_shared);
                 }
             })
             .expect("spawn the relay's acceptor");
         DelayRelay {
             port,
-            delay,
             stop,
             shared,
             acceptor: Some(acceptor),
@@ -128,11 +149,6 @@ impl DelayRelay {
     /// The port clients connect to (on 127.0.0.1).
     pub fn port(&self) -> u16 {
         self.port
-    }
-
-    /// The one-way delay.
-    pub fn delay(&self) -> Duration {
-        self.delay
     }
 
     /// Connections accepted and relayed so far.
@@ -199,8 +215,32 @@ fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
 
+/// How long a chunk is held.
+#[derive(Debug, Clone, Copy)]
+enum Hold {
+    /// The same for every chunk.
+    Fixed(Duration),
+    /// `per_second` for every second between `since` and the chunk's arrival.
+    Growing {
+        since: Instant,
+        per_second: Duration,
+    },
+}
+
+impl Hold {
+    /// When a chunk read at `stamp` is due.
+    fn due(self, stamp: Instant) -> Instant {
+        match self {
+            Hold::Fixed(delay) => stamp + delay,
+            Hold::Growing { since, per_second } => {
+                stamp + per_second.mul_f64(stamp.saturating_duration_since(since).as_secs_f64())
+            }
+        }
+    }
+}
+
 /// Starts the four threads of one connection: a reader and a writer per direction.
-fn connect_pumps(client: TcpStream, server: TcpStream, delay: Duration, shared: &Arc<Shared>) {
+fn connect_pumps(client: TcpStream, server: TcpStream, hold: Hold, shared: &Arc<Shared>) {
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
     let clones = (|| {
@@ -220,7 +260,7 @@ fn connect_pumps(client: TcpStream, server: TcpStream, delay: Duration, shared: 
         threads.push(std::thread::spawn(move || read_side(from, send)));
         let shared = shared.clone();
         threads.push(std::thread::spawn(move || {
-            write_side(receive, to, delay, &shared)
+            write_side(receive, to, hold, &shared)
         }));
     }
     shared.sockets.lock().unwrap().extend([client, server]);
@@ -246,10 +286,10 @@ fn read_side(mut from: TcpStream, to_writer: mpsc::Sender<Chunk>) {
     }
 }
 
-/// Writes each chunk at its stamp + `delay`, in order; passes the end on as a FIN.
-fn write_side(chunks: mpsc::Receiver<Chunk>, mut to: TcpStream, delay: Duration, shared: &Shared) {
+/// Writes each chunk when `hold` says it is due, in order; passes the end on as a FIN.
+fn write_side(chunks: mpsc::Receiver<Chunk>, mut to: TcpStream, hold: Hold, shared: &Shared) {
     while let Ok((stamp, bytes)) = chunks.recv() {
-        let due = stamp + delay;
+        let due = hold.due(stamp);
         wait_until(due);
         let late = Instant::now().saturating_duration_since(due);
         let Some(bytes) = bytes else { break };
@@ -396,4 +436,27 @@ fn bytes_arrive_whole_and_in_order_and_drop_closes_the_listener() {
     drop(relay);
     let refused = TcpStream::connect(("127.0.0.1", port)).expect_err("listener closed");
     assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+}
+
+/// A growing relay holds a chunk by its arrival's age: a round trip that starts `a` seconds
+/// into the relay's life waits at least 2·a·per_second (each way at least a·per_second),
+/// while one at the start waits next to nothing.
+#[test]
+fn a_growing_relay_holds_later_chunks_longer() {
+    let _timing = timing();
+    let echo = echo_server();
+    let per_second = Duration::from_millis(50);
+    let relay = DelayRelay::growing(echo, per_second);
+    let mut socket = connect(relay.port());
+    let started = Instant::now();
+    let early = ping_pong(&mut socket, 1)[0];
+    std::thread::sleep(Duration::from_secs(1).saturating_sub(started.elapsed()));
+    let age = started.elapsed();
+    let late = ping_pong(&mut socket, 1)[0];
+    let floor = per_second.mul_f64(2.0 * age.as_secs_f64());
+    assert!(early < Duration::from_millis(20), "{early:?} at the start");
+    assert!(late >= floor, "{late:?} at {age:?}, at least {floor:?}");
+    // ...and not much more: each way holds at most (age + the round trip)·per_second.
+    let ceiling = per_second.mul_f64(2.0 * (age + late).as_secs_f64()) + Duration::from_millis(20);
+    assert!(late <= ceiling, "{late:?} at {age:?}, at most {ceiling:?}");
 }

@@ -32,6 +32,9 @@ struct Report {
     messages: Messages,
     schedule: Schedule,
     latency: Latencies,
+    /// Why mqtk called the run overloaded (exit 79), shown when a run fails.
+    #[allow(dead_code)]
+    overload: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -407,14 +407,7 @@ async fn run_thread(setup: ThreadSetup) -> ThreadOutcome {
     // and the series' histograms add up to the run's (the interval log is their sum).
     // Flushed when the run closed instead, it missed what clients still recorded while
     // they wound down: under load an interval log held 780 of a run's 800 latencies.
-    let rest = std::mem::take(&mut worker.stats.borrow_mut().interval);
-    if rest.count() > 0 {
-        let second = worker.start.elapsed().as_secs() + 1;
-        let _ = setup.ticks.send(Tick {
-            second,
-            latency: rest,
-        });
-    }
+    send_interval(&worker, &setup.ticks, worker.start.elapsed().as_secs() + 1);
     outcome.stats = std::mem::take(&mut *worker.stats.borrow_mut());
     outcome.usage = ThreadUsage::of_this_thread();
     outcome.roles = roles;
@@ -431,17 +424,17 @@ async fn tick(worker: Rc<Worker>, ticks: mpsc::UnboundedSender<Tick>) {
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         let at = interval.tick().await;
-        let second = (at - worker.start).as_secs();
-        let mut stats = worker.stats.borrow_mut();
-        if stats.interval.count() == 0 {
-            continue;
-        }
-        let latency = std::mem::take(&mut stats.interval);
-        drop(stats);
-        if ticks.send(Tick { second, latency }).is_err() {
+        if !send_interval(&worker, &ticks, (at - worker.start).as_secs()) {
             return;
         }
     }
+}
+
+/// Sends the latencies recorded since the last tick as `second`'s (nothing when there are
+/// none); false once the coordinator no longer listens.
+fn send_interval(worker: &Worker, ticks: &mpsc::UnboundedSender<Tick>, second: u64) -> bool {
+    let latency = std::mem::take(&mut worker.stats.borrow_mut().interval);
+    latency.count() == 0 || ticks.send(Tick { second, latency }).is_ok()
 }
 
 async fn client(
